@@ -1,0 +1,184 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// FileName is the configuration file's name inside the config directory.
+const FileName = "config.json"
+
+// configVersion is written into every file; a file from a newer sesame is
+// refused rather than misread.
+const configVersion = 1
+
+// maxConfigBytes bounds what Load reads: a config file is a few KiB.
+const maxConfigBytes = 1 << 20
+
+// Config is the whole configuration file.
+type Config struct {
+	Version  int                 `json:"version"`
+	Profiles map[string]*Profile `json:"profiles"`
+	// path is where the file was loaded from and will be saved to.
+	path string
+}
+
+// Dir returns the configuration directory: $SESAME_CONFIG_DIR, else
+// os.UserConfigDir()/sesame.
+func Dir(getenv func(string) string) (string, error) {
+	if d := getenv("SESAME_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the configuration directory: %w", err)
+	}
+	return filepath.Join(base, "sesame"), nil
+}
+
+// Load reads the configuration file in dir. A missing file is an empty
+// configuration; a file that does not parse is an error naming the file and,
+// where known, the line.
+func Load(dir string) (*Config, error) {
+	path := filepath.Join(dir, FileName)
+	c := &Config{Version: configVersion, Profiles: map[string]*Profile{}, path: path}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("%s is larger than 1 MiB", path)
+	}
+	if err := decode(data, c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// decode parses a configuration file strictly into c.
+func decode(data []byte, c *Config) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return describeJSONError(data, err)
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the configuration object")
+	}
+	if c.Version != configVersion {
+		return fmt.Errorf("unsupported configuration version %d (this sesame reads version %d)", c.Version, configVersion)
+	}
+	if c.Profiles == nil {
+		c.Profiles = map[string]*Profile{}
+	}
+	for name, p := range c.Profiles {
+		if p == nil {
+			return fmt.Errorf("profile %q is empty", name)
+		}
+		p.Name = name
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("profile %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// describeJSONError turns a decoding error into one line with a line number.
+func describeJSONError(data []byte, err error) error {
+	var offset int64 = -1
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	}
+	if offset < 0 {
+		return fmt.Errorf("invalid configuration: %v", err)
+	}
+	line := 1 + bytes.Count(data[:min(int(offset), len(data))], []byte("\n"))
+	return fmt.Errorf("invalid configuration at line %d: %v", line, err)
+}
+
+// Path is the file this configuration is loaded from and saved to.
+func (c *Config) Path() string { return c.path }
+
+// Profile returns the named profile, or nil.
+func (c *Config) Profile(name string) *Profile { return c.Profiles[name] }
+
+// Names returns the profile names in sorted order.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Profiles))
+	for n := range c.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Save writes the configuration: directory 0700, file 0600, through a
+// temporary file, fsync and rename so a crash leaves the old or the new file.
+func (c *Config) Save() error {
+	dir := filepath.Dir(c.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, unwrapPathError(err))
+	}
+	c.Version = configVersion
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	tmp, err := os.CreateTemp(dir, ".config-*.json")
+	if err != nil {
+		return fmt.Errorf("cannot write the configuration in %s: %w", dir, unwrapPathError(err))
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cannot write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return fmt.Errorf("cannot replace %s: %w", c.path, unwrapPathError(err))
+	}
+	return nil
+}
+
+// unwrapPathError drops the *fs.PathError wrapper whose text repeats the path.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

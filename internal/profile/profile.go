@@ -1,0 +1,145 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// DefaultName is the profile used when neither -p nor $SESAME_PROFILE names one.
+const DefaultName = "default"
+
+// DefaultScopes are requested when a profile names none: an ID token for
+// `sesame status`, and a refresh token so helpers never need the browser
+// again until the grant ends.
+var DefaultScopes = []string{"openid", "offline_access"}
+
+// Flows a profile may fix.
+const (
+	FlowAuto    = "auto"
+	FlowBrowser = "browser"
+	FlowDevice  = "device"
+)
+
+// Profile is one named sign-in configuration.
+type Profile struct {
+	// Name is the profile's key in the file; it is not stored in the value.
+	Name string `json:"-"`
+
+	Issuer   string   `json:"issuer"`
+	ClientID string   `json:"client_id"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// Resources are RFC 8707 resource indicators.
+	Resources []string `json:"resources,omitempty"`
+	Flow      string   `json:"flow,omitempty"`
+	// CallbackPort fixes the loopback listener's port (0: OS-assigned),
+	// for SSH tunnels and servers that registered one port.
+	CallbackPort int `json:"callback_port,omitempty"`
+	// CAFile is a PEM file of CA certificates added to the system roots.
+	CAFile string `json:"ca_file,omitempty"`
+	// InsecureLoopbackIssuer allows an http issuer whose host is a loopback
+	// IP literal (a local test server), and nothing else (requirement 20).
+	InsecureLoopbackIssuer bool `json:"insecure_loopback_issuer,omitempty"`
+	// AllowUnannouncedIss accepts an RFC 9207 iss on the callback from a
+	// server whose metadata did not announce it (requirement 14).
+	AllowUnannouncedIss bool `json:"allow_unannounced_iss,omitempty"`
+	// BrowserCommand opens the authorization URL instead of the system
+	// browser; the URL is passed as its single argument.
+	BrowserCommand string `json:"browser_command,omitempty"`
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateName checks that name can be a profile name: a short word of
+// letters, digits, dot, dash and underscore, so it is safe in a lock file
+// name, a shell completion and a kubeconfig.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '-' and '_' (at most 64)", name)
+	}
+	return nil
+}
+
+// Validate checks the profile's fields. It does not contact the server.
+func (p *Profile) Validate() error {
+	if err := ValidateName(p.Name); err != nil {
+		return err
+	}
+	if p.Issuer == "" {
+		return errors.New("no issuer")
+	}
+	if err := CheckIssuer(p.Issuer, p.InsecureLoopbackIssuer); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.ClientID) == "" || p.ClientID != strings.TrimSpace(p.ClientID) {
+		return errors.New("no client id (or one with surrounding spaces)")
+	}
+	for _, s := range p.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\r\n\"\\") {
+			return fmt.Errorf("invalid scope %q: one scope per --scope, no spaces or quotes", s)
+		}
+	}
+	for _, r := range p.Resources {
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || u.Fragment != "" {
+			return fmt.Errorf("invalid resource %q: an absolute URI without a fragment (RFC 8707 §2)", r)
+		}
+	}
+	switch p.Flow {
+	case "", FlowAuto, FlowBrowser, FlowDevice:
+	default:
+		return fmt.Errorf("invalid flow %q: use auto, browser or device", p.Flow)
+	}
+	if p.CallbackPort < 0 || p.CallbackPort > 65535 {
+		return fmt.Errorf("invalid callback port %d", p.CallbackPort)
+	}
+	return nil
+}
+
+// EffectiveScopes returns the scopes to request: the profile's, or DefaultScopes.
+func (p *Profile) EffectiveScopes() []string {
+	if len(p.Scopes) == 0 {
+		return slices.Clone(DefaultScopes)
+	}
+	return slices.Clone(p.Scopes)
+}
+
+// KeychainKey is the collision-free key of this profile's keychain record
+// (requirement 39): a change of issuer or client id yields another key, so
+// a stored refresh token is never sent to another server.
+func (p *Profile) KeychainKey() string {
+	return keychain.Key(p.Issuer, p.ClientID, p.Name)
+}
+
+// CheckIssuer validates an issuer identifier: an https URL with no query or
+// fragment (RFC 8414 §2). An http issuer is accepted only when
+// allowInsecureLoopback is set and its host is a loopback IP literal; the
+// host is compared on the parsed URL, never by prefix (requirement 20).
+func CheckIssuer(issuer string, allowInsecureLoopback bool) error {
+	u, err := url.Parse(issuer)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("invalid issuer %q: an absolute https URL is needed", issuer)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.Contains(issuer, "#") || u.User != nil {
+		return fmt.Errorf("invalid issuer %q: no query, fragment or user info allowed (RFC 8414 §2)", issuer)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if !isLoopbackIP(u.Hostname()) {
+			return fmt.Errorf("insecure issuer %q: only https is allowed (http only for a loopback IP with --insecure-loopback-issuer)", issuer)
+		}
+		if !allowInsecureLoopback {
+			return fmt.Errorf("insecure issuer %q: an http issuer needs --insecure-loopback-issuer", issuer)
+		}
+		return nil
+	default:
+		return fmt.Errorf("invalid issuer %q: only https is allowed", issuer)
+	}
+}

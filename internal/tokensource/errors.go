@@ -1,0 +1,40 @@
+package tokensource
+
+import (
+	"errors"
+	"net/http"
+
+	"golang.org/x/oauth2"
+)
+
+// RefreshError is a refresh that failed without ending the grant: the
+// stored refresh token is kept.
+type RefreshError struct{ Err error }
+
+func (e *RefreshError) Error() string {
+	var re *oauth2.RetrieveError
+	if errors.As(e.Err, &re) {
+		// Never the body: it may quote what was sent.
+		if re.ErrorCode != "" {
+			return "refresh failed: the server answered " + re.ErrorCode
+		}
+		return "refresh failed: the server answered " + http.StatusText(re.Response.StatusCode)
+	}
+	return "refresh failed: " + e.Err.Error()
+}
+func (e *RefreshError) Unwrap() error { return e.Err }
+
+// isAuthoritative reports whether err is an OAuth error response from the
+// token endpoint (RFC 6749 §5.2), as opposed to a lost or garbled answer.
+func isAuthoritative(err error) bool {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.ErrorCode != "" || (re.Response != nil && re.Response.StatusCode < 500)
+}
+
+func isInvalidGrant(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
+}
