@@ -1,0 +1,233 @@
+package loopback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+const (
+	// DefaultTimeout bounds a login when Config.Timeout is zero: long enough
+	// to type a password and pass a second factor, short enough that a
+	// forgotten terminal does not keep a port open for the afternoon.
+	DefaultTimeout = 5 * time.Minute
+	// MaxTimeout is the longest wait Config.Timeout can ask for; larger
+	// values are clamped (SECURITY-REQUIREMENTS 6).
+	MaxTimeout = 15 * time.Minute
+
+	// exchangeTimeout bounds the token request when the caller supplies no
+	// HTTP client: http.DefaultClient has no timeout at all.
+	exchangeTimeout = 30 * time.Second
+)
+
+// Opener opens a URL in the user's browser. Open must return when ctx is
+// done. It is called at most once per flow, with the authorization URL the
+// flow built, never with anything taken from a callback (RFC 8252 §8.12).
+type Opener interface {
+	Open(ctx context.Context, url string) error
+}
+
+// Config describes one public client and how a login should run. It is plain
+// data; New copies it, so later changes do not affect a Flow.
+type Config struct {
+	// OAuth2 names the client and the server's endpoints. RedirectURL must
+	// be empty: the flow sets it to the address it actually binds. A zero
+	// Endpoint.AuthStyle becomes AuthStyleInParams, because x/oauth2's
+	// auto-detection retries a failed token request and so can send a code
+	// twice.
+	OAuth2 oauth2.Config
+
+	// Issuer is the configured issuer identifier, compared byte for byte
+	// with the iss parameter of the authorization response (RFC 9207 §2.4).
+	Issuer string
+	// IssParameterSupported is the server metadata value
+	// authorization_response_iss_parameter_supported. When true, a response
+	// without iss is rejected.
+	IssParameterSupported bool
+	// AllowUnannouncedIss accepts an iss parameter from a server that never
+	// announced support for it. It must still match Issuer. By default such
+	// a response is discarded (SECURITY-REQUIREMENTS 14).
+	AllowUnannouncedIss bool
+
+	// Port is the callback port. Zero, the default, lets the OS choose an
+	// unused ephemeral port; a fixed port serves SSH tunnels and servers
+	// that registered one.
+	Port int
+	// Timeout bounds the whole login, from listening to the validated token.
+	// Zero means DefaultTimeout; values above MaxTimeout are clamped.
+	Timeout time.Duration
+
+	// Opener opens the authorization URL. Nil means the URL is only
+	// reported through OnAuthURL, for users who open it themselves.
+	Opener Opener
+	// OnAuthURL, if set, is called once with the authorization URL before
+	// the browser is opened, so the caller can print it for the user.
+	OnAuthURL func(authURL string)
+
+	// AuthParams are extra authorization request parameters such as prompt,
+	// login_hint or resource (RFC 8707). Parameters the flow owns (state,
+	// nonce, PKCE, redirect_uri, response_type, ...) are refused by New.
+	AuthParams url.Values
+
+	// HTTPClient sends the token request. Nil means a client with a 30 s
+	// timeout. Either way redirects are not followed: Go re-sends a POST
+	// body on 307 and 308, which would carry the code and verifier to the
+	// redirect target (RFC 9700 §4.12).
+	HTTPClient *http.Client
+
+	// AllowInsecureAuthEndpoint permits http authorization and token
+	// endpoints whose host is a loopback IP literal. It exists for test
+	// servers only; every other endpoint must be https (RFC 6749 §10.9).
+	AllowInsecureAuthEndpoint bool
+
+	// Validate checks the token response, typically the ID token's
+	// signature, claims and nonce. It runs after the exchange and before the
+	// browser is told that sign-in succeeded; an error shows the failure page
+	// and ends the flow with that error. It is required when Scopes contain
+	// "openid", because nobody else checks the nonce (OIDC Core §3.1.3.7).
+	Validate func(ctx context.Context, tok *oauth2.Token, nonce string) error
+}
+
+// Result is the outcome of a successful login.
+type Result struct {
+	// Token is the token response, already passed through Config.Validate.
+	Token *oauth2.Token
+	// Nonce is the nonce sent in the authorization request, or "" when the
+	// scopes did not include openid.
+	Nonce string
+	// RedirectURI is the redirect_uri used in the authorization and token
+	// requests, e.g. "http://127.0.0.1:53123/callback".
+	RedirectURI string
+}
+
+// Flow runs logins for one Config. Each call to Token is an independent
+// attempt with its own listener, state, verifier and nonce.
+type Flow struct {
+	cfg     Config
+	client  *http.Client
+	timeout time.Duration
+	openid  bool
+	limits  serverLimits
+}
+
+// reservedParams are authorization request parameters the flow sets itself.
+// Letting AuthParams override them would undo the flow's protections: a
+// fixed state, a plain PKCE method, an implicit response_type, or a
+// response_mode that does not use the query (RFC 9700 §2.1.2). request and
+// request_uri are refused because they would replace the parameters the flow
+// checked.
+var reservedParams = []string{
+	"client_id", "code_challenge", "code_challenge_method", "nonce",
+	"redirect_uri", "request", "request_uri", "response_mode",
+	"response_type", "scope", "state",
+}
+
+// New checks cfg and returns a Flow. It does not touch the network.
+func New(cfg Config) (*Flow, error) {
+	c := cfg.OAuth2
+	if c.ClientID == "" {
+		return nil, errors.New("client id is empty")
+	}
+	if c.RedirectURL != "" {
+		return nil, errors.New("redirect url must be empty; the flow sets it to the address it binds")
+	}
+	if err := checkEndpoint("authorization", c.Endpoint.AuthURL, cfg.AllowInsecureAuthEndpoint); err != nil {
+		return nil, err
+	}
+	if err := checkEndpoint("token", c.Endpoint.TokenURL, cfg.AllowInsecureAuthEndpoint); err != nil {
+		return nil, err
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("callback port %d is out of range", cfg.Port)
+	}
+	if cfg.IssParameterSupported && cfg.Issuer == "" {
+		return nil, errors.New("issuer is empty but the server sends iss")
+	}
+	for k := range cfg.AuthParams {
+		if slices.Contains(reservedParams, strings.ToLower(k)) {
+			return nil, fmt.Errorf("authorization parameter %q is set by the flow", k)
+		}
+	}
+	openid := slices.Contains(c.Scopes, "openid")
+	if openid && cfg.Validate == nil {
+		return nil, errors.New("openid scope needs a Validate function to check the id token and nonce")
+	}
+
+	if c.Endpoint.AuthStyle == oauth2.AuthStyleAutoDetect {
+		c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	}
+	c.Scopes = slices.Clone(c.Scopes)
+	cfg.OAuth2 = c
+	cfg.AuthParams = cloneValues(cfg.AuthParams)
+
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	timeout = min(timeout, MaxTimeout)
+
+	return &Flow{
+		cfg:     cfg,
+		client:  noRedirectClient(cfg.HTTPClient),
+		timeout: timeout,
+		openid:  openid,
+		limits:  defaultLimits,
+	}, nil
+}
+
+// checkEndpoint accepts an absolute https URL without fragment or user
+// information, or an http URL on a loopback IP literal when allowInsecure is
+// set. Hosts are judged on the parsed URL, never by prefix, so
+// "http://127.0.0.1.nip.io" is not mistaken for loopback (RFC 8414 §2;
+// SECURITY-REQUIREMENTS 20).
+func checkEndpoint(name, raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%s endpoint is not an absolute url", name)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%s endpoint has a fragment", name)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s endpoint carries user information", name)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && allowInsecure && isLoopbackLiteral(u.Hostname()):
+		return nil
+	default:
+		return fmt.Errorf("%s endpoint must use https", name)
+	}
+}
+
+// noRedirectClient returns a copy of c (or of a default client) that never
+// follows redirects: the 3xx reaches x/oauth2 as a failed token response.
+func noRedirectClient(c *http.Client) *http.Client {
+	var nc http.Client
+	if c != nil {
+		nc = *c
+	} else {
+		nc.Timeout = exchangeTimeout
+	}
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &nc
+}
+
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}

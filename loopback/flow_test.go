@@ -1,0 +1,347 @@
+package loopback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+func TestFlow_HappyPath_Req06_Req08(t *testing.T) {
+	as := newAuthServer(t)
+	var page response
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		page = goodCallback(ctx, b, p)
+	})
+	cfg := testConfig(as, b)
+	var reported []string
+	cfg.OnAuthURL = func(u string) { reported = append(reported, u) }
+	res, err := runFlow(t, mustNew(t, cfg))
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	b.wait(t)
+
+	if res.Token.AccessToken != as.accessToken {
+		t.Errorf("access token = %q, want the server's", res.Token.AccessToken)
+	}
+	if page.status != http.StatusOK || page.body != successPage {
+		t.Errorf("browser got %d %q, want the success page", page.status, page.body)
+	}
+	n, redirects, problems := as.stats()
+	if n != 1 || len(problems) != 0 {
+		t.Errorf("token requests = %d, problems = %v; want 1 clean request", n, problems)
+	}
+	// The redirect URI the token endpoint receives is the one the
+	// authorization request carried, and the one reported in Result.
+	opened := b.openedURLs()
+	if len(opened) != 1 || len(reported) != 1 || opened[0] != reported[0] {
+		t.Fatalf("opened %q, reported %q; want the same single URL", opened, reported)
+	}
+	au, _ := url.Parse(opened[0])
+	q := au.Query()
+	if q.Get("redirect_uri") != res.RedirectURI || len(redirects) != 1 || redirects[0] != res.RedirectURI {
+		t.Errorf("redirect_uri: auth %q, token %q, result %q", q.Get("redirect_uri"), redirects, res.RedirectURI)
+	}
+	if q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
+		t.Errorf("authorization request %v lacks code + S256", q)
+	}
+	if q.Has("nonce") || res.Nonce != "" {
+		t.Errorf("nonce sent without openid scope")
+	}
+	if q.Get("client_id") != testClientID || q.Get("scope") != "profile" {
+		t.Errorf("client_id/scope = %q/%q", q.Get("client_id"), q.Get("scope"))
+	}
+	// Req 6: the port is closed once Token returns.
+	assertRefused(t, net.JoinHostPort("127.0.0.1", portOf(res.RedirectURI)))
+}
+
+func TestFlow_OpenIDNonceAndValidate_Req09(t *testing.T) {
+	as := newAuthServer(t)
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	cfg := testConfig(as, b)
+	cfg.OAuth2.Scopes = []string{"openid", "email"}
+	var gotNonce string
+	var sawID string
+	cfg.Validate = func(ctx context.Context, tok *oauth2.Token, nonce string) error {
+		gotNonce = nonce
+		sawID, _ = tok.Extra("id_token").(string)
+		return nil
+	}
+	res, err := runFlow(t, mustNew(t, cfg))
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	b.wait(t)
+	au, _ := url.Parse(b.openedURLs()[0])
+	sent := au.Query().Get("nonce")
+	if len(sent) < 22 || sent != gotNonce || res.Nonce != sent {
+		t.Errorf("nonce sent %q, given to Validate %q, in result %q", sent, gotNonce, res.Nonce)
+	}
+	if sawID != "SNTL-ID" {
+		t.Errorf("Validate did not see the id_token")
+	}
+}
+
+func TestFlow_ValidateFailure_Req09(t *testing.T) {
+	as := newAuthServer(t)
+	var page response
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { page = goodCallback(ctx, b, p) })
+	cfg := testConfig(as, b)
+	cfg.OAuth2.Scopes = []string{"openid"}
+	errNonce := errors.New("id token nonce does not match")
+	cfg.Validate = func(context.Context, *oauth2.Token, string) error { return errNonce }
+	res, err := runFlow(t, mustNew(t, cfg))
+	if !errors.Is(err, errNonce) || res != nil {
+		t.Fatalf("Token = %v, %v; want the Validate error", res, err)
+	}
+	b.wait(t)
+	if page.status != http.StatusOK || page.body != failurePage {
+		t.Errorf("browser got %d %q %v, want the failure page", page.status, page.body, page.err)
+	}
+}
+
+func TestFlow_ExchangeErrorHidesBody_Req16(t *testing.T) {
+	as := newAuthServer(t)
+	leak := "SNTL-BODY-" + newSecret()
+	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"bad \u001b[31m<script>x</script> %s","echo":%q}`,
+			"code reuse", leak+r.PostForm.Get("code"))
+		return true
+	}
+	var page response
+	var code string
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		code = p.code
+		page = goodCallback(ctx, b, p)
+	})
+	_, err := runFlow(t, mustNew(t, testConfig(as, b)))
+	b.wait(t)
+	var xe *ExchangeError
+	if !errors.As(err, &xe) {
+		t.Fatalf("Token error = %v, want *ExchangeError", err)
+	}
+	if xe.Code != "invalid_grant" || xe.Status != http.StatusBadRequest {
+		t.Errorf("ExchangeError = %+v", xe)
+	}
+	msg := err.Error()
+	assertNoSecrets(t, "error", msg, leak, code, "\x1b", "<script")
+	if !strings.Contains(msg, "invalid_grant") {
+		t.Errorf("error %q does not name the server's error code", msg)
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		t.Errorf("the RetrieveError, which quotes the body, is reachable through the chain")
+	}
+	if page.body != failurePage {
+		t.Errorf("browser did not get the failure page: %d %v", page.status, page.err)
+	}
+	if n, _, _ := as.stats(); n != 1 {
+		t.Errorf("token requests = %d, want exactly 1 (no retry, no plain fallback; Req 8)", n)
+	}
+}
+
+func TestFlow_TokenRedirectNotFollowed_Req22(t *testing.T) {
+	as := newAuthServer(t)
+	var other atomic.Int32
+	elsewhere := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { other.Add(1) })}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go elsewhere.Serve(ln)
+	t.Cleanup(func() { elsewhere.Close() })
+	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+		http.Redirect(w, r, "http://"+ln.Addr().String()+"/token", http.StatusTemporaryRedirect)
+		return true
+	}
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	_, err = runFlow(t, mustNew(t, testConfig(as, b)))
+	b.wait(t)
+	var xe *ExchangeError
+	if !errors.As(err, &xe) || xe.Status != http.StatusTemporaryRedirect {
+		t.Fatalf("Token error = %v, want an ExchangeError with status 307", err)
+	}
+	if other.Load() != 0 {
+		t.Errorf("the redirect target received %d requests", other.Load())
+	}
+}
+
+func TestFlow_Timeout_Req06(t *testing.T) {
+	as := newAuthServer(t)
+	var redirect atomic.Value
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { redirect.Store(p.redirectURI) })
+	cfg := testConfig(as, b)
+	cfg.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := runFlow(t, mustNew(t, cfg))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Token error = %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("timeout took %v", d)
+	}
+	b.wait(t)
+	ru, _ := url.Parse(redirect.Load().(string))
+	assertRefused(t, ru.Host)
+	if n, _, _ := as.stats(); n != 0 {
+		t.Errorf("token requests = %d, want 0", n)
+	}
+}
+
+func TestFlow_TimeoutDefaultsAndClamp_Req06(t *testing.T) {
+	as := newAuthServer(t)
+	for _, tc := range []struct{ in, want time.Duration }{
+		{0, DefaultTimeout}, {-time.Second, DefaultTimeout}, {time.Minute, time.Minute}, {time.Hour, MaxTimeout},
+	} {
+		cfg := testConfig(as, nil)
+		cfg.Timeout = tc.in
+		if got := mustNew(t, cfg).timeout; got != tc.want {
+			t.Errorf("Timeout %v → %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFlow_ContextCancel_Req06(t *testing.T) {
+	as := newAuthServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var redirect atomic.Value
+	cfg := testConfig(as, nil)
+	cfg.OnAuthURL = func(u string) {
+		pu, _ := url.Parse(u)
+		redirect.Store(pu.Query().Get("redirect_uri"))
+		time.AfterFunc(100*time.Millisecond, cancel)
+	}
+	_, err := mustNew(t, cfg).Token(ctx)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("Token error = %v, want context.Canceled", err)
+	}
+	ru, _ := url.Parse(redirect.Load().(string))
+	assertRefused(t, ru.Host)
+}
+
+func TestFlow_CancelDuringExchange_Req06(t *testing.T) {
+	as := newAuthServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	release := make(chan struct{})
+	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+		cancel()
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+		return false
+	}
+	defer close(release)
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	start := time.Now()
+	_, err := mustNew(t, testConfig(as, b)).Token(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Token error = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("cancellation took %v", d)
+	}
+}
+
+func TestFlow_AlreadyCancelled(t *testing.T) {
+	as := newAuthServer(t)
+	b := newBrowser(as, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := mustNew(t, testConfig(as, b)).Token(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Token error = %v", err)
+	}
+	if len(b.openedURLs()) != 0 {
+		t.Errorf("browser opened for a cancelled login")
+	}
+}
+
+type failingOpener struct{ msg func(url string) string }
+
+func (o failingOpener) Open(_ context.Context, u string) error { return errors.New(o.msg(u)) }
+
+func TestFlow_OpenerFailure_Req13(t *testing.T) {
+	as := newAuthServer(t)
+	cfg := testConfig(as, failingOpener{msg: func(u string) string { return "xdg-open " + u + ": not found" }})
+	_, err := runFlow(t, mustNew(t, cfg))
+	if !errors.Is(err, ErrOpenBrowser) {
+		t.Fatalf("Token error = %v, want ErrOpenBrowser", err)
+	}
+	if strings.Contains(err.Error(), "state=") || strings.Contains(err.Error(), "code_challenge=") {
+		t.Errorf("opener error leaks the authorization url: %q", err)
+	}
+
+	// With OnAuthURL the user has the URL, so the flow keeps waiting.
+	cfg.Timeout = 200 * time.Millisecond
+	cfg.OnAuthURL = func(string) {}
+	if _, err := runFlow(t, mustNew(t, cfg)); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Token error = %v, want ErrTimeout", err)
+	}
+}
+
+func TestFlow_ReplayAfterSuccessFails_Req06(t *testing.T) {
+	as := newAuthServer(t)
+	var callbackURL string
+	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		callbackURL = p.callback("code", p.code, "state", p.state, "iss", b.as.URL)
+		get(ctx, callbackURL)
+	})
+	if _, err := runFlow(t, mustNew(t, testConfig(as, b))); err != nil {
+		t.Fatal(err)
+	}
+	b.wait(t)
+	start := time.Now()
+	if r := get(context.Background(), callbackURL); r.err == nil {
+		t.Errorf("replayed callback got %d, want a refused connection", r.status)
+	}
+	if time.Since(start) > time.Second {
+		t.Errorf("replay took longer than 1 s to be refused")
+	}
+	if n, _, _ := as.stats(); n != 1 {
+		t.Errorf("token requests = %d, want 1", n)
+	}
+}
+
+func TestFlow_IndependentAttempts_Req30(t *testing.T) {
+	// Two concurrent attempts: a's code and state delivered to b's listener
+	// are rejected and do not disturb a.
+	as := newAuthServer(t)
+	reqs := make(chan authRequest, 2)
+	opener := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { reqs <- p })
+	f := mustNew(t, testConfig(as, opener))
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := runFlow(t, f); errs <- err }()
+	}
+	a, b := <-reqs, <-reqs
+	if a.state == b.state || a.redirectURI == b.redirectURI {
+		t.Fatalf("attempts share state or listener")
+	}
+	cross := a.callback("code", b.code, "state", b.state, "iss", as.URL)
+	if r := get(context.Background(), cross); r.status != http.StatusBadRequest {
+		t.Errorf("cross-flow callback got %d, want 400", r.status)
+	}
+	for _, p := range []authRequest{a, b} {
+		if r := get(context.Background(), p.callback("code", p.code, "state", p.state, "iss", as.URL)); r.body != successPage {
+			t.Errorf("callback got %d %q", r.status, r.body)
+		}
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("Token: %v", err)
+		}
+	}
+}

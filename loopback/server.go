@@ -1,0 +1,100 @@
+package loopback
+
+import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+)
+
+// serverLimits bound what a local process can make the callback server do
+// while a login is pending (SECURITY-REQUIREMENTS 23). Anything on the machine
+// can connect to a loopback port, so the server treats every connection as
+// possibly hostile: headers must arrive quickly and be small, and only a
+// handful of connections are served at once.
+type serverLimits struct {
+	readHeaderTimeout time.Duration // cuts slow-loris connections
+	readTimeout       time.Duration // a callback has no body to wait for
+	writeTimeout      time.Duration // covers the token exchange done in the handler
+	idleTimeout       time.Duration // a browser keep-alive need not outlive the page
+	maxHeaderBytes    int
+	maxConns          int
+	shutdownGrace     time.Duration // time for the final page to drain
+}
+
+// defaultLimits are the production values. They are a per-Flow field rather
+// than constants only so that tests can shrink the timeouts of one Flow
+// without waiting seconds, with no package-level hook.
+var defaultLimits = serverLimits{
+	readHeaderTimeout: 5 * time.Second,
+	readTimeout:       10 * time.Second,
+	writeTimeout:      exchangeTimeout + 30*time.Second,
+	idleTimeout:       5 * time.Second,
+	maxHeaderBytes:    8 << 10,
+	maxConns:          8,
+	shutdownGrace:     time.Second,
+}
+
+// newServer configures the HTTP server for one attempt. ErrorLog is discarded
+// because this is a library: net/http would otherwise write accept and
+// protocol errors to the process's stderr, which belongs to the CLI.
+func newServer(ctx context.Context, h http.Handler, lim serverLimits) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: lim.readHeaderTimeout,
+		ReadTimeout:       lim.readTimeout,
+		WriteTimeout:      lim.writeTimeout,
+		IdleTimeout:       lim.idleTimeout,
+		MaxHeaderBytes:    lim.maxHeaderBytes,
+		ErrorLog:          log.New(io.Discard, "", 0),
+		// "OPTIONS *" would otherwise get net/http's own 200 answer, the one
+		// response not subject to our checks and headers.
+		DisableGeneralOptionsHandler: true,
+		BaseContext:                  func(net.Listener) context.Context { return ctx },
+	}
+}
+
+// runningServer is a server serving one listener, with a way to stop it and
+// know it has stopped.
+type runningServer struct {
+	srv   *http.Server
+	ln    net.Listener
+	grace time.Duration
+	done  chan struct{}
+}
+
+func startServer(srv *http.Server, ln net.Listener, lim serverLimits) *runningServer {
+	rs := &runningServer{
+		srv:   srv,
+		ln:    newLimitListener(ln, lim.maxConns),
+		grace: lim.shutdownGrace,
+		done:  make(chan struct{}),
+	}
+	go func() {
+		defer close(rs.done)
+		_ = srv.Serve(rs.ln) // always ErrServerClosed or a listener error after Close
+	}()
+	return rs
+}
+
+// shutdown closes the listener at once, so the port refuses new connections
+// (RFC 8252 §8.3: open the port only while the response is expected), then
+// gives in-flight responses — the final page — a short grace to drain before
+// closing every connection.
+func (rs *runningServer) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), rs.grace)
+	defer cancel()
+	if rs.srv.Shutdown(ctx) != nil {
+		_ = rs.srv.Close()
+	}
+	<-rs.done
+}
+
+// abort closes the listener and every connection without waiting, for
+// cancellation and timeouts, where there is no page left to deliver.
+func (rs *runningServer) abort() {
+	_ = rs.srv.Close()
+	<-rs.done
+}
