@@ -1,0 +1,55 @@
+# sesame's build, test and demo entry points. `make test` installs what the
+# tests need on a fresh Debian machine (root or sudo) and runs every test.
+
+SHELL      := /bin/bash
+SHARED     ?= ../shared
+GO         ?= go
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS   := chromium gnome-keyring dbus-daemon dbus-bin openssl
+STATICCHECK_VERSION := v0.6.1
+
+.PHONY: all build test unit deps deps-apt deps-npm check demo bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o sesame ./cmd/sesame
+
+# Debian packages for the end-to-end tests: a real browser and a real
+# Secret Service. apt-get update runs only when something is missing.
+deps-apt:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# The test authorization server (panva's oidc-provider), pinned by its lockfile.
+deps-npm:
+	cd e2e/server && npm ci --no-audit --no-fund --loglevel=error
+
+deps: deps-apt deps-npm
+
+# Static checks: formatting, vet, and the bans of SECURITY-REQUIREMENTS 7 and 21.
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	@bad=$$(grep -rl --include='*.go' -e 'InsecureSkipVerify' -e '"math/rand' . | grep -v '_test\.go$$' || true); \
+	if [ -n "$$bad" ]; then echo "InsecureSkipVerify or math/rand outside tests: $$bad"; exit 1; fi
+	$(GO) mod verify
+
+# Unit and in-process tests only: no browser, no keychain, no node.
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Everything: static checks, unit and in-process tests, real-keychain tests,
+# and the end-to-end tests against oidc-provider with headless Chromium.
+test: deps check
+	$(SHARED)/keyring-session env SESAME_E2E=1 SESAME_REAL_KEYRING=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+bench: build
+	$(SHARED)/keyring-session env SESAME_REAL_KEYRING=1 $(GO) test -run '^$$' -bench . -benchtime 20x ./keychain/
+
+clean:
+	rm -rf sesame dist bin

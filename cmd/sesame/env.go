@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// Env is everything a command needs from the outside world. main builds it
+// from the process; tests build their own, with an in-memory store, buffers
+// for the streams and a fixed clock.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// StdinTTY and StdoutTTY say whether the streams are terminals: a
+	// caller on a terminal is a person who can be shown a browser.
+	StdinTTY, StdoutTTY bool
+	Getenv              func(string) string
+	Now                 func() time.Time
+	// Store opens the credential store; it is called at most once per run
+	// and only by commands that need it.
+	Store func() (keychain.Store, error)
+}
+
+// systemEnv is the Env of a real process.
+func systemEnv() *Env {
+	return &Env{
+		Stdin:     os.Stdin,
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		Getenv:    os.Getenv,
+		Now:       time.Now,
+		Store: sync.OnceValues(func() (keychain.Store, error) {
+			return keychain.NewKeyring(keychain.KeyringOptions{}), nil
+		}),
+	}
+}

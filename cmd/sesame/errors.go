@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// Exit codes, documented in `sesame --help` and README.md.
+const (
+	exitOK            = 0
+	exitError         = 1
+	exitUsage         = 2
+	exitLoginRequired = 4
+	exitNotRevoked    = 5
+	exitCancelled     = 130
+)
+
+const exitCodesHelp = `Exit codes:
+  0    success
+  1    error
+  2    usage error (unknown command or flag, bad argument)
+  4    login required: no valid grant and the caller cannot log in interactively
+  5    logout could not confirm the revocation at the server (local data was deleted)
+  130  cancelled (Ctrl-C or SIGTERM)`
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// hintedError carries hints shown after the error line, and an exit code.
+type hintedError struct {
+	err   error
+	code  int
+	hints []string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+
+func withHint(err error, hints ...string) error {
+	return &hintedError{err: err, code: exitError, hints: hints}
+}
+
+// report writes err as one `sesame: error:` line and its hints, and returns
+// the exit code. It is the only place that maps errors to exit codes.
+func report(w io.Writer, profile string, err error) int {
+	code := exitError
+	var hints []string
+	var he *hintedError
+	var ue *usageError
+	switch {
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(w, "sesame: error: cancelled")
+		return exitCancelled
+	case errors.As(err, &ue):
+		code = exitUsage
+		hints = append(hints, "run 'sesame --help' for usage")
+	case errors.Is(err, tokensource.ErrLoginRequired):
+		code = exitLoginRequired
+		hints = append(hints, fmt.Sprintf("run 'sesame login -p %s' in a terminal", profile))
+	case errors.Is(err, keychain.ErrUnavailable):
+		hints = append(hints, "sesame keeps grants only in the OS keychain: on Linux start a Secret Service (gnome-keyring or KeePassXC) in your session")
+	case errors.Is(err, keychain.ErrLocked):
+		hints = append(hints, "unlock your keychain (for example by logging in to the desktop session) and try again")
+	}
+	if errors.As(err, &he) {
+		if he.code != exitError {
+			code = he.code
+		}
+		hints = append(he.hints, hints...)
+	}
+	fmt.Fprintln(w, "sesame: error: "+oneLine(err.Error()))
+	for _, h := range hints {
+		fmt.Fprintln(w, "sesame: hint: "+oneLine(h))
+	}
+	return code
+}
+
+// oneLine makes text safe for one terminal line: no control characters, no
+// escape sequences, no secrets.
+func oneLine(s string) string {
+	s = redact.String(s)
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/loopback"
+)
+
+type loginOptions struct {
+	issuer, clientID    string
+	scopes, resources   []string
+	flow                string
+	noBrowser           bool
+	port                int
+	caFile              string
+	insecureLoopback    bool
+	allowUnannouncedIss bool
+	browserCommand      string
+	timeout             time.Duration
+	json                bool
+	// changed reports whether a flag was given on the command line.
+	changed func(name string) bool
+}
+
+func newLoginCmd(a *app) *cobra.Command {
+	o := &loginOptions{}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Sign in and store the grant in the OS keychain",
+		Long: `Sign in to the profile's authorization server and store the grant in the OS keychain.
+
+The first login of a profile needs --issuer and --client-id; the flags given then are
+saved as the profile, and later logins need only -p. The browser opens on the server's
+sign-in page; the code comes back to a one-time listener on http://127.0.0.1:<port>/callback,
+protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The authorization URL is
+always printed to stderr, so over SSH you can open it elsewhere (with --port and a tunnel).`,
+		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
+  sesame login -p work
+  sesame login -p work --no-browser`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.changed = func(name string) bool { return cmd.Flags().Changed(name) }
+			return runLogin(cmd.Context(), a, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.issuer, "issuer", "", "issuer URL of the authorization server (first login)")
+	f.StringVar(&o.clientID, "client-id", "", "OAuth client id registered for sesame (first login)")
+	f.StringArrayVar(&o.scopes, "scope", nil, "scope to request (repeatable; default: openid offline_access)")
+	f.StringArrayVar(&o.resources, "resource", nil, "RFC 8707 resource indicator (repeatable)")
+	f.StringVar(&o.flow, "flow", "", "login flow: auto, browser or device")
+	f.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser; only print the URL")
+	f.IntVar(&o.port, "port", 0, "fixed callback port (default: any free port)")
+	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates to trust in addition to the system's")
+	f.BoolVar(&o.insecureLoopback, "insecure-loopback-as", false, "allow an http issuer on a loopback IP (local test servers only)")
+	f.BoolVar(&o.allowUnannouncedIss, "allow-unannounced-iss", false, "accept an iss callback parameter the server did not announce")
+	f.StringVar(&o.browserCommand, "browser-command", "", "program that opens the URL (default: $BROWSER, else the system browser)")
+	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser (at most 15m)")
+	f.BoolVar(&o.json, "json", false, "print the result as a JSON object on stdout")
+	return cmd
+}
+
+// mergeProfile applies the flags given on the command line to p (a new
+// profile when p is nil) and validates the result.
+func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.Profile, error) {
+	var merged profile.Profile
+	if p != nil {
+		merged = *p
+	} else {
+		if !o.changed("issuer") || !o.changed("client-id") {
+			return nil, withHint(fmt.Errorf("profile %q does not exist yet", name),
+				fmt.Sprintf("the first login needs: sesame login -p %s --issuer URL --client-id ID", name))
+		}
+		merged.Name = name
+	}
+	set := func(flag string, apply func()) {
+		if o.changed(flag) {
+			apply()
+		}
+	}
+	set("issuer", func() { merged.Issuer = o.issuer })
+	set("client-id", func() { merged.ClientID = o.clientID })
+	set("scope", func() { merged.Scopes = slices.Clone(o.scopes) })
+	set("resource", func() { merged.Resources = slices.Clone(o.resources) })
+	set("flow", func() { merged.Flow = o.flow })
+	set("port", func() { merged.CallbackPort = o.port })
+	set("ca-file", func() { merged.CAFile = o.caFile })
+	set("insecure-loopback-as", func() { merged.InsecureLoopbackAS = o.insecureLoopback })
+	set("allow-unannounced-iss", func() { merged.AllowUnannouncedIss = o.allowUnannouncedIss })
+	set("browser-command", func() { merged.BrowserCommand = o.browserCommand })
+	if err := merged.Validate(); err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	return &merged, nil
+}
+
+func runLogin(ctx context.Context, a *app, o *loginOptions) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	name := a.profile()
+	if err := profile.ValidateName(name); err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	p, err := o.mergeProfile(name, cfg.Profile(name))
+	if err != nil {
+		return err
+	}
+	if p.Flow == profile.FlowDevice {
+		return withHint(errors.New("the device flow is not available in this version"), "use --flow browser")
+	}
+	store, err := a.store()
+	if err != nil {
+		return err
+	}
+	client, err := a.httpClient(p)
+	if err != nil {
+		return err
+	}
+	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	if err != nil {
+		return err
+	}
+	if md.AuthorizationEndpoint == "" {
+		return errors.New("the server has no authorization endpoint")
+	}
+	scopes := p.EffectiveScopes()
+	oc := md.OAuth2Config(p.ClientID, scopes)
+	var idTok *provider.IDToken
+	wantIDToken := slices.Contains(scopes, "openid")
+	flow, err := loopback.New(loopback.Config{
+		OAuth2:                    oc,
+		Issuer:                    p.Issuer,
+		IssParameterSupported:     md.AuthorizationResponseIssParameterSupported,
+		AllowUnannouncedIss:       p.AllowUnannouncedIss,
+		Port:                      p.CallbackPort,
+		Timeout:                   o.timeout,
+		Opener:                    a.opener(p, o.noBrowser),
+		OnAuthURL:                 func(u string) { a.showAuthURL(u) },
+		AuthParams:                resourceParams(p.Resources),
+		HTTPClient:                client,
+		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
+		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
+			raw, _ := tok.Extra("id_token").(string)
+			if raw == "" {
+				if wantIDToken {
+					return errors.New("the server returned no ID token although the openid scope was requested")
+				}
+				return nil
+			}
+			t, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, nonce, a.env.Now)
+			idTok = t
+			return err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	res, err := flow.Token(ctx)
+	if err != nil {
+		return err
+	}
+	binding := tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
+	rec, err := tokensource.NewRecord(binding, md.TokenEndpoint, res.Token, a.env.Now())
+	if err != nil {
+		return err
+	}
+	if idTok != nil {
+		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
+	}
+	key := p.KeychainKey()
+	old, _ := store.Get(ctx, key)
+	if err := store.Set(ctx, key, rec); err != nil {
+		return withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
+			"nothing was saved; fix the keychain and run the login again")
+	}
+	if old != nil && old.RefreshToken != "" && old.RefreshToken != rec.RefreshToken {
+		// Requirement 33: a replaced grant is revoked, not left alive.
+		a.revokeQuietly(ctx, client, md, old)
+	}
+	cfg.Profiles[p.Name] = p
+	if err := cfg.Save(); err != nil {
+		return fmt.Errorf("signed in, but the profile could not be saved: %w", err)
+	}
+	return a.reportLogin(rec, o.json)
+}
+
+// resourceParams turns RFC 8707 resource indicators into request parameters.
+func resourceParams(resources []string) map[string][]string {
+	if len(resources) == 0 {
+		return nil
+	}
+	return map[string][]string{"resource": slices.Clone(resources)}
+}
+
+// showAuthURL prints the authorization URL on stderr, always, so a user
+// whose browser did not open (or who is on SSH) can copy it.
+func (a *app) showAuthURL(u string) {
+	fmt.Fprintf(a.env.Stderr, "sesame: open this URL in your browser to sign in (it is being opened for you unless --no-browser):\n\n  %s\n\n", u)
+}
+
+// reportLogin tells the person (stderr) or the script (--json on stdout)
+// who is signed in.
+func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
+	who := firstNonEmpty(rec.Email, rec.Name, rec.Subject, "an unnamed account")
+	fmt.Fprintf(a.env.Stderr, "sesame: signed in to %s as %s (profile %q)\n", rec.Issuer, who, rec.Profile)
+	if !asJSON {
+		return nil
+	}
+	return writeJSON(a.env.Stdout, loginResult{
+		Event:     "login",
+		Profile:   rec.Profile,
+		Issuer:    rec.Issuer,
+		Subject:   rec.Subject,
+		Email:     rec.Email,
+		ExpiresAt: tokensource.EarlyExpiry(rec),
+	})
+}
+
+// revokeQuietly revokes the refresh token of a grant that was replaced;
+// failure is reported as a warning only, the new grant is already stored.
+func (a *app) revokeQuietly(ctx context.Context, client *http.Client, md *provider.Metadata, old *keychain.Record) {
+	if md.RevocationEndpoint == "" {
+		return
+	}
+	if err := provider.Revoke(ctx, client, md.RevocationEndpoint, old.ClientID, old.RefreshToken, "refresh_token", sleepCtx); err != nil {
+		fmt.Fprintln(a.env.Stderr, "sesame: warning: the replaced grant could not be revoked: "+oneLine(err.Error()))
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// loginResult is the --json output of login.
+type loginResult struct {
+	Event     string    `json:"event"`
+	Profile   string    `json:"profile"`
+	Issuer    string    `json:"issuer"`
+	Subject   string    `json:"subject,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
+}

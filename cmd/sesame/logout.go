@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+type logoutOptions struct {
+	all    bool
+	forget bool
+}
+
+func newLogoutCmd(a *app) *cobra.Command {
+	o := &logoutOptions{}
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Revoke the grant at the server and delete it locally",
+		Long: `Revoke the profile's refresh token (and cached access token) at the server's RFC 7009
+revocation endpoint, then delete everything sesame keeps for it in the keychain, whatever
+the server answered. If the server did not confirm the revocation, logout says so and
+exits with code 5: the grant may stay active until it expires. The profile's settings
+stay in the configuration file unless --forget is given.`,
+		Example: `  sesame logout -p work
+  sesame logout --all`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLogout(cmd.Context(), a, o)
+		},
+	}
+	cmd.Flags().BoolVar(&o.all, "all", false, "log out of every profile")
+	cmd.Flags().BoolVar(&o.forget, "forget", false, "also remove the profile's settings")
+	return cmd
+}
+
+// errNotRevoked is returned when local data was deleted but the server did
+// not confirm the revocation.
+var errNotRevoked = errors.New("revocation not confirmed")
+
+func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	var targets []*profile.Profile
+	if o.all {
+		for _, n := range cfg.Names() {
+			targets = append(targets, cfg.Profile(n))
+		}
+	} else {
+		_, p, err := a.requireProfile()
+		if err != nil {
+			return err
+		}
+		targets = []*profile.Profile{p}
+	}
+	store, err := a.store()
+	if err != nil {
+		return err
+	}
+	var unconfirmed []string
+	for _, p := range targets {
+		confirmed, err := a.logoutProfile(ctx, store, p)
+		if err != nil {
+			return err
+		}
+		if !confirmed {
+			unconfirmed = append(unconfirmed, p.Name)
+		}
+		if o.forget {
+			delete(cfg.Profiles, p.Name)
+		}
+	}
+	if o.forget {
+		if err := cfg.Save(); err != nil {
+			return err
+		}
+	}
+	if len(unconfirmed) > 0 {
+		return &hintedError{
+			err:   fmt.Errorf("%w for %q: local data was deleted, but the grant may still be active at the server", errNotRevoked, unconfirmed),
+			code:  exitNotRevoked,
+			hints: []string{"revoke the session in the provider's account page, or run logout again when the server is reachable"},
+		}
+	}
+	return nil
+}
+
+// logoutProfile revokes and deletes one profile's grant. It reports whether
+// the server confirmed the revocation (true when nothing was stored).
+func (a *app) logoutProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
+	key := p.KeychainKey()
+	rec, err := store.Get(ctx, key)
+	if errors.Is(err, keychain.ErrNotFound) {
+		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)
+		return true, nil
+	}
+	if err != nil && !errors.Is(err, keychain.ErrCorrupt) {
+		return false, err
+	}
+	confirmed := false
+	if rec != nil && rec.RefreshToken+rec.AccessToken != "" {
+		confirmed = a.revokeRecord(ctx, p, rec)
+	}
+	// Requirement 33: local data goes whatever the server said.
+	if err := store.Delete(ctx, key); err != nil {
+		return false, fmt.Errorf("could not delete the stored grant of %q: %w", p.Name, err)
+	}
+	if confirmed {
+		fmt.Fprintf(a.env.Stderr, "sesame: logged out of %q; the server revoked the grant\n", p.Name)
+	}
+	return confirmed, nil
+}
+
+// revokeRecord revokes the refresh token, then the access token (RFC 7009
+// §2.1), and reports whether the refresh token's revocation was confirmed.
+func (a *app) revokeRecord(ctx context.Context, p *profile.Profile, rec *keychain.Record) bool {
+	warn := func(err error) {
+		fmt.Fprintln(a.env.Stderr, "sesame: warning: "+oneLine(err.Error()))
+	}
+	client, err := a.httpClient(p)
+	if err != nil {
+		warn(err)
+		return false
+	}
+	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	if err != nil {
+		warn(err)
+		return false
+	}
+	if md.RevocationEndpoint == "" {
+		warn(errors.New("the server offers no revocation endpoint"))
+		return false
+	}
+	confirmed := true
+	if rec.RefreshToken != "" {
+		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.RefreshToken, "refresh_token", sleepCtx); err != nil {
+			warn(err)
+			confirmed = false
+		}
+	}
+	if rec.AccessToken != "" {
+		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.AccessToken, "access_token", sleepCtx); err != nil && rec.RefreshToken == "" {
+			warn(err)
+			confirmed = false
+		}
+	}
+	return confirmed
+}

@@ -1,0 +1,23 @@
+// Command sesame signs a person or a script in to an OAuth 2.0 / OpenID
+// Connect authorization server as a public client, keeps the grant in the
+// OS keychain, and hands fresh access tokens to the tools that need them.
+//
+// The command tree lives in this package, a file per command; the protocol
+// and storage work is done by the loopback, devicecode, keychain and
+// credhelper packages and by internal/*.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	disableCoreDumps()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], systemEnv())
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// app is the state shared by the commands of one run: the environment and
+// the global flags.
+type app struct {
+	env         *Env
+	profileName string
+	debug       bool
+	log         *redact.Logger
+}
+
+// Main runs sesame with args and returns the exit code.
+func Main(ctx context.Context, args []string, env *Env) int {
+	a := &app{env: env}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	_, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = &usageError{msg: err.Error()}
+	}
+	return report(env.Stderr, a.profile(), err)
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sesame",
+		Short: "Sign in to OAuth 2.0 / OpenID Connect servers and hand fresh tokens to your tools",
+		Long: `sesame signs you in to an OAuth 2.0 / OpenID Connect authorization server as a public
+client (browser + PKCE on a loopback redirect), keeps the grant in the OS keychain, and
+hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
+		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
+  sesame token -p work --output header
+  sesame status`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		DisableAutoGenTag: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.profileName != "" {
+				if err := profile.ValidateName(a.profileName); err != nil {
+					return &usageError{msg: err.Error()}
+				}
+			}
+			a.debug = a.debug || a.env.Getenv("SESAME_DEBUG") != ""
+			a.log = redact.New(a.env.Stderr, a.debug)
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{msg: err.Error()}
+	})
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
+	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile name (default $SESAME_PROFILE, else \"default\")")
+	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log requests and decisions to stderr, secrets redacted (also SESAME_DEBUG=1)")
+	root.AddCommand(
+		newLoginCmd(a),
+		newTokenCmd(a),
+		newStatusCmd(a),
+		newLogoutCmd(a),
+		newVersionCmd(a.env),
+	)
+	return root
+}
+
+// profile is the selected profile name: -p, else $SESAME_PROFILE, else
+// "default".
+func (a *app) profile() string {
+	if a.profileName != "" {
+		return a.profileName
+	}
+	if p := a.env.Getenv("SESAME_PROFILE"); p != "" {
+		return p
+	}
+	return profile.DefaultName
+}
+
+// loadConfig reads the configuration file.
+func (a *app) loadConfig() (*profile.Config, error) {
+	dir, err := profile.Dir(a.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return profile.Load(dir)
+}
+
+// requireProfile loads the configuration and returns the selected profile,
+// or an error that says how to create it.
+func (a *app) requireProfile() (*profile.Config, *profile.Profile, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	name := a.profile()
+	if err := profile.ValidateName(name); err != nil {
+		return nil, nil, &usageError{msg: err.Error()}
+	}
+	p := cfg.Profile(name)
+	if p == nil {
+		return nil, nil, withHint(fmt.Errorf("no profile %q", name),
+			fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name))
+	}
+	return cfg, p, nil
+}
+
+// store opens the credential store.
+func (a *app) store() (keychain.Store, error) {
+	s, err := a.env.Store()
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, errors.New("no credential store")
+	}
+	return s, nil
+}
+
+// noArgs is cobra.NoArgs reported as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}

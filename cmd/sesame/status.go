@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+type statusOptions struct{ json bool }
+
+func newStatusCmd(a *app) *cobra.Command {
+	o := &statusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show profiles, who is signed in, and when tokens expire",
+		Long: `Show each profile (or only the one named with -p): its issuer, the account signed in
+(from the ID token verified at login), when the access and refresh tokens expire, and
+where the grant is stored. status never contacts the server and never prints a token.`,
+		Example: `  sesame status
+  sesame status -p work --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runStatus(cmd.Context(), a, o, cmd.Flags().Changed("profile") || a.env.Getenv("SESAME_PROFILE") != "")
+		},
+	}
+	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON on stdout")
+	return cmd
+}
+
+// profileStatus is one profile's line of `sesame status --json`.
+type profileStatus struct {
+	Profile       string     `json:"profile"`
+	Issuer        string     `json:"issuer"`
+	ClientID      string     `json:"client_id"`
+	SignedIn      bool       `json:"signed_in"`
+	Subject       string     `json:"subject,omitempty"`
+	Email         string     `json:"email,omitempty"`
+	Name          string     `json:"name,omitempty"`
+	Scope         string     `json:"scope,omitempty"`
+	AccessExpiry  *time.Time `json:"access_token_expiry,omitempty"`
+	RefreshToken  bool       `json:"refresh_token"`
+	RefreshExpiry *time.Time `json:"refresh_token_expiry,omitempty"`
+	Error         string     `json:"error,omitempty"`
+}
+
+type statusJSON struct {
+	Storage  string          `json:"storage"`
+	Profiles []profileStatus `json:"profiles"`
+}
+
+func runStatus(ctx context.Context, a *app, o *statusOptions, onlySelected bool) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	names := cfg.Names()
+	if onlySelected {
+		if cfg.Profile(a.profile()) == nil {
+			_, _, err := a.requireProfile()
+			return err
+		}
+		names = []string{a.profile()}
+	}
+	store, err := a.store()
+	if err != nil {
+		return err
+	}
+	out := statusJSON{Storage: store.Name(), Profiles: []profileStatus{}}
+	for _, n := range names {
+		st, err := describeProfile(ctx, store, cfg.Profile(n))
+		if errors.Is(err, keychain.ErrUnavailable) || errors.Is(err, keychain.ErrLocked) {
+			return err
+		}
+		out.Profiles = append(out.Profiles, st)
+	}
+	if o.json {
+		return writeJSON(a.env.Stdout, out)
+	}
+	return printStatus(a, out)
+}
+
+func describeProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (profileStatus, error) {
+	st := profileStatus{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
+	rec, err := store.Get(ctx, p.KeychainKey())
+	if errors.Is(err, keychain.ErrNotFound) {
+		return st, nil
+	}
+	if err != nil {
+		st.Error = oneLine(err.Error())
+		return st, err
+	}
+	st.SignedIn = rec.RefreshToken != "" || rec.AccessToken != ""
+	st.Subject, st.Email, st.Name, st.Scope = rec.Subject, rec.Email, rec.Name, rec.Scope
+	if rec.AccessToken != "" && !rec.Expiry.IsZero() {
+		e := tokensource.EarlyExpiry(rec).UTC().Truncate(time.Second)
+		st.AccessExpiry = &e
+	}
+	st.RefreshToken = rec.RefreshToken != ""
+	if !rec.RefreshExpiry.IsZero() {
+		e := rec.RefreshExpiry.UTC().Truncate(time.Second)
+		st.RefreshExpiry = &e
+	}
+	return st, nil
+}
+
+func printStatus(a *app, s statusJSON) error {
+	w := a.env.Stdout
+	if len(s.Profiles) == 0 {
+		fmt.Fprintln(a.env.Stderr, "sesame: no profiles yet; create one with 'sesame login -p NAME --issuer URL --client-id ID'")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tISSUER\tACCOUNT\tACCESS TOKEN\tREFRESH TOKEN")
+	now := a.env.Now()
+	for _, p := range s.Profiles {
+		account := "not signed in"
+		if p.SignedIn {
+			account = firstNonEmpty(p.Email, p.Name, p.Subject, "signed in")
+		}
+		if p.Error != "" {
+			account = "error: " + p.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Profile, p.Issuer, account, describeExpiry(p.AccessExpiry, now, p.SignedIn), describeRefresh(p, now))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nGrants are stored in: %s\n", s.Storage)
+	return err
+}
+
+func describeExpiry(t *time.Time, now time.Time, signedIn bool) string {
+	switch {
+	case !signedIn || t == nil:
+		return "-"
+	case !t.After(now):
+		return "expired (refreshed on next use)"
+	default:
+		return "valid for " + t.Sub(now).Truncate(time.Second).String()
+	}
+}
+
+func describeRefresh(p profileStatus, now time.Time) string {
+	switch {
+	case !p.RefreshToken:
+		return "-"
+	case p.RefreshExpiry == nil:
+		return "present"
+	case !p.RefreshExpiry.After(now):
+		return "expired"
+	default:
+		return "valid for " + p.RefreshExpiry.Sub(now).Truncate(time.Second).String()
+	}
+}

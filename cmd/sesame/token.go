@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+type tokenOptions struct {
+	minTTL time.Duration
+	output string
+	reveal bool
+}
+
+func newTokenCmd(a *app) *cobra.Command {
+	o := &tokenOptions{}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a fresh access token",
+		Long: `Print a fresh access token for the profile on stdout.
+
+A token that is still fresh comes straight from the keychain, with no network request.
+An expired one is refreshed once, and the rotated refresh token is stored before the
+token is printed. When no valid grant exists, token exits with code 4.`,
+		Example: `  curl -H "$(sesame token -p work --output header)" https://api.example.com/
+  sesame token -p work --min-ttl 10m --output json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runToken(cmd.Context(), a, o)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.minTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long")
+	f.StringVar(&o.output, "output", "raw", "output format: raw, json or header")
+	f.BoolVar(&o.reveal, "reveal", false, "print the token even when stdout is a terminal")
+	return cmd
+}
+
+// tokenJSON is the --output json object.
+type tokenJSON struct {
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type"`
+	Expiry      time.Time `json:"expiry"`
+	Scope       string    `json:"scope,omitempty"`
+}
+
+func runToken(ctx context.Context, a *app, o *tokenOptions) error {
+	switch o.output {
+	case "raw", "json", "header":
+	default:
+		return usageErrorf("invalid --output %q: use raw, json or header", o.output)
+	}
+	if o.minTTL < 0 {
+		return usageErrorf("invalid --min-ttl %s: it cannot be negative", o.minTTL)
+	}
+	if a.env.StdoutTTY && !o.reveal {
+		// Requirement 36: a token on a terminal ends up in scrollback and
+		// screen shares.
+		return withHint(errors.New("refusing to print a token to a terminal"),
+			"pipe the output to a program, or add --reveal")
+	}
+	_, p, err := a.requireProfile()
+	if err != nil {
+		return err
+	}
+	src, err := a.tokenSource(p)
+	if err != nil {
+		return err
+	}
+	src.MinTTL = o.minTTL
+	res, err := src.Token(ctx)
+	if err != nil {
+		return err
+	}
+	rec := res.Record
+	switch o.output {
+	case "json":
+		return writeJSON(a.env.Stdout, tokenJSON{
+			AccessToken: rec.AccessToken,
+			TokenType:   tokenType(rec),
+			Expiry:      tokensource.EarlyExpiry(rec).UTC().Truncate(time.Second),
+			Scope:       rec.Scope,
+		})
+	case "header":
+		_, err = fmt.Fprintf(a.env.Stdout, "Authorization: %s %s\n", tokenType(rec), rec.AccessToken)
+	default:
+		_, err = fmt.Fprintln(a.env.Stdout, rec.AccessToken)
+	}
+	return err
+}
+
+// tokenType is the scheme to present the token with; "bearer" from a
+// server is written in the canonical case.
+func tokenType(rec *keychain.Record) string {
+	if rec.TokenType == "" || strings.EqualFold(rec.TokenType, "bearer") {
+		return "Bearer"
+	}
+	return rec.TokenType
+}
+
+// tokenSource is the profile's token source. Nothing expensive happens
+// here: the HTTP client (CA pool) is built only if a refresh is needed.
+func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
+	store, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	return &tokensource.Source{
+		Store:   store,
+		Key:     p.KeychainKey(),
+		Binding: tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
+		HTTPClient: func() (*http.Client, error) {
+			return a.httpClient(p)
+		},
+		Now: a.env.Now,
+	}, nil
+}

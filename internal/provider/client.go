@@ -1,0 +1,185 @@
+package provider
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/redact"
+)
+
+// Default deadlines (SECURITY-REQUIREMENTS 23). http.DefaultClient has
+// none, so a server that accepts a connection and never answers would
+// hang a credential helper, and with it kubectl or git, forever.
+const (
+	DefaultDialTimeout   = 10 * time.Second
+	DefaultTLSTimeout    = 10 * time.Second
+	DefaultHeaderTimeout = 15 * time.Second
+	DefaultTimeout       = 30 * time.Second
+)
+
+// maxRedirects is how many same-origin redirects a GET may follow
+// (SECURITY-REQUIREMENTS 22).
+const maxRedirects = 3
+
+// Options configures [NewHTTPClient]. The zero value is a strict client
+// with the default deadlines.
+type Options struct {
+	// CAFile names a PEM file whose certificates are trusted in addition
+	// to the system roots, for servers with a private CA. It never turns
+	// off chain or host-name verification.
+	CAFile string
+
+	// AllowInsecureLoopback permits plain http to a loopback IP literal,
+	// for tests against a local server (SECURITY-REQUIREMENTS 20).
+	AllowInsecureLoopback bool
+
+	// DialTimeout bounds connecting, TLSTimeout the TLS handshake,
+	// HeaderTimeout the wait for response headers once the request is
+	// written, and Timeout the whole exchange including reading the body.
+	// Zero means the Default* value.
+	DialTimeout, TLSTimeout, HeaderTimeout, Timeout time.Duration
+
+	// Debug receives one redacted line per request. Nil disables it.
+	Debug *redact.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.TLSTimeout <= 0 {
+		o.TLSTimeout = DefaultTLSTimeout
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	return o
+}
+
+// NewHTTPClient returns the client sesame uses for every request to an
+// authorization server: token, device, PAR, revocation, metadata, JWKS
+// and userinfo.
+//
+// It verifies certificate chains against the system roots plus
+// opts.CAFile, always checks host names, requires TLS 1.2 or later
+// (RFC 8414 §6.1, RFC 6749 §10.9; SECURITY-REQUIREMENTS 21), takes a proxy
+// from the environment, applies the four deadlines, reads at most 1 MiB of
+// any response body, refuses plain http (see [CheckEndpointURL]) and
+// refuses redirects of anything but GET (see the package doc).
+//
+// Pass it to x/oauth2 with context.WithValue(ctx, oauth2.HTTPClient, c).
+func NewHTTPClient(opts Options) (*http.Client, error) {
+	opts = opts.withDefaults()
+	roots, err := rootPool(opts.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
+	base := &http.Transport{
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: dialer.DialContext,
+		TLSClientConfig: &tls.Config{
+			MinVersion: tls.VersionTLS12,
+			RootCAs:    roots,
+		},
+		TLSHandshakeTimeout:   opts.TLSTimeout,
+		ResponseHeaderTimeout: opts.HeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          8,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	return &http.Client{
+		Transport: &transport{
+			base:                  base,
+			allowInsecureLoopback: opts.AllowInsecureLoopback,
+			debug:                 opts.Debug,
+		},
+		CheckRedirect: checkRedirect,
+		Timeout:       opts.Timeout,
+	}, nil
+}
+
+// rootPool returns the system roots plus the certificates in caFile.
+func rootPool(caFile string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		// Some platforms have no readable system store; the CA file may
+		// still be enough, and without one every handshake fails loudly.
+		pool = x509.NewCertPool()
+	}
+	if caFile == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		// os errors already name the file.
+		return nil, fmt.Errorf("ca file: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca file %s: no PEM certificate found", caFile)
+	}
+	return pool, nil
+}
+
+// ErrRedirectRefused is returned (wrapped in a *url.Error) when the client
+// declines to follow a redirect.
+var ErrRedirectRefused = errors.New("redirect refused")
+
+// checkRedirect follows at most maxRedirects same-origin redirects of a
+// GET or HEAD and nothing else.
+//
+// For a POST it must refuse every 3xx: on 307 and 308 Go re-sends the
+// body, which carries the code, code_verifier, refresh_token or
+// device_code, to the new location (RFC 9700 §4.12, RFC 6749 §10.8). It
+// refuses before the new request is sent, so the target sees nothing.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	for _, r := range via {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return fmt.Errorf("%w: the server answered %d to a %s request, which would re-send its credentials",
+				ErrRedirectRefused, status, r.Method)
+		}
+	}
+	if len(via) > maxRedirects {
+		return fmt.Errorf("%w: more than %d redirects", ErrRedirectRefused, maxRedirects)
+	}
+	if !sameOrigin(req.URL, first.URL) {
+		return fmt.Errorf("%w: %s redirects to another origin, %s://%s",
+			ErrRedirectRefused, first.URL.Host, req.URL.Scheme, redact.Sanitize(req.URL.Host))
+	}
+	return nil
+}
+
+// sameOrigin compares scheme, host and port (RFC 6454 §5) after filling
+// in default ports, so https://a and https://A:443 are one origin.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "80"
+	}
+	return "443"
+}
