@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/loopback"
 )
 
 // Env is everything a command needs from the outside world. main builds it
@@ -26,6 +27,9 @@ type Env struct {
 	// Store opens the credential store; it is called at most once per run
 	// and only by commands that need it.
 	Store func() (keychain.Store, error)
+	// Opener, when set, replaces the browser launcher (tests use a
+	// scripted browser); --no-browser still wins.
+	Opener loopback.Opener
 }
 
 // systemEnv is the Env of a real process.

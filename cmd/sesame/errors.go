@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +76,8 @@ func report(w io.Writer, profile string, err error) int {
 		hints = append(hints, "sesame keeps grants only in the OS keychain: on Linux start a Secret Service (gnome-keyring or KeePassXC) in your session")
 	case errors.Is(err, keychain.ErrLocked):
 		hints = append(hints, "unlock your keychain (for example by logging in to the desktop session) and try again")
+	case isCertificateError(err):
+		hints = append(hints, "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)")
 	}
 	if errors.As(err, &he) {
 		if he.code != exitError {
@@ -98,4 +102,12 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// isCertificateError reports whether err is a TLS verification failure.
+func isCertificateError(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &verify)
 }

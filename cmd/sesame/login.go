@@ -80,8 +80,11 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 		merged = *p
 	} else {
 		if !o.changed("issuer") || !o.changed("client-id") {
-			return nil, withHint(fmt.Errorf("profile %q does not exist yet", name),
-				fmt.Sprintf("the first login needs: sesame login -p %s --issuer URL --client-id ID", name))
+			return nil, &hintedError{
+				err:   fmt.Errorf("profile %q does not exist yet", name),
+				code:  exitUsage,
+				hints: []string{fmt.Sprintf("the first login needs: sesame login -p %s --issuer URL --client-id ID", name)},
+			}
 		}
 		merged.Name = name
 	}

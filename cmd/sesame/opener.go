@@ -21,6 +21,9 @@ func (a *app) opener(p *profile.Profile, noBrowser bool) loopback.Opener {
 	if noBrowser {
 		return nil
 	}
+	if a.env.Opener != nil {
+		return a.env.Opener
+	}
 	if c := firstNonEmpty(p.BrowserCommand, a.env.Getenv("BROWSER")); c != "" {
 		return &commandOpener{argv: strings.Fields(c), out: a.env.Stderr}
 	}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// harness runs sesame in-process against an in-process authorization
+// server, with an in-memory keychain, a scripted browser and a clock that
+// tests can move forward.
+type harness struct {
+	t       *testing.T
+	as      *authtest.Server
+	browser *authtest.Browser
+	store   *keychain.Memory
+	dir     string
+	env     map[string]string
+
+	mu     sync.Mutex
+	offset time.Duration
+	// stdoutTTY pretends stdout is a terminal.
+	stdoutTTY bool
+}
+
+func newHarness(t *testing.T, opts ...authtest.Option) *harness {
+	t.Helper()
+	h := &harness{t: t, as: authtest.New(t, opts...), store: keychain.NewMemory(), dir: t.TempDir()}
+	h.browser = authtest.NewBrowser(t, h.as)
+	h.env = map[string]string{"SESAME_CONFIG_DIR": h.dir}
+	return h
+}
+
+// advance moves sesame's clock forward.
+func (h *harness) advance(d time.Duration) {
+	h.mu.Lock()
+	h.offset += d
+	h.mu.Unlock()
+}
+
+func (h *harness) now() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return time.Now().Add(h.offset)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs one sesame command and checks what every command must satisfy:
+// no sentinel token on stderr.
+func (h *harness) run(args ...string) result {
+	h.t.Helper()
+	var out, errOut bytes.Buffer
+	env := &Env{
+		Stdin:     strings.NewReader(""),
+		Stdout:    &out,
+		Stderr:    &errOut,
+		StdoutTTY: h.stdoutTTY,
+		Getenv:    func(k string) string { return h.env[k] },
+		Now:       h.now,
+		Store:     func() (keychain.Store, error) { return h.store, nil },
+		Opener:    h.browser,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := Main(ctx, args, env)
+	r := result{stdout: out.String(), stderr: errOut.String(), code: code}
+	if strings.Contains(r.stderr, "SNTL-") {
+		h.t.Errorf("sesame %v: a token appears on stderr:\n%s", args, r.stderr)
+	}
+	return r
+}
+
+// login runs the first login of profile "work" against the test server.
+func (h *harness) login(extra ...string) result {
+	h.t.Helper()
+	args := append([]string{"login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile()}, extra...)
+	return h.run(args...)
+}
+
+func (h *harness) mustLogin() {
+	h.t.Helper()
+	if r := h.login(); r.code != 0 {
+		h.t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// record returns the stored record of profile "work", or nil.
+func (h *harness) record() *keychain.Record {
+	h.t.Helper()
+	keys := h.store.Keys()
+	if len(keys) == 0 {
+		return nil
+	}
+	if len(keys) != 1 {
+		h.t.Fatalf("keychain holds %d records, want at most 1", len(keys))
+	}
+	r, err := h.store.Get(context.Background(), keys[0])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+func wantExit(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
+	}
+}
+
+// wantOneErrorLine checks the error style: one "sesame: error:" line, hints
+// after it, nothing else.
+func wantOneErrorLine(t *testing.T, r result, contains string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+	var errs int
+	for _, l := range lines {
+		if strings.HasPrefix(l, "sesame: error: ") {
+			errs++
+		}
+	}
+	last := lines[len(lines)-1]
+	if errs != 1 || (!strings.HasPrefix(last, "sesame: error: ") && !strings.HasPrefix(last, "sesame: hint: ")) {
+		t.Fatalf("stderr is not one error line plus hints:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, contains) {
+		t.Fatalf("stderr does not say %q:\n%s", contains, r.stderr)
+	}
+	if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+		t.Fatalf("stack trace on stderr:\n%s", r.stderr)
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
+)
+
+func TestLogin_StoresGrantAndProfile(t *testing.T) {
+	h := newHarness(t)
+	r := h.login("--scope", "openid", "--scope", "email", "--scope", "profile")
+	wantExit(t, r, 0)
+	if r.stdout != "" {
+		t.Fatalf("login wrote to stdout: %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "signed in to "+h.as.Issuer()+" as alice@example.test") {
+		t.Fatalf("stderr does not say who signed in:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, h.as.URL()+"/authorize?") {
+		t.Fatalf("the authorization URL was not printed:\n%s", r.stderr)
+	}
+	rec := h.record()
+	if rec == nil || rec.RefreshToken != h.as.LatestRefreshToken() || rec.Subject != "alice" || rec.Issuer != h.as.Issuer() {
+		t.Fatalf("stored record = %+v", rec)
+	}
+	if h.browser.Calls() != 1 {
+		t.Fatalf("browser opened %d times, want 1", h.browser.Calls())
+	}
+	cfg, err := os.ReadFile(filepath.Join(h.dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cfg), "SNTL-") || !strings.Contains(string(cfg), h.as.Issuer()) {
+		t.Fatalf("config file:\n%s", cfg)
+	}
+	// The profile now carries everything: a second login needs only -p.
+	wantExit(t, h.run("login", "-p", "work"), 0)
+	if h.browser.Calls() != 2 {
+		t.Fatalf("browser opened %d times, want 2", h.browser.Calls())
+	}
+	// The replaced grant was revoked (requirement 33).
+	if !h.as.Revoked(rec.RefreshToken) {
+		t.Fatal("the replaced refresh token was not revoked")
+	}
+}
+
+func TestLogin_JSON(t *testing.T) {
+	h := newHarness(t)
+	r := h.login("--json")
+	wantExit(t, r, 0)
+	var out map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("stdout is not JSON: %q", r.stdout)
+	}
+	if out["event"] != "login" || out["profile"] != "work" || out["issuer"] != h.as.Issuer() || out["expires_at"] == nil {
+		t.Fatalf("login --json = %v", out)
+	}
+}
+
+func TestLogin_NewProfileNeedsIssuerAndClient(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("login", "-p", "work")
+	wantExit(t, r, exitUsage)
+	wantOneErrorLine(t, r, "--issuer URL --client-id ID")
+}
+
+func TestLogin_NoBrowserPrintsURLOnly(t *testing.T) {
+	h := newHarness(t)
+	// Nobody follows the URL: the flow times out, the URL was printed and
+	// no browser was opened.
+	r := h.login("--no-browser", "--timeout", "300ms")
+	if r.code == 0 || h.browser.Calls() != 0 || !strings.Contains(r.stderr, "/authorize?") {
+		t.Fatalf("exit %d, browser calls %d, stderr:\n%s", r.code, h.browser.Calls(), r.stderr)
+	}
+	if h.record() != nil {
+		t.Fatal("something was stored")
+	}
+}
+
+func TestLogin_UntrustedCertificate_Req21(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID)
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "certificate")
+	if !strings.Contains(r.stderr, "sesame: hint: ") || !strings.Contains(r.stderr, "--ca-file") {
+		t.Fatalf("no --ca-file hint:\n%s", r.stderr)
+	}
+	if h.record() != nil || h.browser.Calls() != 0 {
+		t.Fatal("a login against an untrusted server went ahead")
+	}
+}
+
+func TestLogin_IssuerMismatch_Req19(t *testing.T) {
+	h := newHarness(t, authtest.WithMetadataIssuer("https://evil.example"))
+	r := h.login()
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "issuer")
+	if h.browser.Calls() != 0 || h.record() != nil {
+		t.Fatal("a mismatched issuer was used")
+	}
+}
+
+func TestLogin_HTTPIssuerRefused_Req20(t *testing.T) {
+	h := newHarness(t)
+	for _, issuer := range []string{"http://as.example", "http://127.0.0.1.nip.io", "http://127.0.0.1:9"} {
+		r := h.run("login", "-p", "work", "--issuer", issuer, "--client-id", "c")
+		if r.code == 0 {
+			t.Fatalf("%s accepted", issuer)
+		}
+		wantOneErrorLine(t, r, "issuer")
+	}
+}
+
+func TestLogin_NonceMismatch_Req09(t *testing.T) {
+	h := newHarness(t, authtest.WithIDTokenMutator(func(c map[string]any) { c["nonce"] = "forged" }))
+	r := h.login()
+	if r.code == 0 {
+		t.Fatal("login accepted an ID token with another nonce")
+	}
+	wantOneErrorLine(t, r, "nonce")
+	if h.record() != nil {
+		t.Fatal("a grant was stored")
+	}
+}
+
+func TestLogin_DeniedByUser(t *testing.T) {
+	h := newHarness(t, authtest.WithDeny("<script>alert(1)</script>\x1b[31m"))
+	r := h.login()
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "access_denied")
+	if strings.Contains(r.stderr, "<script") || strings.Contains(r.stderr, "\x1b") {
+		t.Fatalf("server text reached the terminal unsanitised:\n%q", r.stderr)
+	}
+}
+
+func TestLogin_DeviceFlowNotYet(t *testing.T) {
+	h := newHarness(t)
+	r := h.login("--flow", "device")
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "device flow")
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestToken_WarmCacheNoNetwork(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	before := len(h.as.Requests())
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, 0)
+	if r.stdout != h.record().AccessToken+"\n" {
+		t.Fatalf("stdout = %q, want the stored access token", r.stdout)
+	}
+	if got := len(h.as.Requests()); got != before {
+		t.Fatalf("a warm token call made %d requests", got-before)
+	}
+	if !h.as.Introspect(strings.TrimSpace(r.stdout)) {
+		t.Fatal("the printed token is not active at the server")
+	}
+}
+
+func TestToken_Outputs(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	at := h.record().AccessToken
+	r := h.run("token", "-p", "work", "--output", "header")
+	wantExit(t, r, 0)
+	if r.stdout != "Authorization: Bearer "+at+"\n" {
+		t.Fatalf("header output = %q", r.stdout)
+	}
+	r = h.run("token", "-p", "work", "--output", "json")
+	wantExit(t, r, 0)
+	var out struct {
+		AccessToken string    `json:"access_token"`
+		TokenType   string    `json:"token_type"`
+		Expiry      time.Time `json:"expiry"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.AccessToken != at || out.TokenType != "Bearer" || out.Expiry.IsZero() {
+		t.Fatalf("json output = %q (%v)", r.stdout, err)
+	}
+}
+
+func TestToken_RefreshesAfterExpiry_Req26(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	first := h.record()
+	h.advance(time.Hour)
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, 0)
+	now := h.record()
+	if now.AccessToken == first.AccessToken || now.RefreshToken == first.RefreshToken {
+		t.Fatal("no refresh happened")
+	}
+	if r.stdout != now.AccessToken+"\n" || now.RefreshToken != h.as.LatestRefreshToken() || h.as.RefreshCount() != 1 {
+		t.Fatalf("printed %q; stored refresh token is the latest: %v; refreshes %d", r.stdout, now.RefreshToken == h.as.LatestRefreshToken(), h.as.RefreshCount())
+	}
+}
+
+func TestToken_MinTTL(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	wantExit(t, h.run("token", "-p", "work", "--min-ttl", "2h"), 0)
+	if h.as.RefreshCount() != 1 {
+		t.Fatalf("refreshes = %d, want 1", h.as.RefreshCount())
+	}
+}
+
+func TestToken_LoginRequiredExit4(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.store.Delete(t.Context(), h.store.Keys()[0])
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, exitLoginRequired)
+	wantOneErrorLine(t, r, "sesame login -p work")
+	if r.stdout != "" || h.browser.Calls() != 1 {
+		t.Fatalf("stdout %q, browser calls %d", r.stdout, h.browser.Calls())
+	}
+}
+
+func TestToken_RevokedGrantExit4_Req28(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.as.Revoke(h.record().RefreshToken)
+	h.advance(time.Hour)
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, exitLoginRequired)
+	if h.record() != nil {
+		t.Fatal("the refused grant is still stored")
+	}
+}
+
+func TestToken_RefusesTerminal_Req36(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.stdoutTTY = true
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, exitError)
+	if r.stdout != "" {
+		t.Fatalf("printed %q to a terminal", r.stdout)
+	}
+	wantExit(t, h.run("token", "-p", "work", "--reveal"), 0)
+}
+
+func TestToken_UnknownProfile(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("token", "-p", "nope")
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, `no profile "nope"`)
+}
