@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -42,9 +41,9 @@ type Profile struct {
 	CallbackPort int `json:"callback_port,omitempty"`
 	// CAFile is a PEM file of CA certificates added to the system roots.
 	CAFile string `json:"ca_file,omitempty"`
-	// InsecureLoopbackIssuer allows an http issuer whose host is a loopback
+	// InsecureLoopbackAS allows an http issuer whose host is a loopback
 	// IP literal (a local test server), and nothing else (requirement 20).
-	InsecureLoopbackIssuer bool `json:"insecure_loopback_issuer,omitempty"`
+	InsecureLoopbackAS bool `json:"insecure_loopback_as,omitempty"`
 	// AllowUnannouncedIss accepts an RFC 9207 iss on the callback from a
 	// server whose metadata did not announce it (requirement 14).
 	AllowUnannouncedIss bool `json:"allow_unannounced_iss,omitempty"`
@@ -53,13 +52,17 @@ type Profile struct {
 	BrowserCommand string `json:"browser_command,omitempty"`
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // ValidateName checks that name can be a profile name: a short word of
 // letters, digits, dot, dash and underscore, so it is safe in a lock file
 // name, a shell completion and a kubeconfig.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) {
+	ok := len(name) > 0 && len(name) <= 64
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		ok = alnum || (i > 0 && (c == '.' || c == '-' || c == '_'))
+	}
+	if !ok {
 		return fmt.Errorf("invalid profile name %q: use letters, digits, '.', '-' and '_' (at most 64)", name)
 	}
 	return nil
@@ -73,7 +76,7 @@ func (p *Profile) Validate() error {
 	if p.Issuer == "" {
 		return errors.New("no issuer")
 	}
-	if err := CheckIssuer(p.Issuer, p.InsecureLoopbackIssuer); err != nil {
+	if err := CheckIssuer(p.Issuer, p.InsecureLoopbackAS); err != nil {
 		return err
 	}
 	if strings.TrimSpace(p.ClientID) == "" || p.ClientID != strings.TrimSpace(p.ClientID) {
@@ -133,10 +136,10 @@ func CheckIssuer(issuer string, allowInsecureLoopback bool) error {
 		return nil
 	case "http":
 		if !isLoopbackIP(u.Hostname()) {
-			return fmt.Errorf("insecure issuer %q: only https is allowed (http only for a loopback IP with --insecure-loopback-issuer)", issuer)
+			return fmt.Errorf("insecure issuer %q: only https is allowed (http only for a loopback IP with --insecure-loopback-as)", issuer)
 		}
 		if !allowInsecureLoopback {
-			return fmt.Errorf("insecure issuer %q: an http issuer needs --insecure-loopback-issuer", issuer)
+			return fmt.Errorf("insecure issuer %q: an http issuer needs --insecure-loopback-as", issuer)
 		}
 		return nil
 	default:
