@@ -1,0 +1,360 @@
+package rig
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Client IDs registered in the test server.
+const (
+	// PublicClientID is the native public client sesame signs in as: PKCE
+	// S256, loopback redirect URIs http://127.0.0.1/callback and
+	// http://[::1]/callback on any port, code, refresh and device grants.
+	PublicClientID = "sesame-e2e"
+	// IntrospectionClientID is a confidential client (client_secret_basic)
+	// that the rig uses to introspect tokens.
+	IntrospectionClientID = "e2e-rs"
+)
+
+// ServerOptions configure StartServer. The zero value is a good default.
+type ServerOptions struct {
+	CA              *CA           // nil: NewCA(t)
+	Port            int           // 0: any free port on 127.0.0.1
+	AccessTokenTTL  time.Duration // 0: 30 s; whole seconds
+	RefreshTokenTTL time.Duration // 0: 24 h; whole seconds
+	DeviceInterval  time.Duration // 0: 1 s; the interval sent in device authorization responses
+	DeviceSlowDown  bool          // answer slow_down to device polls faster than DeviceInterval
+}
+
+// Metadata is the part of the server's discovery document the tests use.
+type Metadata struct {
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+// Server is a running oidc-provider test server. It stops when the test
+// ends.
+type Server struct {
+	Issuer     string       // https://127.0.0.1:PORT, no trailing slash
+	CAFile     string       // PEM file of the CA that signed the server's certificate
+	CA         *CA          // the CA
+	ClientID   string       // PublicClientID
+	LogPath    string       // the server's event log, JSON lines
+	OutputPath string       // the server's stdout and stderr
+	PID        int          // the node process
+	Metadata   Metadata     // the discovery document
+	HTTPClient *http.Client // trusts only the CA; 10 s timeout
+
+	rsSecret string
+	stopOnce sync.Once
+	stop     func()
+}
+
+// StartServer starts the test authorization server (node server.js) and
+// registers a cleanup that stops it and every process it started. It skips
+// the test unless SESAME_E2E=1 and fails it if node, npm or chromium are
+// missing (see RequireTools). The first call in a process runs `npm ci` if
+// node_modules is missing or stale.
+func StartServer(t testing.TB, opts ServerOptions) *Server {
+	t.Helper()
+	RequireTools(t)
+	dir := ServerDir()
+	if err := ensureNodeModules(dir); err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	ca := opts.CA
+	if ca == nil {
+		ca = NewCA(t)
+	}
+	tmp := t.TempDir()
+	s := &Server{
+		CAFile:     ca.CAFile,
+		CA:         ca,
+		ClientID:   PublicClientID,
+		LogPath:    filepath.Join(tmp, "events.jsonl"),
+		OutputPath: filepath.Join(tmp, "server.out"),
+		rsSecret:   randomHex(t, 16),
+		HTTPClient: &http.Client{
+			Timeout:   10 * time.Second,
+			Transport: &http.Transport{TLSClientConfig: ca.TLSConfig(), ForceAttemptHTTP2: true},
+		},
+	}
+
+	args := []string{"server.js",
+		"--port", strconv.Itoa(opts.Port),
+		"--cert", ca.CertFile,
+		"--key", ca.KeyFile,
+		"--event-log", s.LogPath,
+		"--access-token-ttl", seconds(opts.AccessTokenTTL, 30*time.Second),
+		"--refresh-token-ttl", seconds(opts.RefreshTokenTTL, 24*time.Hour),
+		"--device-interval", seconds(opts.DeviceInterval, time.Second),
+	}
+	if opts.DeviceSlowDown {
+		args = append(args, "--device-slow-down")
+	}
+	out, err := os.Create(s.OutputPath)
+	if err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	ready := make(chan string, 1)
+	cmd := exec.Command("node", args...)
+	cmd.Dir = dir
+	// The secret goes by environment, not argv: ps shows argv.
+	cmd.Env = append(os.Environ(), "E2E_RS_SECRET="+s.rsSecret, "NO_COLOR=1")
+	cmd.Stdout = &readyWriter{out: out, ready: ready}
+	cmd.Stderr = out
+	cmd.WaitDelay = 2 * time.Second
+	ownProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		t.Fatalf("e2e: starting the test server: %v", err)
+	}
+	s.PID = cmd.Process.Pid
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		out.Close()
+		close(exited)
+	}()
+	s.stop = func() {
+		signalGroup(cmd, sigTerm)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			signalGroup(cmd, sigKill)
+			<-exited
+		}
+		// node may leave nothing behind, but a group member that ignored
+		// SIGTERM must not outlive the test.
+		signalGroup(cmd, sigKill)
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("e2e: test server output (%s):\n%s", s.OutputPath, tail(s.OutputPath, 40))
+		}
+	})
+
+	select {
+	case issuer := <-ready:
+		s.Issuer = issuer
+	case <-exited:
+		t.Fatalf("e2e: the test server exited before it was ready (%v):\n%s", waitErr, tail(s.OutputPath, 40))
+	case <-time.After(30 * time.Second):
+		t.Fatalf("e2e: the test server was not ready after 30 s:\n%s", tail(s.OutputPath, 40))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.getJSON(ctx, s.Issuer+"/.well-known/openid-configuration", &s.Metadata); err != nil {
+		t.Fatalf("e2e: discovery: %v", err)
+	}
+	if s.Metadata.Issuer != s.Issuer {
+		t.Fatalf("e2e: discovery issuer %q, want %q", s.Metadata.Issuer, s.Issuer)
+	}
+	return s
+}
+
+// Stop stops the server now and waits for it; the test's cleanup does it
+// otherwise. Stopping twice is fine.
+func (s *Server) Stop() {
+	s.stopOnce.Do(s.stop)
+}
+
+// Event is one line of the server's event log. The typed fields are the
+// common ones; Fields holds every field of the line.
+type Event struct {
+	Time        time.Time `json:"time"`
+	Kind        string    `json:"kind"` // e.g. grant.success, grant.error, refresh_token.consumed, request
+	Route       string    `json:"route"`
+	ClientID    string    `json:"client_id"`
+	GrantType   string    `json:"grant_type"`
+	GrantID     string    `json:"grant_id"`
+	TokenKind   string    `json:"token_kind"` // model events: AccessToken, RefreshToken, ...
+	TokenID     string    `json:"token_id"`   // model events: TokenID of the token
+	Error       string    `json:"error"`
+	ErrorDetail string    `json:"error_detail"` // the server's reason, which the client never sees
+	Status      int       `json:"status"`
+
+	Fields map[string]any `json:"-"`
+}
+
+// Str returns Fields[key] if it is a string.
+func (e Event) Str(key string) string {
+	s, _ := e.Fields[key].(string)
+	return s
+}
+
+// Events returns the events of the given kind, in order; every event when
+// kind is "". The server writes an event before it answers the request that
+// caused it.
+func (s *Server) Events(kind string) []Event {
+	data, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return nil
+	}
+	var events []Event
+	for line := range bytes.Lines(data) {
+		if !bytes.HasSuffix(line, []byte("\n")) {
+			break // a line being written
+		}
+		var e Event
+		if json.Unmarshal(line, &e) != nil || json.Unmarshal(line, &e.Fields) != nil {
+			continue
+		}
+		if kind == "" || e.Kind == kind {
+			events = append(events, e)
+		}
+	}
+	return events
+}
+
+// Introspect asks the server (RFC 7662, as the confidential client e2e-rs)
+// whether the token is active.
+func (s *Server) Introspect(ctx context.Context, token string) (active bool, err error) {
+	form := url.Values{"token": {token}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Metadata.IntrospectionEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth(url.QueryEscape(IntrospectionClientID), url.QueryEscape(s.rsSecret))
+	resp, err := s.HTTPClient.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("introspection: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("introspection: %s: %s", resp.Status, body)
+	}
+	var out struct {
+		Active bool `json:"active"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return false, fmt.Errorf("introspection: %w", err)
+	}
+	return out.Active, nil
+}
+
+func (s *Server) getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// readyWriter copies the server's stdout to out and sends the issuer of the
+// first line that is the JSON ready line. oidc-provider prints notices on
+// stdout too.
+type readyWriter struct {
+	out   io.Writer
+	ready chan<- string
+	mu    sync.Mutex
+	buf   []byte
+	sent  bool
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.out.Write(p); err != nil {
+		return 0, err
+	}
+	if w.sent {
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := w.buf[:i]
+		w.buf = w.buf[i+1:]
+		var msg struct {
+			Issuer string `json:"issuer"`
+		}
+		if json.Unmarshal(line, &msg) == nil && msg.Issuer != "" {
+			w.sent = true
+			w.buf = nil
+			w.ready <- msg.Issuer
+			break
+		}
+	}
+	return len(p), nil
+}
+
+func seconds(d, def time.Duration) string {
+	if d <= 0 {
+		d = def
+	}
+	return strconv.Itoa(max(1, int(d/time.Second)))
+}
+
+func randomHex(t testing.TB, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// tail returns the last n lines of a file, for failure messages.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
+		lines = append(lines, "("+err.Error()+")")
+	}
+	return strings.Join(lines, "\n")
+}

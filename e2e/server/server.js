@@ -1,0 +1,351 @@
+// Test authorization server for sesame's end-to-end tests.
+//
+// panva's oidc-provider, configured strictly: one public native client
+// (PKCE S256 required, refresh tokens always issued and rotated on every use
+// with reuse detection, RFC 9207 iss on every authorization response, device
+// flow, revocation) and one confidential client the tests use to introspect.
+//
+// It binds first (port 0 = any free port), then builds the provider with the
+// issuer URL it actually got, and only then prints one JSON line on stdout:
+//   {"issuer":"https://127.0.0.1:PORT","pid":1234}
+// Nobody can reach the server before that line, so there is no race.
+// oidc-provider prints its own notices on stdout too: readers must look for
+// the line that parses as JSON with an "issuer" key.
+//
+// Configuration (flags win over environment):
+//   --port N              E2E_PORT                 default 0 (any)
+//   --host H              E2E_HOST                 default 127.0.0.1
+//   --cert F --key F      E2E_TLS_CERT E2E_TLS_KEY required
+//   --access-token-ttl S  E2E_ACCESS_TOKEN_TTL     default 30
+//   --refresh-token-ttl S E2E_REFRESH_TOKEN_TTL    default 86400
+//   --event-log F         E2E_EVENT_LOG            JSON lines; default none
+//   --rs-secret S         E2E_RS_SECRET            secret of client e2e-rs (required)
+//   --device-interval S   E2E_DEVICE_INTERVAL      interval in device responses, default 1
+//   --device-slow-down    E2E_DEVICE_SLOW_DOWN=1   answer slow_down to polls faster than interval
+//
+// The event log never holds a token, code or secret. Token models are
+// identified by "token_id": the first 16 characters of the unpadded base64url
+// SHA-256 of the token's jti. Opaque tokens here ARE their jti, so a test that
+// holds a token string can compute the same fingerprint (rig.TokenID).
+
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { parseArgs } from 'node:util';
+
+import Provider from 'oidc-provider';
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'access-token-ttl': { type: 'string' },
+    'refresh-token-ttl': { type: 'string' },
+    'event-log': { type: 'string' },
+    'rs-secret': { type: 'string' },
+    'device-interval': { type: 'string' },
+    'device-slow-down': { type: 'boolean' },
+  },
+  strict: true,
+});
+
+const env = process.env;
+const opt = (flag, name, fallback) => args[flag] ?? env[name] ?? fallback;
+const int = (flag, name, fallback) => {
+  const raw = opt(flag, name, String(fallback));
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isSafeInteger(n) || n < 0 || String(n) !== raw.trim()) {
+    fail(`--${flag} / ${name}: not a non-negative integer: ${JSON.stringify(raw)}`);
+  }
+  return n;
+};
+
+function fail(msg) {
+  process.stderr.write(`e2e-server: error: ${msg}\n`);
+  process.exit(2);
+}
+
+const config = {
+  port: int('port', 'E2E_PORT', 0),
+  host: opt('host', 'E2E_HOST', '127.0.0.1'),
+  cert: opt('cert', 'E2E_TLS_CERT'),
+  key: opt('key', 'E2E_TLS_KEY'),
+  accessTokenTTL: int('access-token-ttl', 'E2E_ACCESS_TOKEN_TTL', 30),
+  refreshTokenTTL: int('refresh-token-ttl', 'E2E_REFRESH_TOKEN_TTL', 86400),
+  eventLog: opt('event-log', 'E2E_EVENT_LOG'),
+  rsSecret: opt('rs-secret', 'E2E_RS_SECRET'),
+  deviceInterval: int('device-interval', 'E2E_DEVICE_INTERVAL', 1),
+  deviceSlowDown: args['device-slow-down'] === true || env.E2E_DEVICE_SLOW_DOWN === '1',
+};
+if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
+if (!config.rsSecret) fail('--rs-secret (or E2E_RS_SECRET) is required');
+if (config.accessTokenTTL < 1) fail('access token TTL must be at least 1 second');
+
+// ---- event log -------------------------------------------------------------
+
+const fingerprint = (value) => (value
+  ? createHash('sha256').update(value).digest('base64url').slice(0, 16)
+  : undefined);
+
+function record(kind, fields = {}) {
+  if (!config.eventLog) return;
+  const line = { time: new Date().toISOString(), kind };
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined && v !== null && v !== '') line[k] = v;
+  }
+  // appendFileSync: one write(2) per line with O_APPEND, so lines never
+  // interleave and a reader never sees half a line of a finished event.
+  appendFileSync(config.eventLog, `${JSON.stringify(line)}\n`);
+}
+
+const errFields = (err) => ({
+  error: err?.error ?? err?.name,
+  error_description: err?.error_description,
+  // error_detail is where oidc-provider says why (e.g. "refresh token already
+  // used"); the client only ever sees the generic description.
+  error_detail: err?.error_detail ?? err?.message,
+  cause: err?.cause?.message,
+  status: err?.status ?? err?.statusCode,
+});
+
+const ctxFields = (ctx) => ({
+  route: ctx?.oidc?.route,
+  client_id: ctx?.oidc?.client?.clientId,
+});
+
+const tokenFields = (token) => (token ? {
+  token_kind: token.kind,
+  token_id: token.kind === 'Grant' ? undefined : fingerprint(token.jti),
+  grant_id: token.kind === 'Grant' ? token.jti : token.grantId,
+  client_id: token.clientId,
+  account_id: token.accountId,
+  scope: token.scope,
+  rotations: token.rotations,
+  expires_at: token.exp,
+} : {});
+
+// ---- bind first, then build the provider for the URL we got ----------------
+
+const tls = { cert: readFileSync(config.cert), key: readFileSync(config.key) };
+let handler = (req, res) => { res.writeHead(503).end(); };
+const server = createServer(tls, (req, res) => handler(req, res));
+// Above any client's polling interval: Node's 5 s default races a client that
+// polls every 5-10 s and produces ECONNRESET (E2E-NOTES).
+server.keepAliveTimeout = 30_000;
+server.headersTimeout = 31_000;
+
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(config.port, config.host, resolve);
+});
+const { port } = server.address();
+const hostInURL = config.host.includes(':') ? `[${config.host}]` : config.host;
+const issuer = `https://${hostInURL}:${port}`;
+
+const jwk = (type, options) => ({
+  ...generateKeyPairSync(type, options).privateKey.export({ format: 'jwk' }),
+  use: 'sig',
+});
+const jwks = {
+  keys: [
+    { ...jwk('rsa', { modulusLength: 2048 }), alg: 'RS256', kid: 'e2e-rs256' },
+    { ...jwk('ec', { namedCurve: 'P-256' }), alg: 'ES256', kid: 'e2e-es256' },
+  ],
+};
+
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: 'sesame-e2e',
+      client_name: 'sesame e2e',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE],
+      response_types: ['code'],
+    },
+    {
+      // A resource server: it only introspects.
+      client_id: 'e2e-rs',
+      client_secret: config.rsSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
+  ],
+  clientBasedCORS: () => false,
+  jwks,
+  cookies: { keys: [randomBytes(32).toString('base64url')] },
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name'],
+  },
+  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  async findAccount(ctx, sub) {
+    return {
+      accountId: sub,
+      async claims() {
+        return {
+          sub,
+          email: `${sub}@example.test`,
+          email_verified: true,
+          name: `E2E ${sub}`,
+        };
+      },
+    };
+  },
+  // PKCE: required for every client (v9 knows only S256, plain is refused).
+  // Scope claims (email, name) go into the ID token too, not only to userinfo:
+  // sesame shows the identity from the ID token it got at login.
+  conformIdTokenClaims: false,
+  pkce: { required: () => true },
+  // Refresh tokens on every code/device grant, without offline_access, and not
+  // tied to the browser session (a CLI outlives it).
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  expiresWithSession: async () => false,
+  // Rotate on every use. Replaying a consumed (rotated) refresh token makes
+  // oidc-provider destroy it and revoke the whole grant (reuse detection, see
+  // lib/actions/grants/refresh_token.js "refresh token already used").
+  rotateRefreshToken: true,
+  revokeGrantPolicy: () => true,
+  ttl: {
+    AccessToken: () => config.accessTokenTTL,
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+    Grant: config.refreshTokenTTL,
+    IdToken: 3600,
+    Interaction: 600,
+    RefreshToken: () => config.refreshTokenTTL,
+    Session: 3600,
+  },
+  // RFC 9207: oidc-provider v9 has no switch; it always advertises
+  // authorization_response_iss_parameter_supported and adds iss to every
+  // authorization response that carries no ID token and is not JARM.
+  features: {
+    devInteractions: { enabled: true },
+    deviceFlow: { enabled: true },
+    introspection: {
+      enabled: true,
+      // e2e-rs may introspect anything; a public client only its own tokens.
+      allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none'
+        || token.clientId === client.clientId,
+    },
+    revocation: {
+      enabled: true,
+      allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId,
+    },
+    rpInitiatedLogout: { enabled: false },
+  },
+  renderError(ctx, out) {
+    ctx.type = 'html';
+    const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    ctx.body = `<!DOCTYPE html><html><head><title>oops! something went wrong</title></head><body>`
+      + `<h1>oops! something went wrong</h1><p id="error">${esc(out.error)}</p>`
+      + `<p id="error_description">${esc(out.error_description ?? '')}</p></body></html>`;
+  },
+});
+
+// ---- device flow additions: interval and (opt-in) slow_down ----------------
+
+const lastPoll = new Map();
+provider.use(async (ctx, next) => {
+  const started = process.hrtime.bigint();
+  await next();
+  const route = ctx.oidc?.route;
+  if (route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    ctx.body.interval = config.deviceInterval;
+  }
+  if (route === 'token' && ctx.oidc.params?.grant_type === DEVICE_CODE && config.deviceSlowDown
+      && ctx.status === 400 && ctx.body?.error === 'authorization_pending') {
+    const key = fingerprint(ctx.oidc.params.device_code);
+    const now = Date.now();
+    const last = lastPoll.get(key);
+    lastPoll.set(key, now);
+    if (last !== undefined && now - last < config.deviceInterval * 1000) {
+      ctx.body = { error: 'slow_down', error_description: 'polling too fast' };
+      record('device.slow_down', { ...ctxFields(ctx), since_last_ms: now - last });
+    }
+  }
+  if (route === 'revocation' && ctx.status === 200) {
+    record('revocation.success', {
+      ...ctxFields(ctx),
+      token_type_hint: ctx.oidc.params?.token_type_hint,
+    });
+  }
+  record('request', {
+    method: ctx.method,
+    path: ctx.path,
+    ...ctxFields(ctx),
+    grant_type: route === 'token' ? ctx.oidc.params?.grant_type : undefined,
+    status: ctx.status,
+    error: ctx.status >= 400 && ctx.body && typeof ctx.body === 'object' ? ctx.body.error : undefined,
+    ms: Number((process.hrtime.bigint() - started) / 1000000n),
+  });
+});
+
+// ---- events ----------------------------------------------------------------
+
+provider.on('grant.success', (ctx) => {
+  const e = ctx.oidc.entities;
+  record('grant.success', {
+    ...ctxFields(ctx),
+    grant_type: ctx.oidc.params?.grant_type,
+    grant_id: e.Grant?.jti,
+    account_id: e.Account?.accountId,
+    access_token_id: fingerprint(e.AccessToken?.jti),
+    refresh_token_id: fingerprint(e.RefreshToken?.jti),
+    rotated_refresh_token_id: fingerprint(e.RotatedRefreshToken?.jti),
+    rotations: e.RefreshToken?.rotations,
+  });
+});
+provider.on('grant.revoked', (ctx, grantId) => record('grant.revoked', { ...ctxFields(ctx), grant_id: grantId }));
+provider.on('authorization.accepted', (ctx) => record('authorization.accepted', ctxFields(ctx)));
+provider.on('authorization.success', (ctx, out) => record('authorization.success', {
+  ...ctxFields(ctx),
+  // keys only: the values are the code and the state
+  response_params: Object.keys(out ?? {}).sort(),
+  iss: out?.iss,
+}));
+provider.on('interaction.started', (ctx, prompt) => record('interaction.started', {
+  ...ctxFields(ctx), prompt: prompt?.name, reasons: prompt?.reasons,
+}));
+provider.on('interaction.ended', (ctx) => record('interaction.ended', ctxFields(ctx)));
+provider.on('device_authorization.success', (ctx) => record('device_authorization.success', ctxFields(ctx)));
+provider.on('server_error', (ctx, err) => record('server_error', { ...ctxFields(ctx), ...errFields(err) }));
+
+for (const kind of [
+  'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
+  'device_authorization.error', 'code_verification.error', 'device_resume.error',
+  'discovery.error', 'jwks.error', 'userinfo.error', 'pushed_authorization_request.error',
+]) {
+  provider.on(kind, (ctx, err) => record(kind, { ...ctxFields(ctx), ...errFields(err) }));
+}
+
+// Model events: <model>.saved / consumed / destroyed ("revoked" tokens are
+// destroyed). Sessions and interactions are left out: they are noise.
+for (const model of ['access_token', 'refresh_token', 'authorization_code', 'device_code', 'grant']) {
+  for (const what of ['saved', 'consumed', 'destroyed']) {
+    provider.on(`${model}.${what}`, (token) => record(`${model}.${what}`, tokenFields(token)));
+  }
+}
+
+// ---- serve -----------------------------------------------------------------
+
+handler = provider.callback();
+process.stdout.write(`${JSON.stringify({ issuer, pid: process.pid })}\n`);
+record('server.started', { issuer, pid: process.pid });
+
+const stop = (signal) => {
+  record('server.stopping', { signal });
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
