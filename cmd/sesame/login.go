@@ -129,6 +129,13 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
+	// Ask the keychain before the browser: a locked or missing keychain
+	// must fail now, not after the person has signed in.
+	key := p.KeychainKey()
+	old, err := store.Get(ctx, key)
+	if err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
+		return err
+	}
 	client, err := a.httpClient(p)
 	if err != nil {
 		return err
@@ -184,8 +191,6 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if idTok != nil {
 		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
 	}
-	key := p.KeychainKey()
-	old, _ := store.Get(ctx, key)
 	if err := store.Set(ctx, key, rec); err != nil {
 		return withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
 			"nothing was saved; fix the keychain and run the login again")

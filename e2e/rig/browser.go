@@ -61,6 +61,14 @@ type BrowserRun struct {
 	Pages               []string  `json:"pages"`                // pages acted on: login, consent, consent-deny, device-input, ...
 	Blocked             int       `json:"blocked"`              // requests to other hosts that were refused
 	ElapsedMS           int64     `json:"elapsed_ms"`
+	Forged              []Forged  `json:"forged,omitempty"` // TESTBROWSER_FORGE=1: the forged callbacks sent first
+}
+
+// Forged is one forged callback testbrowser sent before signing in.
+type Forged struct {
+	Name      string `json:"name"`
+	Status    int    `json:"status"`
+	Reflected bool   `json:"reflected,omitempty"`
 }
 
 // ReadBrowserLog parses a TESTBROWSER_LOG file.

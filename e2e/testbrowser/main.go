@@ -25,6 +25,7 @@
 //	TESTBROWSER_USER_CODE user code for a device verification page without one
 //	TESTBROWSER_LOG       append one JSON line per run (see rig.BrowserRun)
 //	TESTBROWSER_TIMEOUT   overall limit, a Go duration (default 60s)
+//	TESTBROWSER_FORGE=1   first send forged callbacks to the redirect URI (see forge.go)
 package main
 
 import (
@@ -56,6 +57,7 @@ type run struct {
 	Pages               []string  `json:"pages"`
 	Blocked             int       `json:"blocked"`
 	ElapsedMS           int64     `json:"elapsed_ms"`
+	Forged              []forged  `json:"forged,omitempty"`
 }
 
 func main() {
@@ -86,7 +88,12 @@ func main() {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	var attacks []forged
+	if os.Getenv("TESTBROWSER_FORGE") == "1" {
+		attacks = forgeCallbacks(ctx, start)
+	}
 	r, err := browse(ctx, cfg, start.String())
+	r.Forged = attacks
 	r.Time = began.UTC()
 	r.ElapsedMS = time.Since(began).Milliseconds()
 	if r.Pages == nil {

@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/e2e/rig"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+)
+
+// TestLogin_TokenRefreshLogout_RealServer is the life of a grant, with every
+// real part: the sesame binary, oidc-provider, headless chromium signing in
+// and consenting, and the Secret Service keychain.
+func TestLogin_TokenRefreshLogout_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})
+	c := newCLI(t, srv, "e2e-life")
+	ctx := context.Background()
+
+	r := c.login()
+	if r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Fatalf("login wrote to stdout: %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "signed in to "+srv.Issuer+" as alice@example.test") {
+		t.Fatalf("login did not say who signed in:\n%s", r.stderr)
+	}
+	runs := c.browserRuns()
+	if len(runs) != 1 || runs[0].Outcome != "callback" || runs[0].Status != http.StatusOK || runs[0].Title != "Signed in" {
+		t.Fatalf("the browser saw %+v", runs)
+	}
+	first := c.record()
+	if first == nil || first.RefreshToken == "" || first.AccessToken == "" || first.Subject != "alice" || first.Email != "alice@example.test" {
+		t.Fatalf("keychain record after login: %+v", first)
+	}
+
+	// A warm token: what the keychain holds, active at the server, no refresh.
+	r = c.mustRun("token", "-p", c.name)
+	if strings.TrimSpace(r.stdout) != first.AccessToken {
+		t.Fatal("token printed something other than the stored access token")
+	}
+	if active, err := srv.Introspect(ctx, first.AccessToken); err != nil || !active {
+		t.Fatalf("introspection of the printed token: active=%v err=%v", active, err)
+	}
+	if n := refreshes(srv); n != 0 {
+		t.Fatalf("a warm token call refreshed (%d refreshes)", n)
+	}
+
+	r = c.mustRun("status", "-p", c.name)
+	if !strings.Contains(r.stdout, "alice@example.test") || !strings.Contains(r.stdout, "secret-service") {
+		t.Fatalf("status:\n%s", r.stdout)
+	}
+
+	// After the access token's (early) expiry, token refreshes once and the
+	// keychain holds the rotated refresh token.
+	time.Sleep(time.Until(tokensource.EarlyExpiry(first)) + 500*time.Millisecond)
+	r = c.mustRun("token", "-p", c.name)
+	second := c.record()
+	if got := strings.TrimSpace(r.stdout); got != second.AccessToken || got == first.AccessToken {
+		t.Fatal("after expiry, token did not print a new stored access token")
+	}
+	if second.RefreshToken == first.RefreshToken {
+		t.Fatal("the keychain still holds the spent refresh token")
+	}
+	if n := refreshes(srv); n != 1 {
+		t.Fatalf("server saw %d refreshes, want 1", n)
+	}
+	saved := srv.Events("refresh_token.saved")
+	if len(saved) == 0 || saved[len(saved)-1].TokenID != rig.TokenID(second.RefreshToken) {
+		t.Fatal("the keychain's refresh token is not the one the server issued last")
+	}
+	if active, err := srv.Introspect(ctx, second.AccessToken); err != nil || !active {
+		t.Fatalf("refreshed token not active: %v %v", active, err)
+	}
+
+	// Logout revokes at the server and leaves nothing in the keychain.
+	c.mustRun("logout", "-p", c.name)
+	for _, tok := range []string{second.AccessToken, second.RefreshToken} {
+		if active, err := srv.Introspect(ctx, tok); err != nil || active {
+			t.Fatalf("after logout a token is still active (err %v)", err)
+		}
+	}
+	if c.record() != nil {
+		t.Fatal("the keychain still holds the grant after logout")
+	}
+	r = c.run("token", "-p", c.name)
+	if r.code != 4 {
+		t.Fatalf("token after logout: exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	c.assertNoLeak(first.AccessToken, first.RefreshToken, first.IDToken, second.AccessToken, second.RefreshToken, second.IDToken)
+}
+
+// refreshes counts the refresh grants the server completed.
+func refreshes(srv *rig.Server) int {
+	n := 0
+	for _, e := range srv.Events("grant.success") {
+		if e.GrantType == "refresh_token" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLogin_ForgedCallbacksRefused_RealServer: while the person signs in, a
+// local attacker sends forged callbacks (wrong state, rebinding Host, other
+// path and method, an error with HTML, an open-redirect attempt). Each is
+// refused, nothing is reflected, and the real login still completes.
+func TestLogin_ForgedCallbacksRefused_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-forged")
+	c.extraEnv = append(c.extraEnv, "TESTBROWSER_FORGE=1")
+	r := c.login()
+	if r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "<script") || strings.Contains(r.stderr, "\x1b") {
+		t.Fatalf("attacker text reached the terminal:\n%q", r.stderr)
+	}
+	runs := c.browserRuns()
+	if len(runs) != 1 || runs[0].Outcome != "callback" || runs[0].Title != "Signed in" {
+		t.Fatalf("the browser saw %+v", runs)
+	}
+	want := map[string]int{"wrong-state": 400, "wrong-host": 421, "wrong-path": 404, "wrong-method": 405, "error-html": 400, "open-redirect": 400}
+	if len(runs[0].Forged) != len(want) {
+		t.Fatalf("forged requests: %+v", runs[0].Forged)
+	}
+	for _, f := range runs[0].Forged {
+		if want[f.Name] != f.Status || f.Reflected {
+			t.Errorf("forged %s: status %d reflected %v, want status %d and nothing reflected", f.Name, f.Status, f.Reflected, want[f.Name])
+		}
+	}
+	if c.record() == nil {
+		t.Fatal("the real login stored nothing")
+	}
+	if n := len(srv.Events("grant.success")); n != 1 {
+		t.Fatalf("server completed %d grants, want 1 (forged codes must never reach it)", n)
+	}
+}
+
+// TestLogin_BadServerInputs_RealServer: an untrusted certificate, an issuer
+// that does not match the discovery document, and a plain-http issuer each
+// fail with one clear line, before any browser opens.
+func TestLogin_BadServerInputs_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	cases := []struct {
+		name, want string
+		args       []string
+	}{
+		{"untrusted-certificate", "certificate", []string{"--issuer", srv.Issuer, "--client-id", srv.ClientID}},
+		{"issuer-mismatch", "issuer mismatch", []string{"--issuer", srv.Issuer + "/", "--client-id", srv.ClientID, "--ca-file", srv.CAFile}},
+		{"http-issuer", "insecure issuer", []string{"--issuer", strings.Replace(srv.Issuer, "https://", "http://", 1), "--client-id", srv.ClientID}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t, srv, "e2e-bad-"+tc.name)
+			r := c.run(append([]string{"login", "-p", c.name}, tc.args...)...)
+			oneErrorLine(t, r, tc.want)
+			if runs := c.browserRuns(); len(runs) != 0 {
+				t.Fatalf("a browser opened: %+v", runs)
+			}
+		})
+	}
+}
+
+// TestKeychainAbsent_RealServer: with no Secret Service, login stops before
+// the browser opens and token fails, both with a hint; nothing is written
+// anywhere else (no plain-text fallback).
+func TestKeychainAbsent_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-nokeychain")
+	c.extraEnv = append(c.extraEnv, "DBUS_SESSION_BUS_ADDRESS=unix:path="+c.tmp+"/no-bus")
+	r := c.login()
+	oneErrorLine(t, r, "keychain unavailable")
+	if !strings.Contains(r.stderr, "sesame: hint: ") {
+		t.Fatalf("no hint:\n%s", r.stderr)
+	}
+	if runs := c.browserRuns(); len(runs) != 0 {
+		t.Fatal("the browser opened although nothing could be stored")
+	}
+	r = c.run("token", "-p", c.name, "--reveal")
+	if r.code == 0 {
+		t.Fatal("token succeeded without a keychain")
+	}
+}
