@@ -38,7 +38,7 @@ func newCLI(t *testing.T, srv *rig.Server, profileName string) *cli {
 	root := t.TempDir()
 	c := &cli{
 		t: t, srv: srv, bin: rig.BuildSesame(t), name: profileName,
-		home:       filepath.Join(root, "home"),
+		home: filepath.Join(root, "home"),
 		// TMPDIR must be short: chromium puts a Unix socket in it.
 		tmp:        shortTempDir(t),
 		cfgDir:     filepath.Join(root, "home", ".config", "sesame"),
