@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,29 @@ func TestKeychainAbsent_RealServer(t *testing.T) {
 	r = c.run("token", "-p", c.name, "--reveal")
 	if r.code == 0 {
 		t.Fatal("token succeeded without a keychain")
+	}
+}
+
+// TestLogin_SystemBrowserLauncher_RealServer: with no $BROWSER, sesame opens
+// the URL through pkg/browser (xdg-open on Linux, here a link to
+// testbrowser), and the launcher's output goes to stderr, never to stdout.
+func TestLogin_SystemBrowserLauncher_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-xdg")
+	launchers := rig.LauncherDir(t, rig.BuildTestBrowser(t))
+	c.extraEnv = []string{"BROWSER=", "PATH=" + launchers + ":" + os.Getenv("PATH")}
+	r := c.login("--json")
+	if r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.HasPrefix(r.stdout, `{"event":"login"`) || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("stdout holds more than the JSON result: %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "testbrowser: callback") {
+		t.Fatalf("the launcher's output did not reach stderr:\n%s", r.stderr)
+	}
+	if runs := c.browserRuns(); len(runs) != 1 || runs[0].Title != "Signed in" {
+		t.Fatalf("the browser saw %+v", runs)
 	}
 }

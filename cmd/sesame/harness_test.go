@@ -59,6 +59,15 @@ type result struct {
 // no sentinel token on stderr.
 func (h *harness) run(args ...string) result {
 	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return h.runContext(ctx, args...)
+}
+
+// runContext runs one sesame command under ctx, as main does under the
+// signal context: cancelling ctx is Ctrl-C.
+func (h *harness) runContext(ctx context.Context, args ...string) result {
+	h.t.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{
 		Stdin:     strings.NewReader(""),
@@ -70,8 +79,6 @@ func (h *harness) run(args ...string) result {
 		Store:     func() (keychain.Store, error) { return h.store, nil },
 		Opener:    h.browser,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	code := Main(ctx, args, env)
 	r := result{stdout: out.String(), stderr: errOut.String(), code: code}
 	if strings.Contains(r.stderr, "SNTL-") {

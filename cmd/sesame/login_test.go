@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
 )
@@ -142,4 +146,35 @@ func TestLogin_DeviceFlowNotYet(t *testing.T) {
 	r := h.login("--flow", "device")
 	wantExit(t, r, exitError)
 	wantOneErrorLine(t, r, "device flow")
+}
+
+func TestLogin_CtrlCClosesListener(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	r := h.runContext(ctx, "login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile(), "--no-browser")
+	wantExit(t, r, exitCancelled)
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("cancel took %v", time.Since(start))
+	}
+	// The listener is gone: the redirect URI printed in the URL refuses
+	// connections.
+	i := strings.Index(r.stderr, "redirect_uri=")
+	if i < 0 {
+		t.Fatalf("no redirect_uri in:\n%s", r.stderr)
+	}
+	raw, _, _ := strings.Cut(r.stderr[i+len("redirect_uri="):], "&")
+	redirect, err := url.QueryUnescape(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(redirect)
+	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("%s still accepts connections after Ctrl-C", u.Host)
+	}
+	if h.record() != nil {
+		t.Fatal("something was stored")
+	}
 }
