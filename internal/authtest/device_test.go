@@ -1,0 +1,118 @@
+package authtest
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDevice_XOAuth2Flow(t *testing.T) {
+	s := New(t, WithDeviceTiming(time.Minute, time.Second))
+	conf := oauthConfig(s, "", "openid")
+	ctx := clientContext(t, s)
+	da, err := conf.DeviceAuth(ctx)
+	if err != nil {
+		t.Fatalf("DeviceAuth: %v", err)
+	}
+	if !regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`).MatchString(da.UserCode) {
+		t.Fatalf("user code %q", da.UserCode)
+	}
+	if da.VerificationURI != s.URL()+PathDeviceVerification || da.Interval != 1 || s.LastUserCode() != da.UserCode {
+		t.Fatalf("device response %+v", da)
+	}
+	if err := s.ApproveDevice(strings.ToLower(da.UserCode)); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := conf.DeviceAccessToken(ctx, da)
+	if err != nil {
+		t.Fatalf("DeviceAccessToken: %v", err)
+	}
+	if !strings.HasPrefix(tok.RefreshToken, "SNTL-RT-") || tok.Extra("id_token") == nil {
+		t.Fatalf("token %+v", tok)
+	}
+}
+
+func TestDevice_ScriptedPolls(t *testing.T) {
+	s := New(t, WithDevicePolls("authorization_pending", "slow_down", ""))
+	status, body := post(t, s, PathDeviceAuthorization, url.Values{"client_id": {s.ClientID}, "scope": {"openid"}})
+	dc, _ := body["device_code"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(dc, "SNTL-DC-") {
+		t.Fatalf("%d %v", status, body)
+	}
+	poll := func() (int, map[string]any) {
+		return post(t, s, PathToken, url.Values{"grant_type": {GrantDeviceCode}, "device_code": {dc}, "client_id": {s.ClientID}})
+	}
+	for _, want := range []string{"authorization_pending", "slow_down", "authorization_pending"} {
+		status, body := poll()
+		wantOAuthError(t, status, body, http.StatusBadRequest, want)
+	}
+	if err := s.ApproveDevice(body["user_code"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := poll(); status != http.StatusOK {
+		t.Fatalf("after approval: %d %v", status, body)
+	}
+	status, body = poll()
+	wantOAuthError(t, status, body, http.StatusBadRequest, "invalid_grant")
+}
+
+func TestDevice_DenyAndExpiry(t *testing.T) {
+	s := New(t, WithDeviceTiming(time.Minute, 0))
+	start := func() (string, string) {
+		_, body := post(t, s, PathDeviceAuthorization, url.Values{"client_id": {s.ClientID}})
+		if _, ok := body["interval"]; ok {
+			t.Fatal("interval sent although unset")
+		}
+		return body["device_code"].(string), body["user_code"].(string)
+	}
+	poll := func(dc string) (int, map[string]any) {
+		return post(t, s, PathToken, url.Values{"grant_type": {GrantDeviceCode}, "device_code": {dc}, "client_id": {s.ClientID}})
+	}
+	dc, uc := start()
+	if err := s.DenyDevice(uc); err != nil {
+		t.Fatal(err)
+	}
+	status, body := poll(dc)
+	wantOAuthError(t, status, body, http.StatusBadRequest, "access_denied")
+
+	dc, _ = start()
+	s.Configure(WithClock(func() time.Time { return time.Now().Add(2 * time.Minute) }))
+	status, body = poll(dc)
+	wantOAuthError(t, status, body, http.StatusBadRequest, "expired_token")
+
+	if err := s.ApproveDevice("NOPE-NOPE"); err == nil {
+		t.Fatal("unknown user code approved")
+	}
+}
+
+// A browser given verification_uri_complete plays the user who approves.
+func TestDevice_BrowserApprovesThroughVerificationPage(t *testing.T) {
+	s := New(t, WithDeviceTiming(time.Minute, time.Second))
+	conf := oauthConfig(s, "", "openid")
+	ctx := clientContext(t, s)
+	da, err := conf.DeviceAuth(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewBrowser(t, s)
+	if err := b.Open(t.Context(), da.VerificationURIComplete); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if _, err := conf.DeviceAccessToken(ctx, da); err != nil {
+		t.Fatalf("DeviceAccessToken: %v", err)
+	}
+}
+
+func TestDevice_VerificationURIOverride(t *testing.T) {
+	s := New(t, WithVerificationURI("http://login.evil.example/device", ""))
+	_, body := post(t, s, PathDeviceAuthorization, url.Values{"client_id": {s.ClientID}})
+	if body["verification_uri"] != "http://login.evil.example/device" || body["verification_uri_complete"] != nil {
+		t.Fatalf("%v", body)
+	}
+}
