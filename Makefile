@@ -53,3 +53,10 @@ bench: build
 
 clean:
 	rm -rf sesame dist bin
+
+# A real login against the bundled test authorization server, from a fresh
+# clone: builds sesame, starts oidc-provider with a local CA, signs in (the
+# system browser when there is a display, else headless chromium), shows
+# status and the token's shape, then logs out.
+demo:
+	SHARED='$(SHARED)' GO='$(GO)' bash scripts/demo.sh
