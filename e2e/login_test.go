@@ -156,7 +156,7 @@ func TestLogin_BadServerInputs_RealServer(t *testing.T) {
 	}{
 		{"untrusted-certificate", "certificate", []string{"--issuer", srv.Issuer, "--client-id", srv.ClientID}},
 		{"issuer-mismatch", "issuer mismatch", []string{"--issuer", srv.Issuer + "/", "--client-id", srv.ClientID, "--ca-file", srv.CAFile}},
-		{"http-issuer", "insecure issuer", []string{"--issuer", strings.Replace(srv.Issuer, "https://", "http://", 1), "--client-id", srv.ClientID}},
+		{"http-issuer", "must use https", []string{"--issuer", strings.Replace(srv.Issuer, "https://", "http://", 1), "--client-id", srv.ClientID}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -147,6 +147,8 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if md.AuthorizationEndpoint == "" {
 		return errors.New("the server has no authorization endpoint")
 	}
+	a.log.Printf("login: profile %q: issuer %s, authorization endpoint %s, token endpoint %s, iss parameter announced: %v",
+		p.Name, md.Issuer, md.AuthorizationEndpoint, md.TokenEndpoint, md.AuthorizationResponseIssParameterSupported)
 	scopes := p.EffectiveScopes()
 	oc := md.OAuth2Config(p.ClientID, scopes)
 	var idTok *provider.IDToken
@@ -191,6 +193,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if idTok != nil {
 		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
 	}
+	a.log.Printf("login: token response received; granted scope %q; storing the grant in %s", rec.Scope, store.Name())
 	if err := store.Set(ctx, key, rec); err != nil {
 		return withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
 			"nothing was saved; fix the keychain and run the login again")
@@ -244,7 +247,7 @@ func (a *app) revokeQuietly(ctx context.Context, client *http.Client, md *provid
 	if md.RevocationEndpoint == "" {
 		return
 	}
-	if err := provider.Revoke(ctx, client, md.RevocationEndpoint, old.ClientID, old.RefreshToken, "refresh_token", sleepCtx); err != nil {
+	if err := provider.Revoke(ctx, client, md.RevocationEndpoint, old.ClientID, old.RefreshToken, provider.HintRefreshToken, nil); err != nil {
 		fmt.Fprintln(a.env.Stderr, "sesame: warning: the replaced grant could not be revoked: "+oneLine(err.Error()))
 	}
 }

@@ -140,13 +140,13 @@ func (a *app) revokeRecord(ctx context.Context, p *profile.Profile, rec *keychai
 	}
 	confirmed := true
 	if rec.RefreshToken != "" {
-		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.RefreshToken, "refresh_token", sleepCtx); err != nil {
+		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.RefreshToken, provider.HintRefreshToken, nil); err != nil {
 			warn(err)
 			confirmed = false
 		}
 	}
 	if rec.AccessToken != "" {
-		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.AccessToken, "access_token", sleepCtx); err != nil && rec.RefreshToken == "" {
+		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.AccessToken, provider.HintAccessToken, nil); err != nil && rec.RefreshToken == "" {
 			warn(err)
 			confirmed = false
 		}

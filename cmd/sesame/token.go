@@ -82,6 +82,12 @@ func runToken(ctx context.Context, a *app, o *tokenOptions) error {
 		return err
 	}
 	rec := res.Record
+	if res.Refreshed {
+		a.log.Printf("token: profile %q: refreshed; the rotated grant is stored (%s)", p.Name, src.Store.Name())
+	} else {
+		a.log.Printf("token: profile %q: cached token still fresh, no request made", p.Name)
+	}
+	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), tokensource.EarlyExpiry(rec).Format(time.RFC3339))
 	switch o.output {
 	case "json":
 		return writeJSON(a.env.Stdout, tokenJSON{

@@ -112,3 +112,32 @@ func TestToken_UnknownProfile(t *testing.T) {
 	wantExit(t, r, exitError)
 	wantOneErrorLine(t, r, `no profile "nope"`)
 }
+
+func TestDebug_LogsRequestsWithoutSecrets_Req37(t *testing.T) {
+	h := newHarness(t)
+	r := h.login("--debug")
+	wantExit(t, r, 0)
+	h.env["SESAME_DEBUG"] = "1"
+	r2 := h.run("token", "-p", "work", "--min-ttl", "2h")
+	wantExit(t, r2, 0)
+	for _, out := range []string{r.stderr, r2.stderr} {
+		if !strings.Contains(out, "sesame: debug: ") || !strings.Contains(out, "/token") {
+			t.Fatalf("no debug log of the token request:\n%s", out)
+		}
+	}
+	// run() already fails on any SNTL- sentinel in stderr; the code and
+	// the state travel in URLs and bodies the debug log shows too.
+	var debug strings.Builder
+	for _, l := range strings.Split(r.stderr+r2.stderr, "\n") {
+		if strings.HasPrefix(l, "sesame: debug: ") {
+			debug.WriteString(l + "\n")
+		}
+	}
+	for _, req := range h.as.AuthorizeRequests() {
+		for _, secret := range []string{req.State, req.Nonce, req.CodeChallenge} {
+			if strings.Contains(debug.String(), secret) {
+				t.Fatalf("the debug log shows the state, nonce or challenge:\n%s", debug.String())
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -119,30 +120,16 @@ func (p *Profile) KeychainKey() string {
 	return keychain.Key(p.Issuer, p.ClientID, p.Name)
 }
 
-// CheckIssuer validates an issuer identifier: an https URL with no query or
-// fragment (RFC 8414 §2). An http issuer is accepted only when
-// allowInsecureLoopback is set and its host is a loopback IP literal; the
-// host is compared on the parsed URL, never by prefix (requirement 20).
+// CheckIssuer validates an issuer identifier: an https URL with no query
+// or fragment (RFC 8414 §2). An http issuer is accepted only when
+// allowInsecureLoopback is set and its host is a loopback IP literal, as for
+// every endpoint (requirement 20).
 func CheckIssuer(issuer string, allowInsecureLoopback bool) error {
-	u, err := url.Parse(issuer)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return fmt.Errorf("invalid issuer %q: an absolute https URL is needed", issuer)
+	if err := provider.CheckEndpointURL(issuer, allowInsecureLoopback); err != nil {
+		return fmt.Errorf("invalid issuer: %w", err)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.Contains(issuer, "#") || u.User != nil {
-		return fmt.Errorf("invalid issuer %q: no query, fragment or user info allowed (RFC 8414 §2)", issuer)
+	if u, _ := url.Parse(issuer); u.RawQuery != "" || u.ForceQuery {
+		return fmt.Errorf("invalid issuer %q: an issuer has no query (RFC 8414 §2)", issuer)
 	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if !isLoopbackIP(u.Hostname()) {
-			return fmt.Errorf("insecure issuer %q: only https is allowed (http only for a loopback IP with --insecure-loopback-as)", issuer)
-		}
-		if !allowInsecureLoopback {
-			return fmt.Errorf("insecure issuer %q: an http issuer needs --insecure-loopback-as", issuer)
-		}
-		return nil
-	default:
-		return fmt.Errorf("invalid issuer %q: only https is allowed", issuer)
-	}
+	return nil
 }
