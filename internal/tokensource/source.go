@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -48,6 +49,12 @@ type Source struct {
 	MinTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cache, when set, is the volatile access-token cache consulted before
+	// the keychain and updated after every refresh.
+	Cache tokencache.Cache
+	// Lock, when set, takes the profile's cross-process lock; it is held
+	// around re-read, refresh and write (requirement 29).
+	Lock func(ctx context.Context) (release func(), err error)
 	// CheckIDToken, when set, verifies an ID token returned by a refresh
 	// against the stored one (requirement 24) before anything is stored.
 	CheckIDToken func(ctx context.Context, stored *keychain.Record, raw string) error
@@ -66,18 +73,80 @@ func (s *Source) now() time.Time {
 	return time.Now()
 }
 
-// Token returns a fresh access token: from the keychain record when it is
-// fresh (no network, no keychain write), else after one refresh whose result
-// is stored before Token returns.
+// Token returns a fresh access token: from the volatile cache or the
+// keychain record when it is fresh (no network, no keychain write), else
+// after one refresh under the profile lock whose result is stored before
+// Token returns.
 func (s *Source) Token(ctx context.Context) (*Result, error) {
+	if rec, ok := s.cached(); ok {
+		return &Result{Record: rec}, nil
+	}
 	rec, err := s.load(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if Fresh(rec, s.now(), s.MinTTL) {
+		s.remember(rec)
 		return &Result{Record: rec}, nil
 	}
+	if s.Lock != nil {
+		release, err := s.Lock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		// Another process may have refreshed while we waited: its token
+		// is good, and redeeming the old refresh token now would be a
+		// reuse that revokes the whole grant.
+		if rec, err = s.load(ctx); err != nil {
+			return nil, err
+		}
+		if Fresh(rec, s.now(), s.MinTTL) {
+			s.remember(rec)
+			return &Result{Record: rec}, nil
+		}
+	}
 	return s.refresh(ctx, rec)
+}
+
+// cached returns the volatile cache's record when it is fresh and bound to
+// this profile.
+func (s *Source) cached() (*keychain.Record, bool) {
+	if s.Cache == nil {
+		return nil, false
+	}
+	e, ok := s.Cache.Get(s.Key)
+	if !ok || e.Issuer != s.Binding.Issuer || e.ClientID != s.Binding.ClientID || e.Profile != s.Binding.Profile {
+		return nil, false
+	}
+	rec := &keychain.Record{
+		Version: keychain.RecordVersion, Profile: e.Profile, Issuer: e.Issuer, ClientID: e.ClientID,
+		AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, Expiry: e.Expiry, Lifetime: e.Lifetime,
+	}
+	if !Fresh(rec, s.now(), s.MinTTL) {
+		return nil, false
+	}
+	return rec, true
+}
+
+// remember puts rec's access token in the volatile cache until its early
+// expiry.
+func (s *Source) remember(rec *keychain.Record) {
+	if s.Cache != nil {
+		Remember(s.Cache, s.Key, rec, s.now())
+	}
+}
+
+// Remember caches rec's access token under key until its early expiry.
+func Remember(c tokencache.Cache, key string, rec *keychain.Record, now time.Time) {
+	if rec.AccessToken == "" {
+		return
+	}
+	c.Put(key, &tokencache.Entry{
+		Issuer: rec.Issuer, ClientID: rec.ClientID, Profile: rec.Profile,
+		AccessToken: rec.AccessToken, TokenType: rec.TokenType, Scope: rec.Scope,
+		Expiry: rec.Expiry, Lifetime: rec.Lifetime,
+	}, EarlyExpiry(rec).Sub(now))
 }
 
 // load reads the profile's record and checks its binding.
@@ -111,10 +180,20 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 		tok, err = s.redeem(ctx, rec)
 	}
 	if err != nil {
-		if isInvalidGrant(err) {
-			return nil, s.dropGrant(ctx, rec)
+		if !isInvalidGrant(err) {
+			return nil, &RefreshError{Err: err}
 		}
-		return nil, &RefreshError{Err: err}
+		newer, err := s.dropGrant(ctx, rec)
+		if err != nil {
+			return nil, err
+		}
+		// Requirement 28: another process rotated the grant after our
+		// read (possible only without the lock); its token is the live one.
+		if Fresh(newer, s.now(), s.MinTTL) {
+			s.remember(newer)
+			return &Result{Record: newer}, nil
+		}
+		return nil, &LoginRequiredError{Reason: "the stored grant changed while it was being refreshed; run the command again"}
 	}
 	now := s.now()
 	if id, ok := tok.Extra("id_token").(string); ok && id != "" && s.CheckIDToken != nil {
@@ -127,6 +206,7 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 	if err := s.Store.Set(ctx, s.Key, &next); err != nil {
 		return nil, &SessionLostError{Err: err}
 	}
+	s.remember(&next)
 	return &Result{Record: &next, Refreshed: true}, nil
 }
 
@@ -146,15 +226,23 @@ func (s *Source) redeem(ctx context.Context, rec *keychain.Record) (*oauth2.Toke
 	return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rec.RefreshToken}).Token()
 }
 
-// dropGrant handles invalid_grant (requirement 28): the grant is deleted
-// only if the store still holds the rejected refresh token, so a token
-// another process has just rotated in is never lost.
-func (s *Source) dropGrant(ctx context.Context, rejected *keychain.Record) error {
+// dropGrant handles invalid_grant (requirement 28). It re-reads the
+// store: a record with another refresh token was rotated in by another
+// process and is returned. Otherwise the grant is deleted, but only if the
+// store still holds the rejected refresh token (compare-and-delete), and
+// the error says a login is required.
+func (s *Source) dropGrant(ctx context.Context, rejected *keychain.Record) (*keychain.Record, error) {
+	if s.Cache != nil {
+		s.Cache.Delete(s.Key)
+	}
 	cur, err := s.Store.Get(ctx, s.Key)
-	if err == nil && cur.RefreshToken == rejected.RefreshToken {
+	switch {
+	case err == nil && cur.RefreshToken != "" && cur.RefreshToken != rejected.RefreshToken && s.Binding.Matches(cur):
+		return cur, nil
+	case err == nil && cur.RefreshToken == rejected.RefreshToken:
 		if err := s.Store.Delete(ctx, s.Key); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return &LoginRequiredError{Reason: "the server refused the stored grant (revoked, expired or reused: if you did not log out, check your other machines)"}
+	return nil, &LoginRequiredError{Reason: "the server refused the stored grant (revoked, expired or reused: if you did not log out, check your other machines)"}
 }

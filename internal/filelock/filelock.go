@@ -1,0 +1,123 @@
+// Package filelock serialises the sesame processes that work on one grant:
+// a per-user, per-grant OS file lock (flock on Unix, LockFileEx on Windows,
+// through github.com/gofrs/flock) held around read, refresh and write, so a
+// rotating refresh token is redeemed once however many helpers run at once
+// (RFC 9700 §4.14.2; SECURITY-REQUIREMENTS 29).
+//
+// # Security
+//
+// The lock files live in a directory only the user can enter (0700, owned by
+// the user, not a symbolic link); a directory that fails these checks is
+// refused, because another user who could replace a lock file could make
+// sesame wait or race. A lock file holds nothing: it is never the secret
+// itself.
+//
+// # Concurrency
+//
+// Acquire waits a bounded time and fails with ErrTimeout rather than hang.
+// The OS releases the lock when the holder exits, also on kill -9, so a
+// crashed process never blocks the others.
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// ErrTimeout means another process held the lock for the whole wait.
+var ErrTimeout = errors.New("timed out waiting for another sesame process")
+
+// pollInterval is how often a waiting process retries the lock: short,
+// because a refresh takes tens of milliseconds and waiters should see its
+// result at once.
+const pollInterval = 5 * time.Millisecond
+
+// Dir returns the user's lock directory: $XDG_RUNTIME_DIR/sesame (a
+// per-user tmpfs) when set, else the user cache directory's sesame/locks.
+// It creates the directory with mode 0700 and checks it.
+func Dir(getenv func(string) string) (string, error) {
+	var dir string
+	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" && filepath.IsAbs(rt) {
+		dir = filepath.Join(rt, "sesame")
+	} else {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find a directory for lock files: %w", err)
+		}
+		dir = filepath.Join(cache, "sesame", "locks")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create the lock directory: %w", err)
+	}
+	if err := checkPrivate(dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// Lock is a held lock.
+type Lock struct{ f *flock.Flock }
+
+// Acquire takes the lock called name in dir, waiting at most wait (and no
+// longer than ctx allows).
+func Acquire(ctx context.Context, dir, name string, wait time.Duration) (*Lock, error) {
+	path := filepath.Join(dir, fileName(name))
+	f := flock.New(path, flock.SetPermissions(0o600))
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	ok, err := f.TryLockContext(ctx, pollInterval)
+	if ok {
+		return &Lock{f: f}, nil
+	}
+	f.Close()
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		if parent := context.Cause(ctx); errors.Is(parent, context.Canceled) {
+			return nil, parent
+		}
+		return nil, fmt.Errorf("%w (held for more than %s on %s)", ErrTimeout, wait, path)
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	return nil, fmt.Errorf("cannot lock %s: %w", path, err)
+}
+
+// Release unlocks. Releasing twice is harmless.
+func (l *Lock) Release() {
+	if l != nil && l.f != nil {
+		_ = l.f.Unlock()
+		_ = l.f.Close()
+	}
+}
+
+// fileName turns a lock name (a keychain key such as "v1:Ab-_") into a
+// file name that is valid everywhere.
+func fileName(name string) string {
+	return strings.NewReplacer(":", "_", "/", "_", "\\", "_").Replace(name) + ".lock"
+}
+
+// checkPrivate refuses a lock directory another user could write to or
+// that is a symbolic link.
+func checkPrivate(dir string) error {
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("cannot use the lock directory: %w", err)
+	}
+	if st.Mode()&fs.ModeSymlink != 0 || !st.IsDir() {
+		return fmt.Errorf("the lock directory %s is not a plain directory", dir)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("the lock directory %s is open to other users (mode %o)", dir, st.Mode().Perm())
+		}
+	}
+	return checkOwner(dir, st)
+}

@@ -1,0 +1,168 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/tokencache"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// mapCache is an in-memory tokencache.Cache.
+type mapCache struct {
+	mu sync.Mutex
+	m  map[string]tokencache.Entry
+}
+
+func (c *mapCache) Get(k string) (*tokencache.Entry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	return &e, ok
+}
+func (c *mapCache) Put(k string, e *tokencache.Entry, ttl time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]tokencache.Entry{}
+	}
+	c.m[k] = *e
+}
+func (c *mapCache) Delete(k string) { c.mu.Lock(); delete(c.m, k); c.mu.Unlock() }
+func (c *mapCache) Name() string    { return "map" }
+
+func TestToken_LockReReadUsesOtherProcessRefresh_Req29(t *testing.T) {
+	f := newFixture(t)
+	f.now = f.now.Add(time.Hour)
+	// While this process waits for the lock, "another process" refreshes
+	// and stores a fresh token.
+	f.src.Lock = func(ctx context.Context) (func(), error) {
+		rec := f.stored(t)
+		rec.AccessToken, rec.RefreshToken = "SNTL-AT-other", "SNTL-RT-other"
+		rec.Expiry = f.now.Add(300 * time.Second)
+		if err := f.store.Set(ctx, "k", rec); err != nil {
+			t.Fatal(err)
+		}
+		return func() {}, nil
+	}
+	res, err := f.src.Token(context.Background())
+	if err != nil || res.Record.AccessToken != "SNTL-AT-other" || res.Refreshed {
+		t.Fatalf("res=%+v err=%v; want the other process's token", res, err)
+	}
+	if f.srv.requests != 0 {
+		t.Fatalf("%d refresh requests after the re-read found a fresh token", f.srv.requests)
+	}
+}
+
+func TestToken_LockErrorGivesNoToken(t *testing.T) {
+	f := newFixture(t)
+	f.now = f.now.Add(time.Hour)
+	boom := errors.New("timed out waiting for another sesame process")
+	f.src.Lock = func(context.Context) (func(), error) { return nil, boom }
+	if _, err := f.src.Token(context.Background()); !errors.Is(err, boom) || f.srv.requests != 0 {
+		t.Fatalf("err=%v requests=%d", err, f.srv.requests)
+	}
+}
+
+func TestToken_LockHeldAroundRefresh(t *testing.T) {
+	f := newFixture(t)
+	f.now = f.now.Add(time.Hour)
+	var held bool
+	f.src.Lock = func(context.Context) (func(), error) {
+		held = true
+		return func() {
+			if f.srv.requests != 1 || f.stored(t).RefreshToken != "SNTL-RT-1" {
+				t.Error("lock released before the rotated refresh token was stored")
+			}
+			held = false
+		}, nil
+	}
+	if _, err := f.src.Token(context.Background()); err != nil || held {
+		t.Fatalf("err=%v held=%v", err, held)
+	}
+}
+
+func TestToken_CacheHitSkipsKeychain(t *testing.T) {
+	f := newFixture(t)
+	f.src.Cache = &mapCache{}
+	if _, err := f.src.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.store.FailGet = errors.New("keychain must not be read")
+	res, err := f.src.Token(context.Background())
+	if err != nil || res.Record.AccessToken != "SNTL-AT-0" {
+		t.Fatalf("res=%+v err=%v", res, err)
+	}
+	// A cache entry for another binding is ignored.
+	f.src.Binding.ClientID = "other"
+	if _, err := f.src.Token(context.Background()); err == nil {
+		t.Fatal("a cache entry bound to another client was used")
+	}
+}
+
+func TestToken_RefreshUpdatesCacheAndInvalidGrantClearsIt(t *testing.T) {
+	f := newFixture(t)
+	c := &mapCache{}
+	f.src.Cache = c
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.src.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Get("k"); !ok || e.AccessToken != "SNTL-AT-1" {
+		t.Fatalf("cache after refresh: %+v %v", e, ok)
+	}
+	f.srv.current = "revoked"
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.src.Token(context.Background()); !errors.Is(err, ErrLoginRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, ok := c.Get("k"); ok {
+		t.Fatal("cache still holds the token of a refused grant")
+	}
+}
+
+func TestToken_InvalidGrantUsesTokenRotatedElsewhere_Req28(t *testing.T) {
+	f := newFixture(t)
+	f.now = f.now.Add(time.Hour)
+	// Process A rotated the grant: the server now expects A's refresh
+	// token, and A stores its result between our re-read under the lock
+	// and our re-read after invalid_grant (possible when the lock is not
+	// shared, e.g. an older sesame).
+	f.srv.mu.Lock()
+	f.srv.current = "SNTL-RT-A"
+	f.srv.mu.Unlock()
+	rec := f.stored(t)
+	f.src.Lock = func(ctx context.Context) (func(), error) { return func() {}, nil }
+	f.src.Store = &storeAfterFirstGet{Memory: f.store, onSecondGet: func() {
+		r := *rec
+		r.RefreshToken, r.AccessToken, r.Expiry = "SNTL-RT-A", "SNTL-AT-A", f.now.Add(300*time.Second)
+		_ = f.store.Set(context.Background(), "k", &r)
+	}}
+	res, err := f.src.Token(context.Background())
+	if err != nil || res.Record.AccessToken != "SNTL-AT-A" {
+		t.Fatalf("res=%+v err=%v; want A's token", res, err)
+	}
+	if got := f.stored(t).RefreshToken; got != "SNTL-RT-A" {
+		t.Fatalf("stored refresh token %q: A's grant was deleted", got)
+	}
+}
+
+// storeAfterFirstGet runs onSecondGet just before the third Get (the
+// re-read after invalid_grant): the first two are the read and the
+// re-read under the lock.
+type storeAfterFirstGet struct {
+	*keychain.Memory
+	n           int
+	onSecondGet func()
+}
+
+func (s *storeAfterFirstGet) Get(ctx context.Context, key string) (*keychain.Record, error) {
+	s.n++
+	if s.n == 3 {
+		s.onSecondGet()
+	}
+	return s.Memory.Get(ctx, key)
+}
