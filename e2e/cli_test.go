@@ -80,9 +80,7 @@ func (c *cli) run(args ...string) run {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = c.env()
-	cmd.Dir = c.home
+	cmd := c.command(ctx, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -100,6 +98,14 @@ func (c *cli) run(args ...string) run {
 	}
 	c.stderrs = append(c.stderrs, r.stderr)
 	return r
+}
+
+// command is sesame with args in the sandbox, not started.
+func (c *cli) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env = c.env()
+	cmd.Dir = c.home
+	return cmd
 }
 
 func (c *cli) mustRun(args ...string) run {

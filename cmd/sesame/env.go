@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 	"github.com/sesame-auth/sesame/loopback"
 )
@@ -27,6 +28,9 @@ type Env struct {
 	// Store opens the credential store; it is called at most once per run
 	// and only by commands that need it.
 	Store func() (keychain.Store, error)
+	// Cache is the volatile access-token cache (the kernel keyring on
+	// Linux); nil means none.
+	Cache tokencache.Cache
 	// Opener, when set, replaces the browser launcher (tests use a
 	// scripted browser); --no-browser still wins.
 	Opener loopback.Opener
@@ -42,6 +46,7 @@ func systemEnv() *Env {
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		Getenv:    os.Getenv,
 		Now:       time.Now,
+		Cache:     tokencache.New(),
 		Store: sync.OnceValues(func() (keychain.Store, error) {
 			return keychain.NewKeyring(keychain.KeyringOptions{}), nil
 		}),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -20,6 +21,7 @@ type harness struct {
 	as      *authtest.Server
 	browser *authtest.Browser
 	store   *keychain.Memory
+	cache   *tokencache.Memory
 	dir     string
 	env     map[string]string
 
@@ -31,9 +33,9 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...authtest.Option) *harness {
 	t.Helper()
-	h := &harness{t: t, as: authtest.New(t, opts...), store: keychain.NewMemory(), dir: t.TempDir()}
+	h := &harness{t: t, as: authtest.New(t, opts...), store: keychain.NewMemory(), cache: &tokencache.Memory{}, dir: t.TempDir()}
 	h.browser = authtest.NewBrowser(t, h.as)
-	h.env = map[string]string{"SESAME_CONFIG_DIR": h.dir}
+	h.env = map[string]string{"SESAME_CONFIG_DIR": h.dir, "XDG_RUNTIME_DIR": t.TempDir()}
 	return h
 }
 
@@ -77,6 +79,7 @@ func (h *harness) runContext(ctx context.Context, args ...string) result {
 		Getenv:    func(k string) string { return h.env[k] },
 		Now:       h.now,
 		Store:     func() (keychain.Store, error) { return h.store, nil },
+		Cache:     h.cache,
 		Opener:    h.browser,
 	}
 	code := Main(ctx, args, env)

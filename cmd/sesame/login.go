@@ -194,7 +194,18 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
 	}
 	a.log.Printf("login: token response received; granted scope %q; storing the grant in %s", rec.Scope, store.Name())
-	if err := store.Set(ctx, key, rec); err != nil {
+	// Write under the profile lock, so a helper refreshing the old grant
+	// at this moment cannot overwrite the new one with its result.
+	release, err := a.lockProfile(ctx, p)
+	if err != nil {
+		return err
+	}
+	err = store.Set(ctx, key, rec)
+	if err == nil && a.env.Cache != nil {
+		tokensource.Remember(a.env.Cache, key, rec, a.env.Now())
+	}
+	release()
+	if err != nil {
 		return withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
 			"nothing was saved; fix the keychain and run the login again")
 	}

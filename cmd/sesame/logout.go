@@ -96,6 +96,9 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 // the server confirmed the revocation (true when nothing was stored).
 func (a *app) logoutProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
 	key := p.KeychainKey()
+	if a.env.Cache != nil {
+		a.env.Cache.Delete(key)
+	}
 	rec, err := store.Get(ctx, key)
 	if errors.Is(err, keychain.ErrNotFound) {
 		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)

@@ -127,6 +127,8 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 		HTTPClient: func() (*http.Client, error) {
 			return a.httpClient(p)
 		},
-		Now: a.env.Now,
+		Cache: a.env.Cache,
+		Lock:  func(ctx context.Context) (func(), error) { return a.lockProfile(ctx, p) },
+		Now:   a.env.Now,
 	}, nil
 }

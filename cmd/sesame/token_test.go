@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,13 @@ func TestToken_MinTTL(t *testing.T) {
 func TestToken_LoginRequiredExit4(t *testing.T) {
 	h := newHarness(t)
 	h.mustLogin()
-	h.store.Delete(t.Context(), h.store.Keys()[0])
+	key := h.store.Keys()[0]
+	h.store.Delete(t.Context(), key)
+	// The volatile cache still serves the access token until its early
+	// expiry: a keychain entry removed behind sesame's back does not
+	// revoke anything. Once it is gone too, a login is required.
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	h.cache.Delete(key)
 	r := h.run("token", "-p", "work")
 	wantExit(t, r, exitLoginRequired)
 	wantOneErrorLine(t, r, "sesame login -p work")
@@ -139,5 +146,21 @@ func TestDebug_LogsRequestsWithoutSecrets_Req37(t *testing.T) {
 				t.Fatalf("the debug log shows the state, nonce or challenge:\n%s", debug.String())
 			}
 		}
+	}
+}
+
+func TestToken_WarmCallServedFromVolatileCache(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	if h.cache.Len() != 1 {
+		t.Fatalf("login cached %d tokens, want 1", h.cache.Len())
+	}
+	h.store.FailGet = errors.New("the keychain must not be read on a warm call")
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, 0)
+	h.store.FailGet = nil
+	wantExit(t, h.run("logout", "-p", "work"), 0)
+	if h.cache.Len() != 0 {
+		t.Fatal("logout left the access token in the volatile cache")
 	}
 }

@@ -74,7 +74,7 @@ func decode(b []byte) (*Entry, bool) {
 // None is a cache that holds nothing.
 type None struct{}
 
-func (None) Get(string) (*Entry, bool)          { return nil, false }
+func (None) Get(string) (*Entry, bool)         { return nil, false }
 func (None) Put(string, *Entry, time.Duration) {}
-func (None) Delete(string)                      {}
-func (None) Name() string                       { return "none" }
+func (None) Delete(string)                     {}
+func (None) Name() string                      { return "none" }

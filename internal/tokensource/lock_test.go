@@ -3,36 +3,12 @@ package tokensource
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 )
-
-// mapCache is an in-memory tokencache.Cache.
-type mapCache struct {
-	mu sync.Mutex
-	m  map[string]tokencache.Entry
-}
-
-func (c *mapCache) Get(k string) (*tokencache.Entry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[k]
-	return &e, ok
-}
-func (c *mapCache) Put(k string, e *tokencache.Entry, ttl time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]tokencache.Entry{}
-	}
-	c.m[k] = *e
-}
-func (c *mapCache) Delete(k string) { c.mu.Lock(); delete(c.m, k); c.mu.Unlock() }
-func (c *mapCache) Name() string    { return "map" }
 
 func TestToken_LockReReadUsesOtherProcessRefresh_Req29(t *testing.T) {
 	f := newFixture(t)
@@ -87,7 +63,7 @@ func TestToken_LockHeldAroundRefresh(t *testing.T) {
 
 func TestToken_CacheHitSkipsKeychain(t *testing.T) {
 	f := newFixture(t)
-	f.src.Cache = &mapCache{}
+	f.src.Cache = &tokencache.Memory{}
 	if _, err := f.src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +81,7 @@ func TestToken_CacheHitSkipsKeychain(t *testing.T) {
 
 func TestToken_RefreshUpdatesCacheAndInvalidGrantClearsIt(t *testing.T) {
 	f := newFixture(t)
-	c := &mapCache{}
+	c := &tokencache.Memory{}
 	f.src.Cache = c
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.src.Token(context.Background()); err != nil {

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/filelock"
+	"github.com/sesame-auth/sesame/internal/profile"
+)
+
+// lockWait bounds how long a command waits for another sesame process
+// working on the same grant: long enough for a refresh and its one retry,
+// short enough that kubectl or git never seem to hang.
+const lockWait = 45 * time.Second
+
+// lockProfile takes the cross-process lock of p's grant. Its scope is the
+// grant's keychain key, so every sesame of this user that could redeem the
+// same refresh token waits on the same lock, whatever its config directory.
+func (a *app) lockProfile(ctx context.Context, p *profile.Profile) (func(), error) {
+	dir, err := filelock.Dir(a.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	l, err := filelock.Acquire(ctx, dir, p.KeychainKey(), lockWait)
+	if errors.Is(err, filelock.ErrTimeout) {
+		return nil, withHint(fmt.Errorf("profile %q is busy: %w", p.Name, err),
+			"another sesame is refreshing or signing in for this profile; try again, or end that process")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.log.Printf("lock: profile %q locked", p.Name)
+	return l.Release, nil
+}

@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/e2e/rig"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+)
+
+// TestToken_ParallelCallersShareOneRefresh_RealServer is the kubectl-in-a-
+// loop case: 32 `sesame token` processes start together on an expired
+// access token. oidc-provider rotates refresh tokens and revokes the whole
+// grant on any reuse, so a second redemption would log the user out. All
+// must print the same new token, the server must see exactly one refresh,
+// and the grant must still work afterwards (SECURITY-REQUIREMENTS 29).
+func TestToken_ParallelCallersShareOneRefresh_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})
+	c := newCLI(t, srv, "e2e-parallel")
+	if r := c.login(); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	first := c.record()
+	time.Sleep(time.Until(tokensource.EarlyExpiry(first)) + 500*time.Millisecond)
+
+	const n = 32
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	type outcome struct {
+		stdout, stderr string
+		err            error
+	}
+	outs := make([]outcome, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	began := time.Now()
+	for i := range n {
+		cmd := c.command(ctx, "token", "-p", c.name)
+		var so, se bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &so, &se
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := cmd.Run()
+			outs[i] = outcome{so.String(), se.String(), err}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	t.Logf("%d parallel token calls on an expired token took %v", n, time.Since(began).Round(time.Millisecond))
+
+	token := strings.TrimSpace(outs[0].stdout)
+	for i, o := range outs {
+		if o.err != nil {
+			t.Fatalf("caller %d: %v\n%s", i, o.err, o.stderr)
+		}
+		if strings.TrimSpace(o.stdout) != token {
+			t.Fatalf("caller %d printed another token than caller 0", i)
+		}
+		c.stderrs = append(c.stderrs, o.stderr)
+	}
+	if token == first.AccessToken {
+		t.Fatal("the callers printed the expired token")
+	}
+	if got := refreshes(srv); got != 1 {
+		t.Fatalf("the server saw %d refreshes, want exactly 1", got)
+	}
+	if errs := srv.Events("grant.error"); len(errs) != 0 {
+		t.Fatalf("the server saw refresh errors (a reuse?): %+v", errs)
+	}
+	// The grant is alive: the new token is active and one more refresh works.
+	if active, err := srv.Introspect(ctx, token); err != nil || !active {
+		t.Fatalf("the shared token is not active: %v %v", active, err)
+	}
+	c.mustRun("token", "-p", c.name, "--min-ttl", "1h")
+	if got := refreshes(srv); got != 2 {
+		t.Fatalf("a forced refresh after the burst: %d refreshes, want 2", got)
+	}
+	rec := c.record()
+	c.assertNoLeak(first.AccessToken, first.RefreshToken, token, rec.AccessToken, rec.RefreshToken)
+}
