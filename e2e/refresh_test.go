@@ -85,3 +85,40 @@ func TestToken_ParallelCallersShareOneRefresh_RealServer(t *testing.T) {
 	rec := c.record()
 	c.assertNoLeak(first.AccessToken, first.RefreshToken, token, rec.AccessToken, rec.RefreshToken)
 }
+
+// TestToken_LostRefreshResponse_RealServer: a proxy between sesame and the
+// server loses the refresh response after the server has rotated the token.
+// sesame keeps the stored grant, retries once at once (inside a reuse-grace
+// window, where a server has one), and, because oidc-provider has none and
+// revokes the grant on the replay, reports clearly that a login is needed:
+// exit 4, no crash, no loop (SECURITY-REQUIREMENTS 27, 28).
+func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-lost")
+	if r := c.login(); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	proxy := startDropProxy(t, srv, 1)
+	rec := c.record()
+	rec.TokenEndpoint = proxy.url
+	if err := c.store().Set(context.Background(), c.key(), rec); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	r := c.run("token", "-p", c.name, "--min-ttl", "1h")
+	if r.code != 4 || r.stdout != "" {
+		t.Fatalf("exit %d stdout %q, want 4 and nothing\n%s", r.code, r.stdout, r.stderr)
+	}
+	oneErrorLine(t, r, "revoked, expired or reused")
+	if !strings.Contains(r.stderr, "sesame: hint: run 'sesame login -p "+c.name+"'") {
+		t.Fatalf("no login hint:\n%s", r.stderr)
+	}
+	if got := proxy.refresh.Load(); got != 2 {
+		t.Fatalf("the server got %d refresh requests, want 2 (one retry, no loop)", got)
+	}
+	if c.record() != nil {
+		t.Fatal("the refused grant is still stored")
+	}
+	t.Logf("lost response, retry and clear failure in %v", time.Since(began).Round(time.Millisecond))
+}

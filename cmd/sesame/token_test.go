@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,20 @@ func TestToken_WarmCallServedFromVolatileCache(t *testing.T) {
 	wantExit(t, h.run("logout", "-p", "work"), 0)
 	if h.cache.Len() != 0 {
 		t.Fatal("logout left the access token in the volatile cache")
+	}
+}
+
+func TestToken_LostResponseRetriedInsideGrace_Req27(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.as.Configure(authtest.WithDroppedTokenResponses(1), authtest.WithReuseGrace(time.Minute))
+	before := h.as.TokenRequests()
+	r := h.run("token", "-p", "work", "--min-ttl", "2h")
+	wantExit(t, r, 0)
+	if got := h.as.TokenRequests() - before; got != 2 {
+		t.Fatalf("%d token requests, want 2 (the lost one and one retry)", got)
+	}
+	if rec := h.record(); rec.RefreshToken != h.as.LatestRefreshToken() || r.stdout != rec.AccessToken+"\n" {
+		t.Fatal("the retry's rotated refresh token is not what the keychain holds")
 	}
 }
