@@ -3,10 +3,11 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"github.com/sesame-auth/sesame/internal/authtest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
 func TestToken_WarmCacheNoNetwork(t *testing.T) {
