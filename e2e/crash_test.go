@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/e2e/rig"
+	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// TestToken_KillDuringRefresh: 100 forced refreshes, each killed with
+// SIGKILL at a random instant (before, during or after the request, during
+// the keychain write). After every kill the keychain record must decode,
+// and the next call must answer within its deadline: a valid token here,
+// since this server (the in-process one, with a reuse grace) accepts a
+// refresh token whose rotation was lost with the killed process.
+func TestToken_KillDuringRefresh(t *testing.T) {
+	rig.RequireTools(t)
+	as := authtest.New(t, authtest.WithReuseGrace(time.Hour))
+	srv := &rig.Server{Issuer: as.Issuer(), CAFile: as.CAFile(), ClientID: as.ClientID}
+	c := newCLI(t, srv, "e2e-kill")
+	if r := c.login(); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	ctx := context.Background()
+	killed := 0
+	for i := range 100 {
+		cmd := c.command(ctx, "token", "-p", c.name, "--min-ttl", "1h")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rand.IntN(40_000)) * time.Microsecond)
+		if cmd.Process.Kill() == nil {
+			killed++
+		}
+		_ = cmd.Wait()
+		if _, err := c.store().Get(ctx, c.key()); err != nil && !errors.Is(err, keychain.ErrNotFound) {
+			t.Fatalf("after kill %d the keychain record is unreadable: %v", i, err)
+		}
+	}
+	r := c.run("token", "-p", c.name, "--min-ttl", "1h")
+	if r.code != 0 {
+		t.Fatalf("after 100 killed refreshes: exit %d\n%s", r.code, r.stderr)
+	}
+	tok := strings.TrimSpace(r.stdout)
+	if !as.Introspect(tok) || c.record().RefreshToken != as.LatestRefreshToken() {
+		t.Fatal("the surviving grant is not the server's latest")
+	}
+	t.Logf("%d processes killed; the server completed %d refreshes", killed, as.RefreshCount())
+}
