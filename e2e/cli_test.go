@@ -213,6 +213,21 @@ func shortTempDir(t *testing.T) string {
 	return d
 }
 
+// waitBrowserRuns waits until testbrowser has logged at least n runs (it
+// writes its line after the callback page loaded, so possibly after sesame
+// has exited) and returns them all.
+func (c *cli) waitBrowserRuns(n int) []rig.BrowserRun {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		runs := c.browserRuns()
+		if len(runs) >= n || time.Now().After(deadline) {
+			return runs
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // browserRuns is what testbrowser logged: one entry per browser start.
 func (c *cli) browserRuns() []rig.BrowserRun {
 	c.t.Helper()

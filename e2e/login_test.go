@@ -31,7 +31,7 @@ func TestLogin_TokenRefreshLogout_RealServer(t *testing.T) {
 	if !strings.Contains(r.stderr, "signed in to "+srv.Issuer+" as alice@example.test") {
 		t.Fatalf("login did not say who signed in:\n%s", r.stderr)
 	}
-	runs := c.browserRuns()
+	runs := c.waitBrowserRuns(1)
 	if len(runs) != 1 || runs[0].Outcome != "callback" || runs[0].Status != http.StatusOK || runs[0].Title != "Signed in" {
 		t.Fatalf("the browser saw %+v", runs)
 	}
@@ -123,7 +123,7 @@ func TestLogin_ForgedCallbacksRefused_RealServer(t *testing.T) {
 	if strings.Contains(r.stderr, "<script") || strings.Contains(r.stderr, "\x1b") {
 		t.Fatalf("attacker text reached the terminal:\n%q", r.stderr)
 	}
-	runs := c.browserRuns()
+	runs := c.waitBrowserRuns(1)
 	if len(runs) != 1 || runs[0].Outcome != "callback" || runs[0].Title != "Signed in" {
 		t.Fatalf("the browser saw %+v", runs)
 	}
@@ -211,7 +211,7 @@ func TestLogin_SystemBrowserLauncher_RealServer(t *testing.T) {
 	if !strings.Contains(r.stderr, "testbrowser: callback") {
 		t.Fatalf("the launcher's output did not reach stderr:\n%s", r.stderr)
 	}
-	if runs := c.browserRuns(); len(runs) != 1 || runs[0].Title != "Signed in" {
+	if runs := c.waitBrowserRuns(1); len(runs) != 1 || runs[0].Title != "Signed in" {
 		t.Fatalf("the browser saw %+v", runs)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -122,3 +123,66 @@ func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
 	}
 	t.Logf("lost response, retry and clear failure in %v", time.Since(began).Round(time.Millisecond))
 }
+
+// TestToken_FiveTerminalsNeedLoginOneBrowser_RealServer: five `sesame
+// token` calls, each on a terminal of its own (a pseudo-terminal from
+// script(1)), all find no grant. One opens the browser and signs in; the
+// others wait on the profile lock and use its grant
+// (SECURITY-REQUIREMENTS 30).
+func TestToken_FiveTerminalsNeedLoginOneBrowser_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) from util-linux is needed to give each caller a terminal")
+	}
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-five")
+	if r := c.login(); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	c.mustRun("logout", "-p", c.name)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 5
+	outs := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		cmd := exec.CommandContext(ctx, "script", "-q", "-e", "-c", c.bin+" token --reveal -p "+c.name, "/dev/null")
+		cmd.Env = c.env()
+		cmd.Dir = c.home
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out, err := cmd.CombinedOutput()
+			outs[i], errs[i] = string(out), err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	rec := c.record()
+	if rec == nil {
+		t.Fatal("no grant stored")
+	}
+	for i := range n {
+		if errs[i] != nil || !strings.Contains(outs[i], rec.AccessToken) {
+			t.Fatalf("terminal %d: %v, did not print the new grant's token:\n%s", i, errs[i], redactToken(outs[i], rec.AccessToken))
+		}
+	}
+	if runs := c.waitBrowserRuns(2); len(runs) != 2 {
+		t.Fatalf("the browser opened %d times, want 2 (the first login and one for the five)", len(runs))
+	}
+	logins := 0
+	for _, e := range srv.Events("grant.success") {
+		if e.GrantType == "authorization_code" {
+			logins++
+		}
+	}
+	if logins != 2 {
+		t.Fatalf("the server completed %d logins, want 2", logins)
+	}
+}
+
+func redactToken(s, tok string) string { return strings.ReplaceAll(s, tok, "<token>") }

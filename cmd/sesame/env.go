@@ -22,9 +22,9 @@ type Env struct {
 	Stderr io.Writer
 	// StdinTTY and StdoutTTY say whether the streams are terminals: a
 	// caller on a terminal is a person who can be shown a browser.
-	StdinTTY, StdoutTTY bool
-	Getenv              func(string) string
-	Now                 func() time.Time
+	StdinTTY, StdoutTTY, StderrTTY bool
+	Getenv                         func(string) string
+	Now                            func() time.Time
 	// Store opens the credential store; it is called at most once per run
 	// and only by commands that need it.
 	Store func() (keychain.Store, error)
@@ -44,6 +44,7 @@ func systemEnv() *Env {
 		Stderr:    os.Stderr,
 		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv:    os.Getenv,
 		Now:       time.Now,
 		Cache:     tokencache.New(),

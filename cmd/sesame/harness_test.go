@@ -27,8 +27,9 @@ type harness struct {
 
 	mu     sync.Mutex
 	offset time.Duration
-	// stdoutTTY pretends stdout is a terminal.
-	stdoutTTY bool
+	// stdoutTTY pretends stdout is a terminal; person pretends stdin and
+	// stderr are (a person at a terminal runs the command).
+	stdoutTTY, person bool
 }
 
 func newHarness(t *testing.T, opts ...authtest.Option) *harness {
@@ -76,6 +77,8 @@ func (h *harness) runContext(ctx context.Context, args ...string) result {
 		Stdout:    &out,
 		Stderr:    &errOut,
 		StdoutTTY: h.stdoutTTY,
+		StdinTTY:  h.person,
+		StderrTTY: h.person,
 		Getenv:    func(k string) string { return h.env[k] },
 		Now:       h.now,
 		Store:     func() (keychain.Store, error) { return h.store, nil },

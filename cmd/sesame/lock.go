@@ -19,11 +19,16 @@ const lockWait = 45 * time.Second
 // grant's keychain key, so every sesame of this user that could redeem the
 // same refresh token waits on the same lock, whatever its config directory.
 func (a *app) lockProfile(ctx context.Context, p *profile.Profile) (func(), error) {
+	return a.lockProfileFor(ctx, p, lockWait)
+}
+
+// lockProfileFor is lockProfile with another bound on the wait.
+func (a *app) lockProfileFor(ctx context.Context, p *profile.Profile, wait time.Duration) (func(), error) {
 	dir, err := filelock.Dir(a.env.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	l, err := filelock.Acquire(ctx, dir, p.KeychainKey(), lockWait)
+	l, err := filelock.Acquire(ctx, dir, p.KeychainKey(), wait)
 	if errors.Is(err, filelock.ErrTimeout) {
 		return nil, withHint(fmt.Errorf("profile %q is busy: %w", p.Name, err),
 			"another sesame is refreshing or signing in for this profile; try again, or end that process")

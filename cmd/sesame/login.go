@@ -9,13 +9,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
-	"github.com/sesame-auth/sesame/loopback"
 )
 
 type loginOptions struct {
@@ -125,93 +123,9 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if p.Flow == profile.FlowDevice {
 		return withHint(errors.New("the device flow is not available in this version"), "use --flow browser")
 	}
-	store, err := a.store()
+	rec, err := a.signIn(ctx, p, signInOptions{noBrowser: o.noBrowser, timeout: o.timeout})
 	if err != nil {
 		return err
-	}
-	// Ask the keychain before the browser: a locked or missing keychain
-	// must fail now, not after the person has signed in.
-	key := p.KeychainKey()
-	old, err := store.Get(ctx, key)
-	if err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
-		return err
-	}
-	client, err := a.httpClient(p)
-	if err != nil {
-		return err
-	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
-	if err != nil {
-		return err
-	}
-	if md.AuthorizationEndpoint == "" {
-		return errors.New("the server has no authorization endpoint")
-	}
-	a.log.Printf("login: profile %q: issuer %s, authorization endpoint %s, token endpoint %s, iss parameter announced: %v",
-		p.Name, md.Issuer, md.AuthorizationEndpoint, md.TokenEndpoint, md.AuthorizationResponseIssParameterSupported)
-	scopes := p.EffectiveScopes()
-	oc := md.OAuth2Config(p.ClientID, scopes)
-	var idTok *provider.IDToken
-	wantIDToken := slices.Contains(scopes, "openid")
-	flow, err := loopback.New(loopback.Config{
-		OAuth2:                    oc,
-		Issuer:                    p.Issuer,
-		IssParameterSupported:     md.AuthorizationResponseIssParameterSupported,
-		AllowUnannouncedIss:       p.AllowUnannouncedIss,
-		Port:                      p.CallbackPort,
-		Timeout:                   o.timeout,
-		Opener:                    a.opener(p, o.noBrowser),
-		OnAuthURL:                 func(u string) { a.showAuthURL(u) },
-		AuthParams:                resourceParams(p.Resources),
-		HTTPClient:                client,
-		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
-		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
-			raw, _ := tok.Extra("id_token").(string)
-			if raw == "" {
-				if wantIDToken {
-					return errors.New("the server returned no ID token although the openid scope was requested")
-				}
-				return nil
-			}
-			t, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, nonce, a.env.Now)
-			idTok = t
-			return err
-		},
-	})
-	if err != nil {
-		return err
-	}
-	res, err := flow.Token(ctx)
-	if err != nil {
-		return err
-	}
-	binding := tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
-	rec, err := tokensource.NewRecord(binding, md.TokenEndpoint, res.Token, a.env.Now())
-	if err != nil {
-		return err
-	}
-	if idTok != nil {
-		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
-	}
-	a.log.Printf("login: token response received; granted scope %q; storing the grant in %s", rec.Scope, store.Name())
-	// Write under the profile lock, so a helper refreshing the old grant
-	// at this moment cannot overwrite the new one with its result.
-	release, err := a.lockProfile(ctx, p)
-	if err != nil {
-		return err
-	}
-	err = store.Set(ctx, key, rec)
-	if err == nil && a.env.Cache != nil {
-		tokensource.Remember(a.env.Cache, key, rec, a.env.Now())
-	}
-	release()
-	if err != nil {
-		return withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
-			"nothing was saved; fix the keychain and run the login again")
-	}
-	if old != nil && old.RefreshToken != "" && old.RefreshToken != rec.RefreshToken {
-		// Requirement 33: a replaced grant is revoked, not left alive.
-		a.revokeQuietly(ctx, client, md, old)
 	}
 	cfg.Profiles[p.Name] = p
 	if err := cfg.Save(); err != nil {

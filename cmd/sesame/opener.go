@@ -44,6 +44,7 @@ func (o *commandOpener) Open(ctx context.Context, url string) error {
 	// The process is not tied to ctx: a browser outlives the login.
 	cmd := exec.Command(o.argv[0], append(o.argv[1:], url)...)
 	cmd.Stdout, cmd.Stderr = o.out, o.out
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}

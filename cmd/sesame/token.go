@@ -78,6 +78,9 @@ func runToken(ctx context.Context, a *app, o *tokenOptions) error {
 	}
 	src.MinTTL = o.minTTL
 	res, err := src.Token(ctx)
+	if errors.Is(err, tokensource.ErrLoginRequired) && a.interactive() {
+		res, err = a.helperLogin(ctx, p, src)
+	}
 	if err != nil {
 		return err
 	}

@@ -181,3 +181,31 @@ func TestToken_LostResponseRetriedInsideGrace_Req27(t *testing.T) {
 		t.Fatal("the retry's rotated refresh token is not what the keychain holds")
 	}
 }
+
+func TestToken_PersonAtTerminalGetsALogin(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.as.Revoke(h.record().RefreshToken)
+	h.advance(time.Hour)
+	h.person = true
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, 0)
+	if h.browser.Calls() != 2 || !strings.Contains(r.stderr, "needs a new login") {
+		t.Fatalf("browser calls %d, stderr:\n%s", h.browser.Calls(), r.stderr)
+	}
+	if rec := h.record(); r.stdout != rec.AccessToken+"\n" || !h.as.Introspect(rec.AccessToken) {
+		t.Fatal("the token printed is not the new grant's")
+	}
+}
+
+func TestToken_NoTerminalNeverOpensBrowser_Req28(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.as.Revoke(h.record().RefreshToken)
+	h.advance(time.Hour)
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, exitLoginRequired)
+	if h.browser.Calls() != 1 {
+		t.Fatalf("a helper without a terminal opened the browser (%d calls)", h.browser.Calls())
+	}
+}

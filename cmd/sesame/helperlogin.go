@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/loopback"
+)
+
+// interactive reports whether a person is at this helper call: stdin and
+// stderr are a terminal, so a browser can be opened and its URL shown.
+// kubectl, git and IDEs run helpers without a terminal, and those never get
+// a browser (they exit 4 with a hint instead).
+func (a *app) interactive() bool {
+	return a.env.StdinTTY && a.env.StderrTTY
+}
+
+// helperLogin signs in for a helper command that found no usable grant and
+// runs for a person. The whole login happens under the profile lock, so of
+// several helpers that need it at once (five terminals, a shell loop) one
+// opens the browser and the others wait, then use its grant
+// (SECURITY-REQUIREMENTS 30).
+func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *tokensource.Source) (*tokensource.Result, error) {
+	release, err := a.lockProfileFor(ctx, p, loopback.DefaultTimeout+lockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	// Another helper may have signed in while this one waited. The source
+	// must not take the lock again: this process holds it.
+	locked := *src
+	locked.Lock = nil
+	res, err := locked.Token(ctx)
+	if !errors.Is(err, tokensource.ErrLoginRequired) {
+		return res, err
+	}
+	fmt.Fprintf(a.env.Stderr, "sesame: profile %q needs a new login (%s)\n", p.Name, oneLine(err.Error()))
+	rec, err := a.signIn(ctx, p, signInOptions{timeout: loopback.DefaultTimeout, locked: true})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(a.env.Stderr, "sesame: signed in to %s as %s (profile %q)\n", rec.Issuer, firstNonEmpty(rec.Email, rec.Name, rec.Subject, "an unnamed account"), p.Name)
+	return &tokensource.Result{Record: rec, Refreshed: true}, nil
+}

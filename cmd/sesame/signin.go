@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/loopback"
+)
+
+type signInOptions struct {
+	noBrowser bool
+	timeout   time.Duration
+	// locked means the caller holds p's lock already.
+	locked bool
+}
+
+// signIn runs the browser login for p (discovery, authorization code +
+// PKCE on a loopback redirect, ID token verification) and stores the grant
+// under p's lock. It is the core of `sesame login` and of the interactive
+// login a helper command starts for a person at a terminal.
+func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) (*keychain.Record, error) {
+	store, err := a.store()
+	if err != nil {
+		return nil, err
+	}
+	// Ask the keychain before the browser: a locked or missing keychain
+	// must fail now, not after the person has signed in.
+	key := p.KeychainKey()
+	old, err := store.Get(ctx, key)
+	if err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
+		return nil, err
+	}
+	client, err := a.httpClient(p)
+	if err != nil {
+		return nil, err
+	}
+	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	if err != nil {
+		return nil, err
+	}
+	if md.AuthorizationEndpoint == "" {
+		return nil, errors.New("the server has no authorization endpoint")
+	}
+	a.log.Printf("login: profile %q: issuer %s, authorization endpoint %s, token endpoint %s, iss parameter announced: %v",
+		p.Name, md.Issuer, md.AuthorizationEndpoint, md.TokenEndpoint, md.AuthorizationResponseIssParameterSupported)
+	scopes := p.EffectiveScopes()
+	oc := md.OAuth2Config(p.ClientID, scopes)
+	var idTok *provider.IDToken
+	wantIDToken := slices.Contains(scopes, "openid")
+	flow, err := loopback.New(loopback.Config{
+		OAuth2:                    oc,
+		Issuer:                    p.Issuer,
+		IssParameterSupported:     md.AuthorizationResponseIssParameterSupported,
+		AllowUnannouncedIss:       p.AllowUnannouncedIss,
+		Port:                      p.CallbackPort,
+		Timeout:                   so.timeout,
+		Opener:                    a.opener(p, so.noBrowser),
+		OnAuthURL:                 func(u string) { a.showAuthURL(u) },
+		AuthParams:                resourceParams(p.Resources),
+		HTTPClient:                client,
+		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
+		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
+			raw, _ := tok.Extra("id_token").(string)
+			if raw == "" {
+				if wantIDToken {
+					return errors.New("the server returned no ID token although the openid scope was requested")
+				}
+				return nil
+			}
+			t, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, nonce, a.env.Now)
+			idTok = t
+			return err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, err := flow.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	binding := tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
+	rec, err := tokensource.NewRecord(binding, md.TokenEndpoint, res.Token, a.env.Now())
+	if err != nil {
+		return nil, err
+	}
+	if idTok != nil {
+		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
+	}
+	a.log.Printf("login: token response received; granted scope %q; storing the grant in %s", rec.Scope, store.Name())
+	// Write under the profile lock, so a helper refreshing the old grant
+	// at this moment cannot overwrite the new one with its result.
+	// (A helper's interactive login holds the lock already.)
+	if !so.locked {
+		release, err := a.lockProfile(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
+	if err := store.Set(ctx, key, rec); err != nil {
+		return nil, withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
+			"nothing was saved; fix the keychain and run the login again")
+	}
+	if a.env.Cache != nil {
+		tokensource.Remember(a.env.Cache, key, rec, a.env.Now())
+	}
+	if old != nil && old.RefreshToken != "" && old.RefreshToken != rec.RefreshToken {
+		// Requirement 33: a replaced grant is revoked, not left alive.
+		a.revokeQuietly(ctx, client, md, old)
+	}
+	return rec, nil
+}
