@@ -21,7 +21,7 @@ import (
 // configuration directory, the real keychain of the test session, and
 // testbrowser (headless chromium) as $BROWSER.
 type cli struct {
-	t          *testing.T
+	t          testing.TB
 	srv        *rig.Server
 	bin        string
 	name       string // the profile
@@ -33,7 +33,7 @@ type cli struct {
 	stderrs []string
 }
 
-func newCLI(t *testing.T, srv *rig.Server, profileName string) *cli {
+func newCLI(t testing.TB, srv *rig.Server, profileName string) *cli {
 	t.Helper()
 	root := t.TempDir()
 	c := &cli{
@@ -203,7 +203,7 @@ func oneErrorLine(t *testing.T, r run, contains string) {
 
 // shortTempDir is a fresh directory with a short path under /tmp, removed
 // after the test.
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	t.Helper()
 	d, err := os.MkdirTemp("", "se2e")
 	if err != nil {

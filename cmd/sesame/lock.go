@@ -19,22 +19,36 @@ const lockWait = 45 * time.Second
 // grant's keychain key, so every sesame of this user that could redeem the
 // same refresh token waits on the same lock, whatever its config directory.
 func (a *app) lockProfile(ctx context.Context, p *profile.Profile) (func(), error) {
-	return a.lockProfileFor(ctx, p, lockWait)
+	return a.acquire(ctx, p, lockWait, nil)
 }
 
 // lockProfileFor is lockProfile with another bound on the wait.
 func (a *app) lockProfileFor(ctx context.Context, p *profile.Profile, wait time.Duration) (func(), error) {
+	return a.acquire(ctx, p, wait, nil)
+}
+
+// lockProfileUnless is lockProfile that gives up waiting, with a nil
+// release and no error, once ready reports true.
+func (a *app) lockProfileUnless(ctx context.Context, p *profile.Profile, ready func() bool) (func(), error) {
+	return a.acquire(ctx, p, lockWait, ready)
+}
+
+func (a *app) acquire(ctx context.Context, p *profile.Profile, wait time.Duration, ready func() bool) (func(), error) {
 	dir, err := filelock.Dir(a.env.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	l, err := filelock.Acquire(ctx, dir, p.KeychainKey(), wait)
+	l, err := filelock.AcquireUnless(ctx, dir, p.KeychainKey(), wait, ready)
 	if errors.Is(err, filelock.ErrTimeout) {
 		return nil, withHint(fmt.Errorf("profile %q is busy: %w", p.Name, err),
 			"another sesame is refreshing or signing in for this profile; try again, or end that process")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if l == nil {
+		a.log.Printf("lock: profile %q: another process's fresh token arrived while waiting", p.Name)
+		return nil, nil
 	}
 	a.log.Printf("lock: profile %q locked", p.Name)
 	return l.Release, nil

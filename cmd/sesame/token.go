@@ -131,7 +131,9 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 			return a.httpClient(p)
 		},
 		Cache: a.env.Cache,
-		Lock:  func(ctx context.Context) (func(), error) { return a.lockProfile(ctx, p) },
-		Now:   a.env.Now,
+		Lock: func(ctx context.Context, ready func() bool) (func(), error) {
+			return a.lockProfileUnless(ctx, p, ready)
+		},
+		Now: a.env.Now,
 	}, nil
 }

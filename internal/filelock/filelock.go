@@ -69,25 +69,43 @@ type Lock struct{ f *flock.Flock }
 // Acquire takes the lock called name in dir, waiting at most wait (and no
 // longer than ctx allows).
 func Acquire(ctx context.Context, dir, name string, wait time.Duration) (*Lock, error) {
+	return AcquireUnless(ctx, dir, name, wait, nil)
+}
+
+// AcquireUnless is Acquire that also stops waiting, returning a nil Lock
+// and a nil error, as soon as ready reports true: a caller waiting for
+// another process's refresh can take its result without queueing for the
+// lock. ready is called between attempts and must be cheap.
+func AcquireUnless(ctx context.Context, dir, name string, wait time.Duration, ready func() bool) (*Lock, error) {
 	path := filepath.Join(dir, fileName(name))
 	f := flock.New(path, flock.SetPermissions(0o600))
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	ok, err := f.TryLockContext(ctx, pollInterval)
-	if ok {
-		return &Lock{f: f}, nil
-	}
-	f.Close()
-	if err == nil || errors.Is(err, context.DeadlineExceeded) {
-		if parent := context.Cause(ctx); errors.Is(parent, context.Canceled) {
-			return nil, parent
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		ok, err := f.TryLock()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("%w (held for more than %s on %s)", ErrTimeout, wait, path)
+		if ok {
+			return &Lock{f: f}, nil
+		}
+		if ready != nil && ready() {
+			f.Close()
+			return nil, nil
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			f.Close()
+			return nil, fmt.Errorf("%w (held for more than %s on %s)", ErrTimeout, wait, path)
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		}
 	}
-	if errors.Is(err, context.Canceled) {
-		return nil, err
-	}
-	return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 }
 
 // Release unlocks. Releasing twice is harmless.

@@ -101,3 +101,17 @@ func TestDir_PrivateAndChecked(t *testing.T) {
 		t.Fatal("a symlinked lock directory was accepted")
 	}
 }
+
+func TestAcquireUnless_StopsWhenReady(t *testing.T) {
+	dir := t.TempDir()
+	held, err := Acquire(context.Background(), dir, "k", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	var calls atomic.Int32
+	l, err := AcquireUnless(context.Background(), dir, "k", 10*time.Second, func() bool { return calls.Add(1) == 3 })
+	if l != nil || err != nil || calls.Load() != 3 {
+		t.Fatalf("lock=%v err=%v calls=%d; want nil, nil after the third check", l, err, calls.Load())
+	}
+}

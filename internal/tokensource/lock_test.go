@@ -15,7 +15,7 @@ func TestToken_LockReReadUsesOtherProcessRefresh_Req29(t *testing.T) {
 	f.now = f.now.Add(time.Hour)
 	// While this process waits for the lock, "another process" refreshes
 	// and stores a fresh token.
-	f.src.Lock = func(ctx context.Context) (func(), error) {
+	f.src.Lock = func(ctx context.Context, _ func() bool) (func(), error) {
 		rec := f.stored(t)
 		rec.AccessToken, rec.RefreshToken = "SNTL-AT-other", "SNTL-RT-other"
 		rec.Expiry = f.now.Add(300 * time.Second)
@@ -37,7 +37,7 @@ func TestToken_LockErrorGivesNoToken(t *testing.T) {
 	f := newFixture(t)
 	f.now = f.now.Add(time.Hour)
 	boom := errors.New("timed out waiting for another sesame process")
-	f.src.Lock = func(context.Context) (func(), error) { return nil, boom }
+	f.src.Lock = func(context.Context, func() bool) (func(), error) { return nil, boom }
 	if _, err := f.src.Token(context.Background()); !errors.Is(err, boom) || f.srv.requests != 0 {
 		t.Fatalf("err=%v requests=%d", err, f.srv.requests)
 	}
@@ -47,7 +47,7 @@ func TestToken_LockHeldAroundRefresh(t *testing.T) {
 	f := newFixture(t)
 	f.now = f.now.Add(time.Hour)
 	var held bool
-	f.src.Lock = func(context.Context) (func(), error) {
+	f.src.Lock = func(context.Context, func() bool) (func(), error) {
 		held = true
 		return func() {
 			if f.srv.requests != 1 || f.stored(t).RefreshToken != "SNTL-RT-1" {
@@ -111,7 +111,7 @@ func TestToken_InvalidGrantUsesTokenRotatedElsewhere_Req28(t *testing.T) {
 	f.srv.current = "SNTL-RT-A"
 	f.srv.mu.Unlock()
 	rec := f.stored(t)
-	f.src.Lock = func(ctx context.Context) (func(), error) { return func() {}, nil }
+	f.src.Lock = func(ctx context.Context, _ func() bool) (func(), error) { return func() {}, nil }
 	f.src.Store = &storeAfterFirstGet{Memory: f.store, onSecondGet: func() {
 		r := *rec
 		r.RefreshToken, r.AccessToken, r.Expiry = "SNTL-RT-A", "SNTL-AT-A", f.now.Add(300*time.Second)
@@ -141,4 +141,28 @@ func (s *storeAfterFirstGet) Get(ctx context.Context, key string) (*keychain.Rec
 		s.onSecondGet()
 	}
 	return s.Memory.Get(ctx, key)
+}
+
+func TestToken_WaiterTakesCachedResultWithoutLockOrKeychain(t *testing.T) {
+	f := newFixture(t)
+	cache := &tokencache.Memory{}
+	f.src.Cache = cache
+	f.now = f.now.Add(time.Hour)
+	f.store.FailGet = errors.New("a waiter must not queue on the keychain")
+	f.src.Lock = func(ctx context.Context, ready func() bool) (func(), error) {
+		if ready() {
+			t.Fatal("ready before anything was cached")
+		}
+		// The lock holder refreshes and caches its result.
+		cache.Put("k", &tokencache.Entry{Issuer: f.src.Binding.Issuer, ClientID: "cli", Profile: "p",
+			AccessToken: "SNTL-AT-holder", Expiry: f.now.Add(300 * time.Second), Lifetime: 300 * time.Second}, time.Minute)
+		if !ready() {
+			t.Fatal("not ready after the holder cached a fresh token")
+		}
+		return nil, nil
+	}
+	res, err := f.src.Token(context.Background())
+	if err != nil || res.Record.AccessToken != "SNTL-AT-holder" || f.srv.requests != 0 {
+		t.Fatalf("res=%+v err=%v requests=%d", res, err, f.srv.requests)
+	}
 }

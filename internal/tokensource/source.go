@@ -53,8 +53,10 @@ type Source struct {
 	// the keychain and updated after every refresh.
 	Cache tokencache.Cache
 	// Lock, when set, takes the profile's cross-process lock; it is held
-	// around re-read, refresh and write (requirement 29).
-	Lock func(ctx context.Context) (release func(), err error)
+	// around re-read, refresh and write (requirement 29). While it waits
+	// it calls ready between attempts; when ready reports true it returns
+	// a nil release and a nil error without taking the lock.
+	Lock func(ctx context.Context, ready func() bool) (release func(), err error)
 	// CheckIDToken, when set, verifies an ID token returned by a refresh
 	// against the stored one (requirement 24) before anything is stored.
 	CheckIDToken func(ctx context.Context, stored *keychain.Record, raw string) error
@@ -81,6 +83,9 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 	if rec, ok := s.cached(); ok {
 		return &Result{Record: rec}, nil
 	}
+	if s.Lock != nil && s.hasCache() {
+		return s.tokenLockFirst(ctx)
+	}
 	rec, err := s.load(ctx)
 	if err != nil {
 		return nil, err
@@ -90,7 +95,7 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 		return &Result{Record: rec}, nil
 	}
 	if s.Lock != nil {
-		release, err := s.Lock(ctx)
+		release, err := s.Lock(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +112,42 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 		}
 	}
 	return s.refresh(ctx, rec)
+}
+
+// tokenLockFirst is Token after a cache miss where a volatile cache
+// exists: the caller goes to the lock at once and, while it waits, watches
+// the cache, where the process that holds the lock puts its result. Fifty
+// callers on an expired token thus make one keychain read and one refresh,
+// not fifty reads queued on the keychain daemon.
+func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
+	var hit *keychain.Record
+	release, err := s.Lock(ctx, func() bool {
+		var ok bool
+		hit, ok = s.cached()
+		return ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	if release == nil {
+		return &Result{Record: hit}, nil
+	}
+	defer release()
+	rec, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if Fresh(rec, s.now(), s.MinTTL) {
+		s.remember(rec)
+		return &Result{Record: rec}, nil
+	}
+	return s.refresh(ctx, rec)
+}
+
+// hasCache reports whether a volatile cache is configured.
+func (s *Source) hasCache() bool {
+	_, none := s.Cache.(tokencache.None)
+	return s.Cache != nil && !none
 }
 
 // cached returns the volatile cache's record when it is fresh and bound to
