@@ -30,6 +30,8 @@ type harness struct {
 	// stdoutTTY pretends stdout is a terminal; person pretends stdin and
 	// stderr are (a person at a terminal runs the command).
 	stdoutTTY, person bool
+	// stdin is the next command's standard input.
+	stdin string
 }
 
 func newHarness(t *testing.T, opts ...authtest.Option) *harness {
@@ -73,7 +75,7 @@ func (h *harness) runContext(ctx context.Context, args ...string) result {
 	h.t.Helper()
 	var out, errOut bytes.Buffer
 	env := &Env{
-		Stdin:     strings.NewReader(""),
+		Stdin:     strings.NewReader(h.stdin),
 		Stdout:    &out,
 		Stderr:    &errOut,
 		StdoutTTY: h.stdoutTTY,

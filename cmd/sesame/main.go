@@ -11,13 +11,21 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	disableCoreDumps()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args[1:], systemEnv())
+	args := os.Args[1:]
+	// Installed as docker-credential-sesame (a link), sesame is docker's
+	// credential helper: "credsStore": "sesame".
+	if name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"); name == "docker-credential-sesame" {
+		args = append([]string{"docker-credential"}, args...)
+	}
+	code := Main(ctx, args, systemEnv())
 	stop()
 	os.Exit(code)
 }

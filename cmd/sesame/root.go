@@ -75,6 +75,11 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newTokenCmd(a),
 		newStatusCmd(a),
 		newLogoutCmd(a),
+		newKubectlCmd(a),
+		newGitCredentialCmd(a),
+		newDockerCredentialCmd(a),
+		newExecCmd(a),
+		newSetupCmd(a),
 		newVersionCmd(a.env),
 	)
 	return root
@@ -136,6 +141,14 @@ func (a *app) store() (keychain.Store, error) {
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// oneArg is cobra.ExactArgs(1) reported as a usage error.
+func oneArg(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErrorf("%s takes one argument, got %d", cmd.CommandPath(), len(args))
 	}
 	return nil
 }

@@ -72,25 +72,10 @@ func runToken(ctx context.Context, a *app, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := a.tokenSource(p)
+	rec, err := a.freshToken(ctx, p, o.minTTL, a.interactive())
 	if err != nil {
 		return err
 	}
-	src.MinTTL = o.minTTL
-	res, err := src.Token(ctx)
-	if errors.Is(err, tokensource.ErrLoginRequired) && a.interactive() {
-		res, err = a.helperLogin(ctx, p, src)
-	}
-	if err != nil {
-		return err
-	}
-	rec := res.Record
-	if res.Refreshed {
-		a.log.Printf("token: profile %q: refreshed; the rotated grant is stored (%s)", p.Name, src.Store.Name())
-	} else {
-		a.log.Printf("token: profile %q: cached token still fresh, no request made", p.Name)
-	}
-	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), tokensource.EarlyExpiry(rec).Format(time.RFC3339))
 	switch o.output {
 	case "json":
 		return writeJSON(a.env.Stdout, tokenJSON{
@@ -136,4 +121,32 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 		},
 		Now: a.env.Now,
 	}, nil
+}
+
+// freshToken is what every helper command asks for: a fresh access token
+// for p, valid for at least minTTL, through the one token source. When no
+// grant is usable and interactive is true (a person is at the caller), it
+// signs in once under the profile lock; otherwise it fails with
+// tokensource.ErrLoginRequired (exit 4).
+func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Duration, interactive bool) (*keychain.Record, error) {
+	src, err := a.tokenSource(p)
+	if err != nil {
+		return nil, err
+	}
+	src.MinTTL = minTTL
+	res, err := src.Token(ctx)
+	if errors.Is(err, tokensource.ErrLoginRequired) && interactive {
+		res, err = a.helperLogin(ctx, p, src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec := res.Record
+	if res.Refreshed {
+		a.log.Printf("token: profile %q: refreshed; the rotated grant is stored (%s)", p.Name, src.Store.Name())
+	} else {
+		a.log.Printf("token: profile %q: cached token still fresh, no request made", p.Name)
+	}
+	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), tokensource.EarlyExpiry(rec).Format(time.RFC3339))
+	return rec, nil
 }

@@ -51,6 +51,28 @@ type Profile struct {
 	// BrowserCommand opens the authorization URL instead of the system
 	// browser; the URL is passed as its single argument.
 	BrowserCommand string `json:"browser_command,omitempty"`
+
+	// GitHosts are the https hosts, each with an optional path prefix
+	// ("git.example.com" or "git.example.com/org"), whose git credential
+	// requests this profile answers (requirement 40).
+	GitHosts []string `json:"git_hosts,omitempty"`
+	// GitUsername is the user name answered to git (default "oauth2").
+	GitUsername string `json:"git_username,omitempty"`
+	// DockerHosts are the registries whose docker credential requests this
+	// profile answers.
+	DockerHosts []string `json:"docker_hosts,omitempty"`
+	// KubeServer is the API server URL of the cluster this profile's
+	// tokens are for; kubectl's cluster info must match it.
+	KubeServer string `json:"kube_server,omitempty"`
+}
+
+// DefaultGitUsername is answered to git when the profile names none.
+const DefaultGitUsername = "oauth2"
+
+// SplitGitHost splits a git host entry into host and path prefix.
+func SplitGitHost(entry string) (host, pathPrefix string) {
+	host, pathPrefix, _ = strings.Cut(entry, "/")
+	return host, pathPrefix
 }
 
 // ValidateName checks that name can be a profile name: a short word of
@@ -101,6 +123,17 @@ func (p *Profile) Validate() error {
 	}
 	if p.CallbackPort < 0 || p.CallbackPort > 65535 {
 		return fmt.Errorf("invalid callback port %d", p.CallbackPort)
+	}
+	for _, h := range append(slices.Clone(p.GitHosts), p.DockerHosts...) {
+		host, _ := SplitGitHost(h)
+		if host == "" || strings.ContainsAny(h, " \t\r\n\\?#@") || strings.Contains(h, "://") {
+			return fmt.Errorf("invalid host %q: a host name with an optional port and path, like git.example.com/org", h)
+		}
+	}
+	if p.KubeServer != "" {
+		if u, err := url.Parse(p.KubeServer); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("invalid kube server %q: the cluster's https URL", p.KubeServer)
+		}
 	}
 	return nil
 }

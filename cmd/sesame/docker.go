@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/credhelper"
+	"github.com/sesame-auth/sesame/internal/profile"
+)
+
+// dockerUsername is the user name answered to docker: registries that take
+// an OAuth access token as a password accept any name, and this one says
+// what the password is.
+const dockerUsername = "oauth2accesstoken"
+
+func newDockerCredentialCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "docker-credential get|store|erase|list",
+		Short: "docker credential helper: answer docker with a fresh access token",
+		Long: `Speak the docker-credential-helpers protocol. get reads a registry address on stdin
+and, when a profile's docker hosts name that registry, prints {"ServerURL","Username",
+"Secret"} with a fresh access token; list prints the registries sesame serves; store and
+erase change nothing (sesame keeps the grant itself). Errors are written to stdout as
+docker expects, with exit code 1. The same commands run when sesame is installed as
+docker-credential-sesame (a link), so "credsStore": "sesame" works in docker's config.`,
+		Example:   `  echo registry.example.com | sesame docker-credential get`,
+		Args:      oneArg,
+		ValidArgs: []string{"get", "store", "erase", "list"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := runDockerCredential(cmd.Context(), a, args[0])
+			if err != nil {
+				// docker reads the helper's error from stdout.
+				_ = credhelper.WriteDockerError(a.env.Stdout, err)
+			}
+			return err
+		},
+	}
+}
+
+func runDockerCredential(ctx context.Context, a *app, op string) error {
+	switch op {
+	case "store":
+		_, err := credhelper.ReadDockerStore(a.env.Stdin)
+		return err
+	case "erase":
+		_, err := credhelper.ReadDockerServerURL(a.env.Stdin)
+		return err
+	case "list":
+		return a.dockerList()
+	case "get":
+	default:
+		return usageErrorf("unknown docker-credential operation %q: use get, store, erase or list", op)
+	}
+	serverURL, err := credhelper.ReadDockerServerURL(a.env.Stdin)
+	if err != nil {
+		return err
+	}
+	p, err := a.dockerProfile(serverURL)
+	if err != nil {
+		return err
+	}
+	rec, err := a.freshToken(ctx, p, 0, false)
+	if err != nil {
+		return err
+	}
+	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: tokenType(rec)}
+	return credhelper.DockerRespond(a.env.Stdout, serverURL, dockerUsername, tok)
+}
+
+// dockerProfile is the profile whose docker hosts name serverURL.
+func (a *app) dockerProfile(serverURL string) (*profile.Profile, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range cfg.Names() {
+		for _, h := range cfg.Profile(n).DockerHosts {
+			if credhelper.DockerHostMatches(serverURL, h) {
+				return cfg.Profile(n), nil
+			}
+		}
+	}
+	return nil, credhelper.ErrCredentialsNotFound
+}
+
+func (a *app) dockerList() error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	list := map[string]string{}
+	for _, n := range cfg.Names() {
+		for _, h := range cfg.Profile(n).DockerHosts {
+			list[h] = dockerUsername
+		}
+	}
+	return credhelper.WriteDockerList(a.env.Stdout, list)
+}

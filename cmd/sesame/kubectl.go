@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/credhelper"
+	"github.com/sesame-auth/sesame/internal/tokensource"
+)
+
+func newKubectlCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "kubectl",
+		Short: "kubectl exec credential plugin: print an ExecCredential",
+		Long: `Answer kubectl as its exec credential plugin: read KUBERNETES_EXEC_INFO, print an
+ExecCredential (client.authentication.k8s.io/v1 or v1beta1, as kubectl asked) whose
+status carries a fresh access token and its expiry. stdout carries only that JSON.
+
+When kubectl says the call is not interactive (an IDE, a pipeline), sesame never opens a
+browser: without a usable grant it exits 4 and kubectl shows the hint. When kubectl sends
+the cluster's address (provideClusterInfo), it must be the profile's kube server.
+'sesame setup kubectl' writes the kubeconfig entry.`,
+		Example: `  kubectl config set-credentials work --exec-api-version=client.authentication.k8s.io/v1 \
+    --exec-command=sesame --exec-arg=kubectl --exec-arg=-p --exec-arg=work \
+    --exec-interactive-mode=IfAvailable --exec-provide-cluster-info=true`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runKubectl(cmd.Context(), a)
+		},
+	}
+}
+
+func runKubectl(ctx context.Context, a *app) error {
+	info, err := credhelper.ParseExecInfo(a.env.Getenv(credhelper.ExecInfoEnv))
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", credhelper.ExecInfoEnv, err)
+	}
+	_, p, err := a.requireProfile()
+	if err != nil {
+		return err
+	}
+	if info.Spec.Cluster != nil {
+		// Requirement 40: a token only for the cluster it is meant for.
+		if p.KubeServer == "" {
+			return withHint(fmt.Errorf("kubectl asks for cluster %q, but profile %q names no cluster", info.Spec.Cluster.Server, p.Name),
+				fmt.Sprintf("bind the profile to it: sesame setup kubectl -p %s --server %s", p.Name, info.Spec.Cluster.Server))
+		}
+		if !credhelper.ServerMatches(info, p.KubeServer) {
+			return fmt.Errorf("kubectl asks for cluster %q, but profile %q is for %q: no token given", info.Spec.Cluster.Server, p.Name, p.KubeServer)
+		}
+	}
+	rec, err := a.freshToken(ctx, p, 0, info.Interactive())
+	if errors.Is(err, tokensource.ErrLoginRequired) {
+		return withHint(err, "kubectl ran sesame without a terminal, so no browser was opened")
+	}
+	if err != nil {
+		return err
+	}
+	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: tokenType(rec)}
+	return credhelper.KubectlRespond(a.env.Stdout, info, tok, tokensource.EarlyExpiry(rec))
+}

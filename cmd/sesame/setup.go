@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/internal/profile"
+)
+
+func newSetupCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "setup kubectl|git",
+		Short: "Wire sesame into kubectl or git",
+		Args:  noArgs,
+	}
+	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a))
+	return cmd
+}
+
+type setupKubectlOptions struct {
+	server string
+	user   string
+	apply  bool
+}
+
+func newSetupKubectlCmd(a *app) *cobra.Command {
+	o := &setupKubectlOptions{}
+	cmd := &cobra.Command{
+		Use:   "kubectl",
+		Short: "Print (or --apply) the kubeconfig user that runs sesame as its credential plugin",
+		Long: `Print the exact 'kubectl config set-credentials' command, and the kubeconfig users: entry
+it creates, that make kubectl get its tokens from this profile (interactiveMode
+IfAvailable: a browser only when kubectl runs on a terminal). --server binds the profile
+to the cluster's API server, so sesame refuses to give its token to another cluster.
+--apply runs the command.`,
+		Example: `  sesame setup kubectl -p work --server https://k8s.example.com:6443
+  sesame setup kubectl -p work --apply && kubectl config set-context work --user work`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSetupKubectl(cmd.Context(), a, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.server, "server", "", "the cluster's API server URL, saved in the profile")
+	cmd.Flags().StringVar(&o.user, "user", "", "kubeconfig user name (default: the profile name)")
+	cmd.Flags().BoolVar(&o.apply, "apply", false, "run the kubectl command instead of only printing it")
+	return cmd
+}
+
+func runSetupKubectl(ctx context.Context, a *app, o *setupKubectlOptions) error {
+	cfg, p, err := a.requireProfile()
+	if err != nil {
+		return err
+	}
+	if o.server != "" {
+		p.KubeServer = o.server
+		if err := p.Validate(); err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		if err := cfg.Save(); err != nil {
+			return err
+		}
+	}
+	self, err := selfPath()
+	if err != nil {
+		return err
+	}
+	user := firstNonEmpty(o.user, p.Name)
+	args := []string{"config", "set-credentials", user,
+		"--exec-api-version=client.authentication.k8s.io/v1",
+		"--exec-command=" + self,
+		"--exec-arg=kubectl", "--exec-arg=-p", "--exec-arg=" + p.Name,
+		"--exec-interactive-mode=IfAvailable",
+		fmt.Sprintf("--exec-provide-cluster-info=%v", p.KubeServer != ""),
+	}
+	w := a.env.Stdout
+	fmt.Fprintln(w, "kubectl "+shellJoin(args))
+	fmt.Fprintf(w, `
+# the kubeconfig entry it creates:
+users:
+- name: %s
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: %s
+      args: [kubectl, -p, %s]
+      interactiveMode: IfAvailable
+      provideClusterInfo: %v
+`, user, self, p.Name, p.KubeServer != "")
+	if !o.apply {
+		return nil
+	}
+	return a.runTool(ctx, "kubectl", args)
+}
+
+type setupGitOptions struct{ host, username string }
+
+func newSetupGitCmd(a *app) *cobra.Command {
+	o := &setupGitOptions{}
+	cmd := &cobra.Command{
+		Use:   "git --host HOST[/PATH]",
+		Short: "Configure git to ask sesame for credentials for one host",
+		Long: `Add HOST (with an optional path prefix) to the profile's git hosts and write the global
+git configuration that resets the credential helper chain for https://HOST and makes
+sesame its helper, as gh's setup-git does. With a path prefix, git is also told to send
+the path (credential.useHttpPath), so sesame can match it. The commands are printed.`,
+		Example: `  sesame setup git -p work --host git.example.com
+  sesame setup git -p work --host git.example.com/team`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSetupGit(cmd.Context(), a, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.host, "host", "", "the git server's host name, with an optional :port and /path prefix")
+	cmd.Flags().StringVar(&o.username, "username", "", "user name to answer git with (default oauth2)")
+	return cmd
+}
+
+func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
+	if o.host == "" {
+		return usageErrorf("setup git needs --host HOST")
+	}
+	cfg, p, err := a.requireProfile()
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(p.GitHosts, o.host) {
+		p.GitHosts = append(p.GitHosts, o.host)
+	}
+	if o.username != "" {
+		p.GitUsername = o.username
+	}
+	if err := p.Validate(); err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	self, err := selfPath()
+	if err != nil {
+		return err
+	}
+	host, prefix := profile.SplitGitHost(o.host)
+	key := "credential.https://" + host
+	helper := "!" + shellQuote(self) + " git-credential -p " + p.Name
+	steps := [][]string{
+		{"config", "--global", "--replace-all", key + ".helper", ""},
+		{"config", "--global", "--add", key + ".helper", helper},
+	}
+	if prefix != "" {
+		steps = append(steps, []string{"config", "--global", key + ".useHttpPath", "true"})
+	}
+	for _, s := range steps {
+		fmt.Fprintln(a.env.Stdout, "git "+shellJoin(s))
+		if err := a.runTool(ctx, "git", s); err != nil {
+			return err
+		}
+	}
+	return cfg.Save()
+}
+
+// runTool runs kubectl or git with sesame's HOME, its output on stderr.
+func (a *app) runTool(ctx context.Context, name string, args []string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = os.Environ()
+	for _, k := range []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL"} {
+		if v := a.env.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Stdout, cmd.Stderr = a.env.Stderr, a.env.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w", name, args[0], err)
+	}
+	return nil
+}
+
+// selfPath is the absolute path of this sesame binary, for configuration
+// that must find it again whatever PATH the caller has.
+func selfPath() (string, error) {
+	p, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find sesame's own path: %w", err)
+	}
+	return p, nil
+}
+
+// shellJoin quotes args for a POSIX shell, for commands shown to a person.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, s := range args {
+		q[i] = shellQuote(s)
+	}
+	return strings.Join(q, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
