@@ -1,0 +1,133 @@
+package devicecode
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// The device authorization request is sent here rather than through
+// oauth2.Config.DeviceAuth, which was checked and found short of what the
+// flow must guarantee: it computes Expiry from time.Now (so expires_in can be
+// neither clamped nor tested on the flow's clock), cannot read expires_in
+// sent as 1e12 or overflows on it, truncates an oversized body silently
+// instead of failing, and returns a RetrieveError whose message quotes the
+// response body. The request itself is three lines of form encoding.
+
+// deviceAuth is a checked device authorization response (RFC 8628 §3.2).
+type deviceAuth struct {
+	status                  int
+	deviceCode              string
+	userCode                string
+	verificationURI         string
+	verificationURIComplete string
+	expiresIn               time.Duration // clamped to MaxExpiry
+	interval                time.Duration // DefaultInterval when absent, within [1 s, expiresIn]
+}
+
+// authorize sends the device authorization request (RFC 8628 §3.1) with the
+// client_id, scope, any AuthParams and, when verifier is set, its S256
+// challenge (RFC 7636 §4.2).
+func (f *Flow) authorize(ctx context.Context, verifier string) (*deviceAuth, error) {
+	c := f.cfg.OAuth2
+	form := url.Values{"client_id": {c.ClientID}}
+	if c.ClientSecret != "" {
+		form.Set("client_secret", c.ClientSecret)
+	}
+	if len(c.Scopes) > 0 {
+		form.Set("scope", strings.Join(c.Scopes, " "))
+	}
+	if verifier != "" {
+		form.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+		form.Set("code_challenge_method", "S256")
+	}
+	for k, vs := range f.cfg.AuthParams {
+		form[k] = append(form[k], vs...)
+	}
+
+	sc := scrubber{verifier, c.ClientSecret}
+	r, err := f.post(ctx, c.Endpoint.DeviceAuthURL, form)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, sc.newError(opDeviceAuthorization, statusOf(r), "", "", err)
+	}
+	if code := r.str("error"); code != "" || r.status < 200 || r.status > 299 {
+		return nil, sc.newError(opDeviceAuthorization, r.status, code, r.str("error_description"), nil)
+	}
+	da, err := parseDeviceAuth(r)
+	if err != nil {
+		return nil, sc.newError(opDeviceAuthorization, r.status, "", "", err)
+	}
+	return da, nil
+}
+
+// parseDeviceAuth reads and bounds the members of a device authorization
+// response. The device code is kept as it came; it is a secret that goes
+// back to the token endpoint and nowhere else.
+func parseDeviceAuth(r *reply) (*deviceAuth, error) {
+	invalid := func(reason string) error { return fmt.Errorf("%w: %s", ErrInvalidResponse, reason) }
+	if r.fields == nil {
+		return nil, invalid("device authorization response is not a json object")
+	}
+	da := &deviceAuth{
+		status:                  r.status,
+		deviceCode:              r.str("device_code"),
+		userCode:                r.str("user_code"),
+		verificationURI:         r.str("verification_uri"),
+		verificationURIComplete: r.str("verification_uri_complete"),
+	}
+	if da.verificationURI == "" {
+		// Google spells it verification_url (an early draft's name).
+		da.verificationURI = r.str("verification_url")
+	}
+	if da.deviceCode == "" {
+		return nil, invalid("device authorization response has no device_code")
+	}
+	if da.verificationURI == "" {
+		return nil, invalid("device authorization response has no verification_uri")
+	}
+
+	// expires_in is REQUIRED (RFC 8628 §3.2). A missing one is waited for
+	// up to MaxExpiry; a larger one is clamped to it
+	// (SECURITY-REQUIREMENTS 23).
+	da.expiresIn = MaxExpiry
+	if v, present, valid := r.seconds("expires_in"); present {
+		if !valid || v <= 0 {
+			return nil, invalid("device authorization response has an invalid expires_in")
+		}
+		da.expiresIn = clampSeconds(v, time.Second, MaxExpiry)
+	}
+	// interval is OPTIONAL, 5 s when absent (RFC 8628 §3.2). It is honoured
+	// but bounded by the code's lifetime, and floored at one second so a
+	// server cannot make us hammer it.
+	da.interval = DefaultInterval
+	if v, _, valid := r.seconds("interval"); valid && v > 0 {
+		da.interval = clampSeconds(v, time.Second, da.expiresIn)
+	}
+	return da, nil
+}
+
+// clampSeconds converts v seconds to a Duration within [lo, hi], clamping
+// before the conversion so that 1e12 cannot overflow.
+func clampSeconds(v float64, lo, hi time.Duration) time.Duration {
+	switch {
+	case v >= hi.Seconds():
+		return hi
+	case v <= lo.Seconds():
+		return lo
+	}
+	return time.Duration(v * float64(time.Second))
+}
+
+func statusOf(r *reply) int {
+	if r == nil {
+		return 0
+	}
+	return r.status
+}

@@ -1,0 +1,257 @@
+package devicecode
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+const (
+	// DefaultInterval is the wait between polls when the server names none
+	// (RFC 8628 §3.2).
+	DefaultInterval = 5 * time.Second
+	// SlowDownStep is added to the interval, for that poll and every later
+	// one, each time the server answers slow_down (RFC 8628 §3.5).
+	SlowDownStep = 5 * time.Second
+	// MaxExpiry caps the device code lifetime the server announces. A
+	// server that claims a longer one, or none, is waited for this long at
+	// most (SECURITY-REQUIREMENTS 23).
+	MaxExpiry = 30 * time.Minute
+
+	// PhishingWarning is the sentence a display must carry next to the user
+	// code (SECURITY-REQUIREMENTS 41, RFC 8628 §5.4): a user code forwarded
+	// by an attacker looks exactly like one the person asked for.
+	PhishingWarning = "enter this code only if you started this login just now"
+
+	// maxBackoffInterval bounds the doubling after connection failures, so
+	// a short outage does not leave minutes between polls. An interval the
+	// server asked for is never shortened by it.
+	maxBackoffInterval = time.Minute
+	// requestTimeout bounds every request even when the caller's client has
+	// no timeout (http.DefaultClient has none).
+	requestTimeout = 30 * time.Second
+)
+
+// Clock is the flow's source of time. Tests supply a fake one so that polling
+// schedules are checked without sleeping. It must be safe for concurrent use
+// when a Flow is shared.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed, like
+	// time.After.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// QREncoder renders text as a QR code for a terminal, e.g. as block
+// characters. The package has no encoder of its own, to keep its
+// dependencies to x/oauth2; the CLI supplies one. The text is always the
+// value of Prompt.BrowserURI.
+type QREncoder interface {
+	EncodeQR(text string) (string, error)
+}
+
+// UI is how the flow talks to the person. The package itself never writes to
+// a terminal; these callbacks decide where and how things are shown.
+type UI struct {
+	// Show is called once per login, after the verification URI has passed
+	// every check and before the first poll, with everything the person
+	// must see. It is required. The code's lifetime is already running and
+	// the first poll waits for Show to return, so it should not wait for
+	// input.
+	Show func(Prompt)
+	// Waiting, if set, is called before every wait between polls, for a
+	// countdown or spinner. It must return promptly.
+	Waiting func(Wait)
+	// QR, if set, renders Prompt.BrowserURI into Prompt.QR. A failure
+	// leaves Prompt.QR empty; the text prompt is always complete without it.
+	QR QREncoder
+}
+
+// Config describes one public client and how a device login should run. It is
+// plain data; New copies it, so later changes do not affect a Flow.
+type Config struct {
+	// OAuth2 names the client and the server's endpoints:
+	// Endpoint.DeviceAuthURL and Endpoint.TokenURL are required, both https.
+	// ClientID is sent in the body of every request (public client, RFC 6749
+	// §2.3.1); a ClientSecret, for servers that hand one to installed apps,
+	// is sent there too. Scopes are sent on the device authorization request.
+	OAuth2 oauth2.Config
+	// Issuer is the configured issuer identifier, required. The
+	// verification page is expected on its registrable domain
+	// (SECURITY-REQUIREMENTS 42).
+	Issuer string
+	// HTTPClient sends every request. Nil means a client with dial, TLS,
+	// response-header and overall timeouts of 10, 10, 15 and 30 s. Either
+	// way redirects are not followed, and each request is bounded by 30 s.
+	HTTPClient *http.Client
+	// UI shows the prompt and the wait. UI.Show is required.
+	UI UI
+	// PKCE sends an S256 code_challenge on the device authorization request
+	// and its code_verifier on every poll (RFC 7636 §4). RFC 8628 does not
+	// ask for it, but Keycloak refuses the device grant without it when
+	// the client requires PKCE (int128/kubelogin#1470).
+	PKCE bool
+	// AllowedVerificationHosts are domains, besides the issuer's, on which
+	// the verification page may live: an entry matches itself and every
+	// name under it. Bare public suffixes ("com", "co.uk") are refused.
+	AllowedVerificationHosts []string
+	// AcceptVerificationHost shows a verification page on any other domain
+	// instead of refusing it (--accept-verification-host). The prompt still
+	// says so in Prompt.DifferentDomain.
+	AcceptVerificationHost bool
+	// AllowInsecureLoopback permits plain http for the issuer, the
+	// endpoints and the verification URI when their host is a loopback IP
+	// literal. It exists for test servers only (SECURITY-REQUIREMENTS 20).
+	AllowInsecureLoopback bool
+	// Clock is the source of time; nil means the system clock.
+	Clock Clock
+	// AuthParams are extra device authorization request parameters, such as
+	// resource (RFC 8707). Parameters the flow sets itself are refused.
+	AuthParams url.Values
+}
+
+// reservedParams are parameters the flow sets itself. Letting AuthParams
+// override them would send a challenge that does not match the verifier, or a
+// grant the flow does not speak.
+var reservedParams = []string{
+	"client_id", "client_secret", "code_challenge", "code_challenge_method",
+	"code_verifier", "device_code", "grant_type", "scope",
+}
+
+// Flow runs device logins for one Config. Each call to Token is an independent
+// attempt with its own device code and verifier.
+type Flow struct {
+	cfg       Config
+	client    *http.Client
+	clock     Clock
+	issuer    hostInfo
+	allowlist []string // normalized ASCII names and IP literals
+}
+
+// New checks cfg and returns a Flow. It does not touch the network.
+func New(cfg Config) (*Flow, error) {
+	c := cfg.OAuth2
+	if c.ClientID == "" {
+		return nil, errors.New("client id is empty")
+	}
+	if cfg.UI.Show == nil {
+		return nil, errors.New("ui has no Show function: the person would never see the code")
+	}
+	if err := checkEndpoint("device authorization", c.Endpoint.DeviceAuthURL, cfg.AllowInsecureLoopback); err != nil {
+		return nil, err
+	}
+	if err := checkEndpoint("token", c.Endpoint.TokenURL, cfg.AllowInsecureLoopback); err != nil {
+		return nil, err
+	}
+	if err := checkEndpoint("issuer", cfg.Issuer, cfg.AllowInsecureLoopback); err != nil {
+		return nil, err
+	}
+	iu, _ := url.Parse(cfg.Issuer)
+	issuer, err := parseHost(issuerASCII(iu.Hostname()))
+	if err != nil {
+		return nil, fmt.Errorf("issuer host: %w", err)
+	}
+	allow := make([]string, 0, len(cfg.AllowedVerificationHosts))
+	for _, h := range cfg.AllowedVerificationHosts {
+		n, err := allowlistEntry(h)
+		if err != nil {
+			return nil, err
+		}
+		allow = append(allow, n)
+	}
+	for k := range cfg.AuthParams {
+		if slices.Contains(reservedParams, strings.ToLower(k)) {
+			return nil, fmt.Errorf("device authorization parameter %q is set by the flow", k)
+		}
+	}
+
+	c.Scopes = slices.Clone(c.Scopes)
+	cfg.OAuth2 = c
+	cfg.AuthParams = cloneValues(cfg.AuthParams)
+	cfg.AllowedVerificationHosts = slices.Clone(cfg.AllowedVerificationHosts)
+	clock := cfg.Clock
+	if clock == nil {
+		clock = realClock{}
+	}
+	return &Flow{
+		cfg:       cfg,
+		client:    noRedirectClient(cfg.HTTPClient),
+		clock:     clock,
+		issuer:    issuer,
+		allowlist: allow,
+	}, nil
+}
+
+// checkEndpoint accepts an absolute https URL without fragment or user
+// information, or an http URL on a loopback IP literal when allowInsecure is
+// set. Hosts are judged on the parsed URL, never by prefix, so
+// "http://127.0.0.1.nip.io" is not mistaken for loopback (RFC 8414 §2;
+// SECURITY-REQUIREMENTS 20).
+func checkEndpoint(name, raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%s url is not an absolute url", name)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%s url has a fragment", name)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s url carries user information", name)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && allowInsecure && isLoopbackIP(u.Hostname()):
+		return nil
+	default:
+		return fmt.Errorf("%s url must use https", name)
+	}
+}
+
+func isLoopbackIP(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// noRedirectClient returns a copy of c, or a client with the timeouts of
+// SECURITY-REQUIREMENTS 23, that never follows redirects: Go re-sends a POST
+// body on 307 and 308, which would carry the device code and verifier to the
+// redirect target (RFC 9700 §4.12). A 3xx ends the flow as an *Error.
+func noRedirectClient(c *http.Client) *http.Client {
+	var nc http.Client
+	if c != nil {
+		nc = *c
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = 10 * time.Second
+		t.ResponseHeaderTimeout = 15 * time.Second
+		nc.Transport = t
+		nc.Timeout = requestTimeout
+	}
+	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &nc
+}
+
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
