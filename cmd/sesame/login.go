@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -17,17 +16,19 @@ import (
 )
 
 type loginOptions struct {
-	issuer, clientID    string
-	scopes, resources   []string
-	flow                string
-	noBrowser           bool
-	port                int
-	caFile              string
-	insecureLoopback    bool
-	allowUnannouncedIss bool
-	browserCommand      string
-	timeout             time.Duration
-	json                bool
+	issuer, clientID       string
+	scopes, resources      []string
+	flow                   string
+	noBrowser              bool
+	port                   int
+	caFile                 string
+	insecureLoopback       bool
+	allowUnannouncedIss    bool
+	browserCommand         string
+	timeout                time.Duration
+	json                   bool
+	open                   bool
+	acceptVerificationHost bool
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
 }
@@ -66,7 +67,9 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 	f.BoolVar(&o.allowUnannouncedIss, "allow-unannounced-iss", false, "accept an iss callback parameter the server did not announce")
 	f.StringVar(&o.browserCommand, "browser-command", "", "program that opens the URL (default: $BROWSER, else the system browser)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser (at most 15m)")
-	f.BoolVar(&o.json, "json", false, "print the result as a JSON object on stdout")
+	f.BoolVar(&o.json, "json", false, "print JSON lines on stdout: the device code event (device flow), then the result")
+	f.BoolVar(&o.open, "open", false, "device flow: also open the verification page in a browser on this machine")
+	f.BoolVar(&o.acceptVerificationHost, "accept-verification-host", false, "device flow: accept a verification page outside the issuer's domain")
 	return cmd
 }
 
@@ -120,10 +123,10 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	if p.Flow == profile.FlowDevice {
-		return withHint(errors.New("the device flow is not available in this version"), "use --flow browser")
-	}
-	rec, err := a.signIn(ctx, p, signInOptions{noBrowser: o.noBrowser, timeout: o.timeout})
+	rec, err := a.signIn(ctx, p, signInOptions{
+		noBrowser: o.noBrowser, timeout: o.timeout, json: o.json,
+		openDevicePage: o.open, acceptVerificationHost: o.acceptVerificationHost,
+	})
 	if err != nil {
 		return err
 	}

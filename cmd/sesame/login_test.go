@@ -141,11 +141,51 @@ func TestLogin_DeniedByUser(t *testing.T) {
 	}
 }
 
-func TestLogin_DeviceFlowNotYet(t *testing.T) {
-	h := newHarness(t)
+func TestLogin_DeviceFlowJSON(t *testing.T) {
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
+	go func() {
+		for h.as.LastUserCode() == "" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = h.as.ApproveDevice(h.as.LastUserCode())
+	}()
+	r := h.login("--flow", "device", "--json")
+	wantExit(t, r, 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stdout has %d lines, want the device event and the login event:\n%s", len(lines), r.stdout)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil || ev["event"] != "device_authorization" || ev["user_code"] != h.as.LastUserCode() || ev["verification_uri"] == nil {
+		t.Fatalf("first event: %s (%v)", lines[0], err)
+	}
+	if !strings.Contains(lines[1], `"event":"login"`) {
+		t.Fatalf("second event: %s", lines[1])
+	}
+	for _, want := range []string{h.as.LastUserCode(), "enter this code only if you started this login just now", "host: 127.0.0.1"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Fatalf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if h.record() == nil || h.browser.Calls() != 0 {
+		t.Fatal("no grant stored, or a browser was opened without --open")
+	}
+}
+
+func TestLogin_DeviceFlowDenied(t *testing.T) {
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
+	go func() {
+		for h.as.LastUserCode() == "" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = h.as.DenyDevice(h.as.LastUserCode())
+	}()
 	r := h.login("--flow", "device")
 	wantExit(t, r, exitError)
-	wantOneErrorLine(t, r, "device flow")
+	wantOneErrorLine(t, r, "denied")
+	if h.record() != nil {
+		t.Fatal("a denied login stored a grant")
+	}
 }
 
 func TestLogin_CtrlCClosesListener(t *testing.T) {

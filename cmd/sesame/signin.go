@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -13,12 +12,18 @@ import (
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
-	"github.com/sesame-auth/sesame/loopback"
 )
 
 type signInOptions struct {
 	noBrowser bool
 	timeout   time.Duration
+	// json writes the device flow's events to stdout (login --json).
+	json bool
+	// openDevicePage opens the device verification page in the browser.
+	openDevicePage bool
+	// acceptVerificationHost shows a device verification page on another
+	// domain than the issuer's.
+	acceptVerificationHost bool
 	// locked means the caller holds p's lock already.
 	locked bool
 }
@@ -47,49 +52,22 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if md.AuthorizationEndpoint == "" {
-		return nil, errors.New("the server has no authorization endpoint")
-	}
-	a.log.Printf("login: profile %q: issuer %s, authorization endpoint %s, token endpoint %s, iss parameter announced: %v",
-		p.Name, md.Issuer, md.AuthorizationEndpoint, md.TokenEndpoint, md.AuthorizationResponseIssParameterSupported)
-	scopes := p.EffectiveScopes()
-	oc := md.OAuth2Config(p.ClientID, scopes)
+	flow := a.chooseFlow(p, md)
+	a.log.Printf("login: profile %q: issuer %s, %s flow, token endpoint %s, iss parameter announced: %v",
+		p.Name, md.Issuer, flow, md.TokenEndpoint, md.AuthorizationResponseIssParameterSupported)
+	var tok *oauth2.Token
 	var idTok *provider.IDToken
-	wantIDToken := slices.Contains(scopes, "openid")
-	flow, err := loopback.New(loopback.Config{
-		OAuth2:                    oc,
-		Issuer:                    p.Issuer,
-		IssParameterSupported:     md.AuthorizationResponseIssParameterSupported,
-		AllowUnannouncedIss:       p.AllowUnannouncedIss,
-		Port:                      p.CallbackPort,
-		Timeout:                   so.timeout,
-		Opener:                    a.opener(p, so.noBrowser),
-		OnAuthURL:                 func(u string) { a.showAuthURL(u) },
-		AuthParams:                resourceParams(p.Resources),
-		HTTPClient:                client,
-		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
-		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
-			raw, _ := tok.Extra("id_token").(string)
-			if raw == "" {
-				if wantIDToken {
-					return errors.New("the server returned no ID token although the openid scope was requested")
-				}
-				return nil
-			}
-			t, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, nonce, a.env.Now)
-			idTok = t
-			return err
-		},
-	})
-	if err != nil {
-		return nil, err
+	switch flow {
+	case profile.FlowDevice:
+		tok, idTok, err = a.deviceGrant(ctx, p, md, client, so)
+	default:
+		tok, idTok, err = a.browserGrant(ctx, p, md, client, so)
 	}
-	res, err := flow.Token(ctx)
 	if err != nil {
 		return nil, err
 	}
 	binding := tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
-	rec, err := tokensource.NewRecord(binding, md.TokenEndpoint, res.Token, a.env.Now())
+	rec, err := tokensource.NewRecord(binding, md.TokenEndpoint, tok, a.env.Now())
 	if err != nil {
 		return nil, err
 	}
