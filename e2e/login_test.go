@@ -201,7 +201,9 @@ func TestLogin_SystemBrowserLauncher_RealServer(t *testing.T) {
 	c := newCLI(t, srv, "e2e-xdg")
 	launchers := rig.LauncherDir(t, rig.BuildTestBrowser(t))
 	c.extraEnv = []string{"BROWSER=", "PATH=" + launchers + ":" + os.Getenv("PATH")}
-	r := c.login("--json")
+	// No display here: auto would choose the device flow, so ask for the
+	// browser explicitly.
+	r := c.login("--json", "--flow", "browser")
 	if r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}
