@@ -73,6 +73,10 @@ func (a *app) deviceGrant(ctx context.Context, p *profile.Profile, md *provider.
 		return nil, nil, withHint(errors.New("the server offers no device authorization endpoint"), "use --flow browser")
 	}
 	countdown := a.env.StderrTTY && !so.json
+	var qrEncoder devicecode.QREncoder
+	if so.qr == qrAlways || (so.qr == qrAuto && a.env.StderrTTY) {
+		qrEncoder = terminalQR{}
+	}
 	flow, err := devicecode.New(devicecode.Config{
 		OAuth2:                 md.OAuth2Config(p.ClientID, p.EffectiveScopes()),
 		Issuer:                 p.Issuer,
@@ -82,6 +86,7 @@ func (a *app) deviceGrant(ctx context.Context, p *profile.Profile, md *provider.
 		AuthParams:             resourceParams(p.Resources),
 		UI: devicecode.UI{
 			Show: func(pr devicecode.Prompt) { a.showDevicePrompt(ctx, p, pr, so) },
+			QR:   qrEncoder,
 			Waiting: func(w devicecode.Wait) {
 				if countdown {
 					fmt.Fprintf(a.env.Stderr, "\r\x1b[Ksesame: waiting for approval, %s left", w.Remaining.Truncate(time.Second))
@@ -125,6 +130,9 @@ func (a *app) showDevicePrompt(ctx context.Context, p *profile.Profile, pr devic
 	fmt.Fprintf(w, "  host: %s\n  page: %s\n  code: %s\n\n", host, pr.VerificationURI, pr.UserCode)
 	if pr.VerificationURIComplete != "" {
 		fmt.Fprintf(w, "  or open this link, which carries the code:\n  %s\n\n", pr.VerificationURIComplete)
+	}
+	if pr.QR != "" {
+		fmt.Fprintf(w, "%s\n", pr.QR)
 	}
 	if pr.DifferentDomain {
 		fmt.Fprintf(w, "sesame: WARNING: this page is on %s, not on the issuer's domain %s\n", pr.Domain, pr.IssuerDomain)

@@ -28,6 +28,7 @@ type loginOptions struct {
 	timeout                time.Duration
 	json                   bool
 	open                   bool
+	qr, noQR               bool
 	acceptVerificationHost bool
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
@@ -68,6 +69,9 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 	f.StringVar(&o.browserCommand, "browser-command", "", "program that opens the URL (default: $BROWSER, else the system browser)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser (at most 15m)")
 	f.BoolVar(&o.json, "json", false, "print JSON lines on stdout: the device code event (device flow), then the result")
+	f.BoolVar(&o.qr, "qr", false, "device flow: draw the link as a QR code even when stderr is not a terminal")
+	f.BoolVar(&o.noQR, "no-qr", false, "device flow: never draw a QR code")
+	cmd.MarkFlagsMutuallyExclusive("qr", "no-qr")
 	f.BoolVar(&o.open, "open", false, "device flow: also open the verification page in a browser on this machine")
 	f.BoolVar(&o.acceptVerificationHost, "accept-verification-host", false, "device flow: accept a verification page outside the issuer's domain")
 	return cmd
@@ -126,6 +130,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	rec, err := a.signIn(ctx, p, signInOptions{
 		noBrowser: o.noBrowser, timeout: o.timeout, json: o.json,
 		openDevicePage: o.open, acceptVerificationHost: o.acceptVerificationHost,
+		qr: o.qrMode(),
 	})
 	if err != nil {
 		return err
@@ -197,4 +202,15 @@ type loginResult struct {
 	Subject   string    `json:"subject,omitempty"`
 	Email     string    `json:"email,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (o *loginOptions) qrMode() qrMode {
+	switch {
+	case o.noQR:
+		return qrNever
+	case o.qr:
+		return qrAlways
+	default:
+		return qrAuto
+	}
 }

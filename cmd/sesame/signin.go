@@ -24,9 +24,20 @@ type signInOptions struct {
 	// acceptVerificationHost shows a device verification page on another
 	// domain than the issuer's.
 	acceptVerificationHost bool
+	// qr says when to draw the device flow's link as a QR code.
+	qr qrMode
 	// locked means the caller holds p's lock already.
 	locked bool
 }
+
+// qrMode is --qr / --no-qr: auto draws the code on a terminal only.
+type qrMode int
+
+const (
+	qrAuto qrMode = iota
+	qrAlways
+	qrNever
+)
 
 // signIn runs the browser login for p (discovery, authorization code +
 // PKCE on a loopback redirect, ID token verification) and stores the grant
