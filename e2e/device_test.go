@@ -109,3 +109,26 @@ func TestLogin_DeviceFlowDenied_RealServer(t *testing.T) {
 		t.Fatal("a denied login stored a grant")
 	}
 }
+
+// TestLogin_DeviceCodeExpires_RealServer: nobody approves; the device code
+// expires (5 s here) and sesame stops with the expired error within the
+// code's lifetime plus one interval, never starting a new device flow.
+func TestLogin_DeviceCodeExpires_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{DeviceInterval: time.Second, DeviceCodeTTL: 5 * time.Second})
+	c := newCLI(t, srv, "e2e-device-expired")
+	began := time.Now()
+	r := c.run("login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", srv.ClientID,
+		"--ca-file", srv.CAFile, "--flow", "device")
+	took := time.Since(began)
+	oneErrorLine(t, r, "expired")
+	if took > 5*time.Second+time.Second+3*time.Second {
+		t.Fatalf("sesame stopped %v after start, want within the 5 s lifetime plus one interval (and start-up)", took)
+	}
+	if n := len(srv.Events("device_authorization.success")); n != 1 {
+		t.Fatalf("%d device authorizations, want 1 (no new flow without the user asking)", n)
+	}
+	if c.record() != nil {
+		t.Fatal("an expired device login stored a grant")
+	}
+}

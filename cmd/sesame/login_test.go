@@ -218,3 +218,26 @@ func TestLogin_CtrlCClosesListener(t *testing.T) {
 		t.Fatal("something was stored")
 	}
 }
+
+func TestLogin_DeviceFlowCtrlC(t *testing.T) {
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for h.as.LastUserCode() == "" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		cancel()
+	}()
+	began := time.Now()
+	r := h.runContext(ctx, "login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile(), "--flow", "device")
+	wantExit(t, r, exitCancelled)
+	if d := time.Since(began); d > 5*time.Second {
+		t.Fatalf("Ctrl-C took %v to end the poll", d)
+	}
+	polls := h.as.CountRequests(authtest.PathToken)
+	time.Sleep(1500 * time.Millisecond)
+	if h.as.CountRequests(authtest.PathToken) != polls || h.record() != nil {
+		t.Fatal("polling went on after Ctrl-C, or a grant was stored")
+	}
+}

@@ -41,6 +41,7 @@ type ServerOptions struct {
 	RefreshTokenTTL time.Duration // 0: 24 h; whole seconds
 	DeviceInterval  time.Duration // 0: 1 s; the interval sent in device authorization responses
 	DeviceSlowDown  bool          // answer slow_down to device polls faster than DeviceInterval
+	DeviceCodeTTL   time.Duration // 0: 10 min; the device code's lifetime
 }
 
 // Metadata is the part of the server's discovery document the tests use.
@@ -114,6 +115,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		"--access-token-ttl", seconds(opts.AccessTokenTTL, 30*time.Second),
 		"--refresh-token-ttl", seconds(opts.RefreshTokenTTL, 24*time.Hour),
 		"--device-interval", seconds(opts.DeviceInterval, time.Second),
+		"--device-code-ttl", seconds(opts.DeviceCodeTTL, 10*time.Minute),
 	}
 	if opts.DeviceSlowDown {
 		args = append(args, "--device-slow-down")

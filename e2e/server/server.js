@@ -22,6 +22,7 @@
 //   --rs-secret S         E2E_RS_SECRET            secret of client e2e-rs (required)
 //   --device-interval S   E2E_DEVICE_INTERVAL      interval in device responses, default 1
 //   --device-slow-down    E2E_DEVICE_SLOW_DOWN=1   answer slow_down to polls faster than interval
+//   --device-code-ttl S   E2E_DEVICE_CODE_TTL      device code lifetime, default 600
 //
 // The event log never holds a token, code or secret. Token models are
 // identified by "token_id": the first 16 characters of the unpadded base64url
@@ -47,6 +48,7 @@ const { values: args } = parseArgs({
     'rs-secret': { type: 'string' },
     'device-interval': { type: 'string' },
     'device-slow-down': { type: 'boolean' },
+    'device-code-ttl': { type: 'string' },
   },
   strict: true,
 });
@@ -77,6 +79,7 @@ const config = {
   eventLog: opt('event-log', 'E2E_EVENT_LOG'),
   rsSecret: opt('rs-secret', 'E2E_RS_SECRET'),
   deviceInterval: int('device-interval', 'E2E_DEVICE_INTERVAL', 1),
+  deviceCodeTTL: int('device-code-ttl', 'E2E_DEVICE_CODE_TTL', 600),
   deviceSlowDown: args['device-slow-down'] === true || env.E2E_DEVICE_SLOW_DOWN === '1',
 };
 if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
@@ -217,7 +220,7 @@ const provider = new Provider(issuer, {
   ttl: {
     AccessToken: () => config.accessTokenTTL,
     AuthorizationCode: 60,
-    DeviceCode: 600,
+    DeviceCode: config.deviceCodeTTL,
     Grant: config.refreshTokenTTL,
     IdToken: 3600,
     Interaction: 600,
