@@ -69,6 +69,13 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 	})
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile name (default $SESAME_PROFILE, else \"default\")")
+	_ = root.RegisterFlagCompletionFunc("profile", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cfg.Names(), cobra.ShellCompDirectiveNoFileComp
+	})
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log requests and decisions to stderr, secrets redacted (also SESAME_DEBUG=1)")
 	root.AddCommand(
 		newLoginCmd(a),

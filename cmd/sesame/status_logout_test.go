@@ -70,3 +70,13 @@ func TestLogout_AllAndForget(t *testing.T) {
 		t.Fatalf("profiles remain after --forget: %s", r.stdout)
 	}
 }
+
+func TestCompletion_ProfileNames(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	r := h.run("__complete", "token", "-p", "")
+	wantExit(t, r, 0)
+	if !strings.HasPrefix(r.stdout, "work\n") {
+		t.Fatalf("completion of -p: %q", r.stdout)
+	}
+}
