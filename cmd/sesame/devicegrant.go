@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -82,8 +83,12 @@ func (a *app) deviceGrant(ctx context.Context, p *profile.Profile, md *provider.
 		Issuer:                 p.Issuer,
 		HTTPClient:             client,
 		AcceptVerificationHost: so.acceptVerificationHost,
-		AllowInsecureLoopback:  p.InsecureLoopbackAS,
-		AuthParams:             resourceParams(p.Resources),
+		// PKCE on the device grant costs nothing where it is ignored and is
+		// required by servers such as Keycloak when the client demands it
+		// (int128/kubelogin#1470): send it whenever S256 is advertised.
+		PKCE:                  slices.Contains(md.CodeChallengeMethodsSupported, "S256"),
+		AllowInsecureLoopback: p.InsecureLoopbackAS,
+		AuthParams:            resourceParams(p.Resources),
 		UI: devicecode.UI{
 			Show: func(pr devicecode.Prompt) { a.showDevicePrompt(ctx, p, pr, so) },
 			QR:   qrEncoder,
