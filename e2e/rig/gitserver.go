@@ -84,6 +84,7 @@ func StartGitServer(t testing.TB, ca *CA, check func(ctx context.Context, token 
 	RequireGit(t)
 	if ca == nil || check == nil {
 		t.Fatal("e2e: StartGitServer needs a CA and a check")
+		return nil
 	}
 	gitBin, err := exec.LookPath("git")
 	if err != nil {

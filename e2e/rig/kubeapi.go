@@ -84,6 +84,7 @@ func StartKubeAPI(t testing.TB, ca *CA, check func(ctx context.Context, token st
 	SkipUnlessE2E(t)
 	if ca == nil || check == nil {
 		t.Fatal("e2e: StartKubeAPI needs a CA and a check")
+		return nil
 	}
 	api := &KubeAPI{CAFile: ca.CAFile, check: check, started: time.Now().Add(-time.Hour).UTC().Truncate(time.Second)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
