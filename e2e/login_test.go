@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -216,4 +217,49 @@ func TestLogin_SystemBrowserLauncher_RealServer(t *testing.T) {
 	if runs := c.waitBrowserRuns(1); len(runs) != 1 || runs[0].Title != "Signed in" {
 		t.Fatalf("the browser saw %+v", runs)
 	}
+}
+
+// TestNoCoreDumps_Req35: a running sesame has RLIMIT_CORE 0, so a crash
+// never writes its memory (and the tokens in it) to disk.
+func TestNoCoreDumps_Req35(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-core")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := c.command(ctx, "login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", srv.ClientID,
+		"--ca-file", srv.CAFile, "--no-browser", "--timeout", "5s")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	// Once the URL is printed, main has run (and set the limit).
+	buf := make([]byte, 4096)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), "/auth?") {
+		n, err := stderr.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("login ended before printing the URL:\n%s", seen.String())
+		}
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := string(b)
+	for _, line := range strings.Split(limits, "\n") {
+		if strings.HasPrefix(line, "Max core file size") {
+			if f := strings.Fields(line); len(f) < 6 || f[4] != "0" || f[5] != "0" {
+				t.Fatalf("RLIMIT_CORE is not 0: %q", line)
+			}
+			return
+		}
+	}
+	t.Fatalf("no core limit line in /proc/PID/limits:\n%s", limits)
 }

@@ -20,6 +20,12 @@ func (a *app) browserGrant(ctx context.Context, p *profile.Profile, md *provider
 	if md.AuthorizationEndpoint == "" {
 		return nil, nil, errors.New("the server has no authorization endpoint")
 	}
+	if md.RequirePushedAuthorizationRequests {
+		// Requirement 12: never fall back to the front channel when the
+		// server demands PAR, which this version does not speak yet.
+		return nil, nil, withHint(errors.New("the server requires pushed authorization requests (RFC 9126), which this sesame does not support yet"),
+			"use --flow device if the server offers it")
+	}
 	scopes := p.EffectiveScopes()
 	oc := md.OAuth2Config(p.ClientID, scopes)
 	var idTok *provider.IDToken

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -115,6 +116,9 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 		HTTPClient: func() (*http.Client, error) {
 			return a.httpClient(p)
 		},
+		CheckIDToken: func(ctx context.Context, stored *keychain.Record, raw string) error {
+			return a.checkRefreshIDToken(ctx, p, stored, raw)
+		},
 		Cache: a.env.Cache,
 		Lock: func(ctx context.Context, ready func() bool) (func(), error) {
 			return a.lockProfileUnless(ctx, p, ready)
@@ -149,4 +153,28 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	}
 	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), tokensource.EarlyExpiry(rec).Format(time.RFC3339))
 	return rec, nil
+}
+
+// checkRefreshIDToken verifies an ID token that came with a refresh
+// (SECURITY-REQUIREMENTS 24): signature, iss, aud, azp, exp and iat as at
+// login, and the same subject as the grant's. It is called only when a
+// refresh returned an ID token, so the discovery it needs for the JWKS is
+// never on the warm path.
+func (a *app) checkRefreshIDToken(ctx context.Context, p *profile.Profile, stored *keychain.Record, raw string) error {
+	client, err := a.httpClient(p)
+	if err != nil {
+		return err
+	}
+	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	if err != nil {
+		return err
+	}
+	idt, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", a.env.Now)
+	if err != nil {
+		return err
+	}
+	if stored.Subject != "" && idt.Subject != stored.Subject {
+		return fmt.Errorf("id token: the refreshed grant names another user than the one signed in (requirement 24); nothing was stored")
+	}
+	return nil
 }

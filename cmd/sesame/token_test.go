@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
@@ -208,4 +211,49 @@ func TestToken_NoTerminalNeverOpensBrowser_Req28(t *testing.T) {
 	if h.browser.Calls() != 1 {
 		t.Fatalf("a helper without a terminal opened the browser (%d calls)", h.browser.Calls())
 	}
+}
+
+func TestToken_RefreshedIDTokenForAnotherUserRefused_Req24(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	before := h.record()
+	h.as.Configure(authtest.WithIDTokenMutator(func(c map[string]any) { c["sub"] = "mallory" }))
+	r := h.run("token", "-p", "work", "--min-ttl", "2h")
+	if r.code == 0 || r.stdout != "" {
+		t.Fatalf("a refresh whose ID token names another user was accepted: exit %d", r.code)
+	}
+	wantOneErrorLine(t, r, "another user")
+	if after := h.record(); after.RefreshToken != before.RefreshToken || after.AccessToken != before.AccessToken {
+		t.Fatal("the refused refresh was stored")
+	}
+}
+
+func TestLogin_RequiredPARRefusedNotBypassed_Req12(t *testing.T) {
+	h := newHarness(t, authtest.WithPAR(true))
+	r := h.login()
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "pushed authorization requests")
+	if h.browser.Calls() != 0 {
+		t.Fatal("the browser was sent the front-channel request")
+	}
+}
+
+func TestNoSecretFlags_Req34(t *testing.T) {
+	root := newRootCmd(&app{env: &Env{Getenv: func(string) string { return "" }}})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				for _, bad := range []string{"token", "secret", "password", "code", "refresh", "assertion"} {
+					if strings.Contains(f.Name, bad) && f.Name != "device-code" {
+						t.Errorf("%s --%s: a flag that could carry a secret", c.CommandPath(), f.Name)
+					}
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

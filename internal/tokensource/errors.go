@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/redact"
 )
 
 // RefreshError is a refresh that failed without ending the grant: the
@@ -16,7 +18,8 @@ func (e *RefreshError) Error() string {
 	if errors.As(e.Err, &re) {
 		// Never the body: it may quote what was sent.
 		if re.ErrorCode != "" {
-			return "refresh failed: the server answered " + re.ErrorCode
+			// Requirement 16: server text is untrusted on a terminal.
+			return "refresh failed: the server answered " + redact.Sanitize(re.ErrorCode)
 		}
 		return "refresh failed: the server answered " + http.StatusText(re.Response.StatusCode)
 	}
