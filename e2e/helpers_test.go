@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -182,4 +183,51 @@ func TestGit_RealGit_RealServer(t *testing.T) {
 	}
 	rec := c.record()
 	c.assertNoLeak(rec.AccessToken, rec.RefreshToken)
+}
+
+// TestExecAndDockerLink_RealServer: `sesame exec` hands the command a fresh
+// token in exactly the variable asked for and passes on its exit code; the
+// binary installed as docker-credential-sesame speaks docker's protocol.
+func TestExecAndDockerLink_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{})
+	c := newCLI(t, srv, "e2e-exec")
+	if r := c.login(); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	at := c.record().AccessToken
+	r := c.mustRun("exec", "-p", c.name, "--env", "MY_TOKEN", "--", "sh", "-c", `printf %s "$MY_TOKEN"; test -z "$SESAME_ACCESS_TOKEN"`)
+	if r.stdout != at {
+		t.Fatal("the command did not get the access token in MY_TOKEN")
+	}
+	if r := c.run("exec", "-p", c.name, "--", "sh", "-c", "exit 7"); r.code != 7 {
+		t.Fatalf("exec exit code %d, want the command's 7", r.code)
+	}
+
+	link := filepath.Join(t.TempDir(), "docker-credential-sesame")
+	if err := os.Symlink(c.bin, link); err != nil {
+		t.Fatal(err)
+	}
+	c.mustRun("logout", "-p", c.name) // the profile stays; add a registry to it
+	cfgPath := filepath.Join(c.cfgDir, "config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte(`"client_id"`), []byte(`"docker_hosts": ["registry.example.com"], "client_id"`), 1)
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(link, "list")
+	cmd.Env = c.env()
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) != `{"registry.example.com":"oauth2accesstoken"}` {
+		t.Fatalf("docker-credential-sesame list: %q (%v)", out, err)
+	}
+	cmd = exec.Command(link, "get")
+	cmd.Env, cmd.Stdin = c.env(), strings.NewReader("registry.example.com\n")
+	out, _ = cmd.Output()
+	if cmd.ProcessState.ExitCode() == 0 || strings.Contains(string(out), "Secret") {
+		t.Fatalf("docker get without a grant: exit %d, %q", cmd.ProcessState.ExitCode(), out)
+	}
 }
