@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 const (
@@ -194,35 +196,14 @@ func New(cfg Config) (*Flow, error) {
 	}, nil
 }
 
-// checkEndpoint accepts an absolute https URL without fragment or user
-// information, or an http URL on a loopback IP literal when allowInsecure is
-// set. Hosts are judged on the parsed URL, never by prefix, so
-// "http://127.0.0.1.nip.io" is not mistaken for loopback (RFC 8414 §2;
-// SECURITY-REQUIREMENTS 20).
+// checkEndpoint applies the project's one endpoint rule (absolute https,
+// no fragment or user information; http only on a loopback IP literal when
+// allowed: RFC 8414 §2, SECURITY-REQUIREMENTS 20) and names the endpoint.
 func checkEndpoint(name, raw string, allowInsecure bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("%s url is not an absolute url", name)
+	if err := urlcheck.Endpoint(raw, allowInsecure); err != nil {
+		return fmt.Errorf("%s url: %w", name, err)
 	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("%s url has a fragment", name)
-	}
-	if u.User != nil {
-		return fmt.Errorf("%s url carries user information", name)
-	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && allowInsecure && isLoopbackIP(u.Hostname()):
-		return nil
-	default:
-		return fmt.Errorf("%s url must use https", name)
-	}
-}
-
-func isLoopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return nil
 }
 
 // noRedirectClient returns a copy of c, or a client with the timeouts of

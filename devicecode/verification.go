@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // The checks of this file decide whether the verification URI a server sent
@@ -63,7 +65,7 @@ func checkVerificationURI(raw string, allowInsecure bool) (*url.URL, hostInfo, e
 	}
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && allowInsecure && isLoopbackIP(u.Hostname()):
+	case u.Scheme == "http" && allowInsecure && urlcheck.IsLoopbackIP(u.Hostname()):
 	default:
 		return fail("it must use https")
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // secretBytes is the entropy of state and nonce: 256 bits, twice the 128 bits
@@ -83,7 +85,7 @@ func checkOpenURL(authURL, endpoint string, allowInsecure bool) error {
 	}
 	switch {
 	case u.Scheme == "https" && u.Host != "":
-	case u.Scheme == "http" && allowInsecure && isLoopbackLiteral(u.Hostname()):
+	case u.Scheme == "http" && allowInsecure && urlcheck.IsLoopbackIP(u.Hostname()):
 	default:
 		return errUnsafeAuthURL
 	}

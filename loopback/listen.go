@@ -100,10 +100,3 @@ func (c *limitConn) Close() error {
 	c.once.Do(c.release)
 	return err
 }
-
-// isLoopbackLiteral reports whether host (without port or brackets) is an IP
-// literal on the loopback network. It never resolves names.
-func isLoopbackLiteral(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -158,7 +158,7 @@ func (p *Profile) KeychainKey() string {
 // allowInsecureLoopback is set and its host is a loopback IP literal, as for
 // every endpoint (requirement 20).
 func CheckIssuer(issuer string, allowInsecureLoopback bool) error {
-	if err := provider.CheckEndpointURL(issuer, allowInsecureLoopback); err != nil {
+	if err := urlcheck.Endpoint(issuer, allowInsecureLoopback); err != nil {
 		return fmt.Errorf("invalid issuer: %w", err)
 	}
 	if u, _ := url.Parse(issuer); u.RawQuery != "" || u.ForceQuery {

@@ -1,87 +1,21 @@
 package provider
 
 import (
-	"fmt"
-	"net/netip"
 	"net/url"
-	"strings"
 
-	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // CheckEndpointURL reports whether raw may be used as an authorization
-// server endpoint: an absolute https URL with a host, no user info and no
-// fragment (RFC 8414 §2, RFC 6749 §3.1 and §3.2; SECURITY-REQUIREMENTS 19,
-// 20).
-//
-// Plain http is accepted only when allowInsecureLoopback is set and the
-// parsed host is an IP literal in 127.0.0.0/8 or ::1. The decision is made
-// on the parsed host, never on a prefix of the string, so
-// http://127.0.0.1.nip.io and http://localhost.evil.example are refused;
-// "localhost" itself is refused as well, because a name can be resolved
-// anywhere (RFC 8252 §8.3 makes the same point for redirect URIs).
+// server endpoint (see [urlcheck.Endpoint]; SECURITY-REQUIREMENTS 19, 20).
 func CheckEndpointURL(raw string, allowInsecureLoopback bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s is not a valid url", quote(raw))
-	}
-	return checkURL(u, raw, allowInsecureLoopback)
+	return urlcheck.Endpoint(raw, allowInsecureLoopback)
 }
 
-// checkURL is CheckEndpointURL on a parsed URL; raw is used for messages
-// and for the fragment check (url.URL forgets an empty fragment).
+// checkURL is CheckEndpointURL on a parsed URL.
 func checkURL(u *url.URL, raw string, allowInsecureLoopback bool) error {
-	switch {
-	case u.Opaque != "" || !u.IsAbs() || u.Host == "":
-		return fmt.Errorf("%s is not an absolute url", quote(raw))
-	case u.User != nil:
-		// Go turns user info into a Basic Authorization header, and a URL
-		// with it is a classic way to disguise the real host.
-		return fmt.Errorf("%s must not contain user info", quote(redactUser(u)))
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return fmt.Errorf("%s must not contain a fragment", quote(raw))
-	case u.Hostname() == "":
-		return fmt.Errorf("%s has no host", quote(raw))
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if !isLoopbackIP(u.Hostname()) {
-			return fmt.Errorf("%s must use https", quote(raw))
-		}
-		if !allowInsecureLoopback {
-			return fmt.Errorf("%s must use https (plain http to a loopback address needs --insecure-loopback-as)", quote(raw))
-		}
-		return nil
-	default:
-		return fmt.Errorf("%s must use https", quote(raw))
-	}
+	return urlcheck.Parsed(u, raw, allowInsecureLoopback)
 }
 
-// isLoopbackIP reports whether host is an IP literal in 127.0.0.0/8 or
-// ::1. Names, zones and IPv4-mapped IPv6 forms are all refused: each is a
-// way for a string that looks local to reach something else.
-func isLoopbackIP(host string) bool {
-	addr, err := netip.ParseAddr(host)
-	if err != nil || addr.Zone() != "" {
-		return false
-	}
-	if addr.Is4() {
-		return addr.As4()[0] == 127
-	}
-	return addr == netip.IPv6Loopback()
-}
-
-// quote renders a server- or user-provided URL for an error message: no
-// control characters, no secrets, bounded length, quoted.
-func quote(raw string) string {
-	return fmt.Sprintf("%q", redact.UntrustedText(raw))
-}
-
-// redactUser drops the password part of user info before a URL is quoted.
-func redactUser(u *url.URL) string {
-	c := *u
-	c.User = url.User(redact.Placeholder)
-	return c.String()
-}
+// quote renders a server- or user-provided URL for an error message.
+func quote(raw string) string { return urlcheck.Quote(raw) }

@@ -1,11 +1,11 @@
-package provider
+package urlcheck
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestCheckEndpointURL_Req20(t *testing.T) {
+func TestEndpoint_Req20(t *testing.T) {
 	tests := []struct {
 		url        string
 		okStrict   bool // allowed without the insecure-loopback flag
@@ -40,17 +40,17 @@ func TestCheckEndpointURL_Req20(t *testing.T) {
 		{"https://as.example/\x00", false, false},
 	}
 	for _, tt := range tests {
-		if err := CheckEndpointURL(tt.url, false); (err == nil) != tt.okStrict {
-			t.Errorf("CheckEndpointURL(%q, false) = %v, want ok=%v", tt.url, err, tt.okStrict)
+		if err := Endpoint(tt.url, false); (err == nil) != tt.okStrict {
+			t.Errorf("Endpoint(%q, false) = %v, want ok=%v", tt.url, err, tt.okStrict)
 		}
-		if err := CheckEndpointURL(tt.url, true); (err == nil) != tt.okLoopback {
-			t.Errorf("CheckEndpointURL(%q, true) = %v, want ok=%v", tt.url, err, tt.okLoopback)
+		if err := Endpoint(tt.url, true); (err == nil) != tt.okLoopback {
+			t.Errorf("Endpoint(%q, true) = %v, want ok=%v", tt.url, err, tt.okLoopback)
 		}
 	}
 }
 
-func TestCheckEndpointURL_MessageWithoutPassword_Req37(t *testing.T) {
-	err := CheckEndpointURL("https://user:SNTL-PW@as.example/", false)
+func TestEndpoint_MessageWithoutPassword_Req37(t *testing.T) {
+	err := Endpoint("https://user:SNTL-PW@as.example/", false)
 	if err == nil || strings.Contains(err.Error(), "SNTL") {
 		t.Errorf("err = %v", err)
 	}
