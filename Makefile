@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS   := chromium gnome-keyring dbus-daemon dbus-bin openssl
 STATICCHECK_VERSION := v0.6.1
 
-.PHONY: all build test unit deps deps-apt deps-npm check cross release-check demo bench clean
+.PHONY: all build test unit deps deps-apt deps-npm check cross release-check man demo bench clean
 
 all: build
 
@@ -51,6 +51,10 @@ cross:
 release-check:
 	GO='$(GO)' bash scripts/release-check.sh
 
+# Man pages for every command, from the command tree, into man/.
+man:
+	$(GO) run ./cmd/sesame __man man/
+
 # Unit and in-process tests only: no browser, no keychain, no node.
 unit:
 	$(GO) test -race -count=1 ./...
@@ -64,7 +68,7 @@ bench: build
 	$(SHARED)/keyring-session env SESAME_REAL_KEYRING=1 $(GO) test -run '^$$' -bench . -benchtime 20x ./keychain/
 
 clean:
-	rm -rf sesame dist bin completions
+	rm -rf sesame dist bin completions man
 
 # A real login against the bundled test authorization server, from a fresh
 # clone: builds sesame, starts oidc-provider with a local CA, signs in (the

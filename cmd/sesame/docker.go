@@ -23,7 +23,7 @@ func newDockerCredentialCmd(a *app) *cobra.Command {
 and, when a profile's docker hosts name that registry, prints {"ServerURL","Username",
 "Secret"} with a fresh access token; list prints the registries sesame serves; store and
 erase change nothing (sesame keeps the grant itself). Errors are written to stdout as
-docker expects, with exit code 1. The same commands run when sesame is installed as
+docker expects, with exit code 1, or 4 when the profile needs a login. The same commands run when sesame is installed as
 docker-credential-sesame (a link), so "credsStore": "sesame" works in docker's config.`,
 		Example:   `  echo registry.example.com | sesame docker-credential get`,
 		Args:      oneArg,

@@ -142,3 +142,15 @@ func TestDockerCredential(t *testing.T) {
 		t.Fatalf("docker list: %s", r.stdout)
 	}
 }
+
+func TestDockerCredential_HintNamesTheMatchedProfile(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.withProfileSettings(func(p *profile.Profile) { p.DockerHosts = []string{"registry.example.com"} })
+	wantExit(t, h.run("logout", "-p", "work"), 0)
+	r := h.runStdin("registry.example.com\n", "docker-credential", "get")
+	wantExit(t, r, exitLoginRequired)
+	if !strings.Contains(r.stderr, "sesame login -p work") {
+		t.Fatalf("the hint does not name the registry's profile:\n%s", r.stderr)
+	}
+}

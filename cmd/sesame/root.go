@@ -20,6 +20,9 @@ type app struct {
 	profileName string
 	debug       bool
 	log         *redact.Logger
+	// used is the profile a command actually worked on, when it chose one
+	// itself (git and docker pick theirs by host); hints name it.
+	used string
 }
 
 // Main runs sesame with args and returns the exit code.
@@ -37,7 +40,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	if strings.HasPrefix(err.Error(), "unknown command") {
 		err = &usageError{msg: err.Error()}
 	}
-	return report(env.Stderr, a.profile(), err)
+	return report(env.Stderr, firstNonEmpty(a.used, a.profile()), err)
 }
 
 func newRootCmd(a *app) *cobra.Command {
@@ -88,6 +91,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newExecCmd(a),
 		newSetupCmd(a),
 		newVersionCmd(a.env),
+		newManCmd(),
 	)
 	return root
 }

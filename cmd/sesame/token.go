@@ -133,6 +133,7 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 // signs in once under the profile lock; otherwise it fails with
 // tokensource.ErrLoginRequired (exit 4).
 func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Duration, interactive bool) (*keychain.Record, error) {
+	a.used = p.Name
 	src, err := a.tokenSource(p)
 	if err != nil {
 		return nil, err
