@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS   := chromium gnome-keyring dbus-daemon dbus-bin openssl
 STATICCHECK_VERSION := v0.6.1
 
-.PHONY: all build test unit deps deps-apt deps-npm check cross release-check man demo bench clean
+.PHONY: all build test unit deps deps-apt deps-npm check cross release-check man fuzz demo bench clean
 
 all: build
 
@@ -51,6 +51,10 @@ cross:
 release-check:
 	GO='$(GO)' bash scripts/release-check.sh
 
+# Every fuzz target for a minute each (about 15 minutes in all).
+fuzz:
+	FUZZTIME=60s GO='$(GO)' bash scripts/fuzz.sh
+
 # Man pages for every command, from the command tree, into man/.
 man:
 	$(GO) run ./cmd/sesame __man man/
@@ -59,10 +63,12 @@ man:
 unit:
 	$(GO) test -race -count=1 ./...
 
-# Everything: static checks, unit and in-process tests, real-keychain tests,
-# and the end-to-end tests against oidc-provider with headless Chromium.
+# Everything: static checks, the cross-compile, unit and in-process tests,
+# real-keychain tests, the end-to-end tests against oidc-provider with
+# headless Chromium, and every fuzz target for two seconds.
 test: deps check cross
 	$(SHARED)/keyring-session env SESAME_E2E=1 SESAME_REAL_KEYRING=1 $(GO) test -race -count=1 -timeout 15m ./...
+	FUZZTIME=2s GO='$(GO)' bash scripts/fuzz.sh
 
 bench: build
 	$(SHARED)/keyring-session env SESAME_REAL_KEYRING=1 $(GO) test -run '^$$' -bench . -benchtime 20x ./keychain/

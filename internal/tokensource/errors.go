@@ -3,6 +3,7 @@ package tokensource
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"golang.org/x/oauth2"
 
@@ -23,7 +24,14 @@ func (e *RefreshError) Error() string {
 		}
 		return "refresh failed: the server answered " + http.StatusText(re.Response.StatusCode)
 	}
-	return "refresh failed: " + e.Err.Error()
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, "oauth2: cannot parse ") {
+		// x/oauth2 formats a 2xx body it cannot parse with %v of the
+		// encoding/json or net/url error, which quotes the body (a
+		// json.Number error quotes a whole string value): never the body.
+		return "refresh failed: the server's answer is not a token response"
+	}
+	return "refresh failed: " + msg
 }
 func (e *RefreshError) Unwrap() error { return e.Err }
 

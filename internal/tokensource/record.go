@@ -28,6 +28,9 @@ func NewRecord(b Binding, tokenEndpoint string, tok *oauth2.Token, now time.Time
 	if tok.RefreshToken == "" && tok.AccessToken == "" {
 		return nil, errors.New("the token response has no token")
 	}
+	if err := CheckTokenChars(tok); err != nil {
+		return nil, err
+	}
 	r := &keychain.Record{
 		Version:       keychain.RecordVersion,
 		Profile:       b.Profile,
@@ -70,4 +73,21 @@ func expiresIn(tok *oauth2.Token, now time.Time) int64 {
 		return tok.ExpiresIn
 	}
 	return int64(tok.Expiry.Sub(now).Round(time.Second) / time.Second)
+}
+
+// CheckTokenChars refuses a token response whose access or refresh token
+// holds characters RFC 6749 (appendix A.12, A.17) does not allow: visible
+// ASCII and space only. A byte outside that set would be altered by the
+// record's JSON encoding, so the refresh token read back would not be the
+// one the server issued, and the grant would be lost at the next refresh;
+// a control character could also reach a terminal or a protocol line.
+func CheckTokenChars(tok *oauth2.Token) error {
+	for _, s := range []string{tok.AccessToken, tok.RefreshToken} {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] > 0x7e {
+				return errors.New("the server sent a token with characters RFC 6749 does not allow; nothing was stored")
+			}
+		}
+	}
+	return nil
 }

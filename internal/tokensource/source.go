@@ -236,6 +236,9 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 		}
 		return nil, &LoginRequiredError{Reason: "the stored grant changed while it was being refreshed; run the command again"}
 	}
+	if err := CheckTokenChars(tok); err != nil {
+		return nil, &RefreshError{Err: err}
+	}
 	now := s.now()
 	if id, ok := tok.Extra("id_token").(string); ok && id != "" && s.CheckIDToken != nil {
 		if err := s.CheckIDToken(ctx, rec, id); err != nil {
