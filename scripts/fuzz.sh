@@ -68,8 +68,10 @@ for t in "${targets[@]}"; do
     failed=$((failed + 1))
     echo "fuzz: FAIL $name ./$dir ($((SECONDS - t0)) s)"
     cat "$log" >&2
-    echo "fuzz: $passed passed, $failed failed ($((SECONDS - start)) s; stopped at the first failure)"
+    echo "fuzz: stopped at the first failure after $((SECONDS - start)) s"
+    echo "fuzz: $passed passed, $failed failed"
     exit 1
   fi
 done
-echo "fuzz: $passed passed, $failed failed ($((SECONDS - start)) s, $FUZZTIME each)"
+echo "fuzz: every target ran $FUZZTIME, $((SECONDS - start)) s in all"
+echo "fuzz: $passed passed, $failed failed"
