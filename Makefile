@@ -57,7 +57,7 @@ fuzz:
 
 # Man pages for every command, from the command tree, into man/.
 man:
-	$(GO) run ./cmd/sesame __man man/
+	$(GO) run -tags man ./cmd/sesame __man man/
 
 # Unit and in-process tests only: no browser, no keychain, no node.
 unit:
@@ -68,6 +68,7 @@ unit:
 # headless Chromium, and every fuzz target for two seconds.
 test: deps check cross
 	$(SHARED)/keyring-session env SESAME_E2E=1 SESAME_REAL_KEYRING=1 $(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -tags man -run Man ./cmd/sesame/
 	FUZZTIME=2s GO='$(GO)' bash scripts/fuzz.sh
 
 bench: build

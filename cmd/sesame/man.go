@@ -1,3 +1,5 @@
+//go:build man
+
 package main
 
 import (
@@ -10,6 +12,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
+
+// The man page generator is built only with -tags man (`make man`): it
+// pulls in a Markdown and roff renderer that every helper call would
+// otherwise load and page in for nothing.
+
+func init() { extraCommands = append(extraCommands, newManCmd) }
 
 // newManCmd is the hidden `sesame __man DIR`: it writes a man page (section
 // 1) for every visible command into DIR. `make man` runs it.

@@ -67,6 +67,9 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 			return nil
 		},
 	}
+	for _, extra := range extraCommands {
+		root.AddCommand(extra())
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
@@ -91,7 +94,6 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newExecCmd(a),
 		newSetupCmd(a),
 		newVersionCmd(a.env),
-		newManCmd(),
 	)
 	return root
 }
@@ -163,3 +165,6 @@ func oneArg(cmd *cobra.Command, args []string) error {
 	}
 	return nil
 }
+
+// extraCommands are added by files built only with a build tag (man.go).
+var extraCommands []func() *cobra.Command
