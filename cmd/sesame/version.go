@@ -45,9 +45,10 @@ func buildVersion() (v, c, d string) {
 
 func newVersionCmd(env *Env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print sesame's version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print sesame's version",
+		Example: "  sesame version",
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v, c, d := buildVersion()
 			line := "sesame " + v
