@@ -32,13 +32,15 @@ deps-npm:
 deps: deps-apt deps-npm
 
 # Static checks: formatting, vet, staticcheck (pinned), the bans of
-# SECURITY-REQUIREMENTS 7 and 21, and the module checksums.
+# SECURITY-REQUIREMENTS 7, 10 and 21, and the module checksums.
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	@bad=$$(grep -rl --include='*.go' -e 'InsecureSkipVerify' -e '"math/rand' . | grep -v '_test\.go$$' || true); \
 	if [ -n "$$bad" ]; then echo "InsecureSkipVerify or math/rand outside tests: $$bad"; exit 1; fi
+	@pw=$$(grep -rl --include='*.go' -e 'ReadPassword' -e 'gopass' . | grep -v '_test\.go$$' || true); \
+	if [ -n "$$pw" ]; then echo "a terminal password reader (requirement 10: never ask for the user's password): $$pw"; exit 1; fi
 	$(GO) mod verify
 
 # The six release targets (linux, darwin, windows x amd64, arm64) build,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -239,5 +240,32 @@ func TestLogin_DeviceFlowCtrlC(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if h.as.CountRequests(authtest.PathToken) != polls || h.record() != nil {
 		t.Fatal("polling went on after Ctrl-C, or a grant was stored")
+	}
+}
+
+// TestLogin_MixUpBetweenTwoServers_Req15: the profile's server A is
+// malicious: its authorize endpoint sends the browser to an honest server H
+// with H's client_id, and H answers the callback with a code and iss=H. The
+// flow A started must refuse it; neither token endpoint gets a request.
+func TestLogin_MixUpBetweenTwoServers_Req15(t *testing.T) {
+	honest := authtest.New(t, authtest.WithClientID("honest-client"))
+	h := newHarness(t, authtest.WithAuthorizeHook(func(w http.ResponseWriter, r *http.Request, req authtest.AuthorizeRequest) bool {
+		q := r.URL.Query()
+		q.Set("client_id", "honest-client")
+		http.Redirect(w, r, honest.URL()+"/authorize?"+q.Encode(), http.StatusFound)
+		return true
+	}))
+	h.browser = authtest.NewBrowser(t, h.as, authtest.BrowserTrust(honest))
+	r := h.login()
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "iss")
+	if h.as.TokenRequests() != 0 || honest.TokenRequests() != 0 {
+		t.Fatalf("token requests: attacker %d, honest %d; want none", h.as.TokenRequests(), honest.TokenRequests())
+	}
+	if len(honest.AuthorizeRequests()) != 1 {
+		t.Fatal("the browser never reached the honest server: the test proved nothing")
+	}
+	if h.record() != nil {
+		t.Fatal("a grant was stored")
 	}
 }
