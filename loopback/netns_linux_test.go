@@ -2,10 +2,12 @@ package loopback
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -78,6 +80,9 @@ func TestNetNSChild_Req01_Req02(t *testing.T) {
 				b.note("the listener accepts connections on 192.0.2.1")
 			}
 		}
+		if n, ok := listeningSockets(portOf(p.redirectURI)); !ok || n != 1 {
+			b.note(fmt.Sprintf("%d listening sockets on the callback port, want exactly 1", n))
+		}
 		goodCallback(ctx, b, p)
 	})
 	res, err := runFlow(t, mustNew(t, testConfig(as, b)))
@@ -102,4 +107,36 @@ func TestNetNSChild_Req01_Req02(t *testing.T) {
 			t.Fatal("the namespace has no 192.0.2.1: the reachability check proved nothing")
 		}
 	}
+}
+
+// listeningSockets counts the sockets in LISTEN state on port, IPv4 and
+// IPv6, from /proc/net (this namespace holds only the test's own sockets),
+// and checks each is bound to a loopback address.
+func listeningSockets(port string) (int, bool) {
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return 0, false
+	}
+	want := fmt.Sprintf("%04X", p)
+	n, ok := 0, true
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 4 || f[3] != "0A" {
+				continue
+			}
+			addr, lport, found := strings.Cut(f[1], ":")
+			if !found || lport != want {
+				continue
+			}
+			n++
+			// 0100007F is 127.0.0.1; 00000000000000000000000001000000 is ::1.
+			ok = ok && (addr == "0100007F" || addr == "00000000000000000000000001000000")
+		}
+	}
+	return n, ok
 }
