@@ -269,3 +269,28 @@ func TestLogin_MixUpBetweenTwoServers_Req15(t *testing.T) {
 		t.Fatal("a grant was stored")
 	}
 }
+
+func TestLogin_DeviceOpenOnlyServerURIOnATerminal_Req42(t *testing.T) {
+	for _, person := range []bool{false, true} {
+		h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
+		h.browser = authtest.NewBrowser(t, h.as, authtest.BrowserRecordOnly())
+		h.person = person
+		go func() {
+			for h.as.LastUserCode() == "" {
+				time.Sleep(20 * time.Millisecond)
+			}
+			_ = h.as.ApproveDevice(h.as.LastUserCode())
+		}()
+		wantExit(t, h.login("--flow", "device", "--open"), 0)
+		urls := h.browser.URLs()
+		if !person {
+			if len(urls) != 0 {
+				t.Fatalf("without a terminal --open opened %v", urls)
+			}
+			continue
+		}
+		if len(urls) != 1 || !strings.HasPrefix(urls[0], h.as.URL()+"/device") || !strings.Contains(urls[0], "user_code=") {
+			t.Fatalf("--open on a terminal opened %v, want the server's verification_uri_complete once", urls)
+		}
+	}
+}
