@@ -40,6 +40,18 @@ func TestLogin_TokenRefreshLogout_RealServer(t *testing.T) {
 	if first == nil || first.RefreshToken == "" || first.AccessToken == "" || first.Subject != "alice" || first.Email != "alice@example.test" {
 		t.Fatalf("keychain record after login: %+v", first)
 	}
+	// oidc-provider advertises PAR, so the request went by PAR (RFC 9126):
+	// the server saw a pushed_authorization_request and the browser only
+	// client_id and request_uri.
+	pushed := 0
+	for _, e := range srv.Events("request") {
+		if e.Route == "pushed_authorization_request" && e.Status == http.StatusCreated {
+			pushed++
+		}
+	}
+	if pushed != 1 {
+		t.Fatalf("%d successful pushed authorization requests, want 1", pushed)
+	}
 
 	// A warm token: what the keychain holds, active at the server, no refresh.
 	r = c.mustRun("token", "-p", c.name)

@@ -72,7 +72,10 @@ var errUnsafeAuthURL = errors.New("refusing to open an authorization url that is
 // begin with '-', which an opener that runs a program could take as an option.
 // New has validated the endpoint already; this guards the string we actually
 // hand over.
-func checkOpenURL(authURL, endpoint string, allowInsecure bool) error {
+//
+// A pushed request (RFC 9126 §4) carries exactly client_id and request_uri;
+// any other carries response_type=code once.
+func checkOpenURL(authURL, endpoint string, allowInsecure, pushed bool) error {
 	if strings.HasPrefix(authURL, "-") || !strings.HasPrefix(authURL, endpoint) {
 		return errUnsafeAuthURL
 	}
@@ -90,6 +93,12 @@ func checkOpenURL(authURL, endpoint string, allowInsecure bool) error {
 		return errUnsafeAuthURL
 	}
 	q := u.Query()
+	if pushed {
+		if len(q) != 2 || len(q["client_id"]) != 1 || len(q["request_uri"]) != 1 {
+			return errUnsafeAuthURL
+		}
+		return nil
+	}
 	if q.Get("response_type") != "code" || len(q["response_type"]) != 1 {
 		return errUnsafeAuthURL
 	}

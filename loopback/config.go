@@ -89,6 +89,17 @@ type Config struct {
 	// servers only; every other endpoint must be https (RFC 6749 §10.9).
 	AllowInsecureAuthEndpoint bool
 
+	// PAREndpoint is the server's pushed_authorization_request_endpoint.
+	// When set, every request parameter goes there by POST (RFC 9126 §2.1)
+	// and the browser gets only client_id and request_uri (§4), so nothing
+	// of the request can be read or altered in the front channel
+	// (SECURITY-REQUIREMENTS 12).
+	PAREndpoint string
+	// RequirePAR is the server's require_pushed_authorization_requests: a
+	// PAR failure then ends the flow instead of falling back to a plain
+	// authorization request (RFC 9126 §5).
+	RequirePAR bool
+
 	// Validate checks the token response, typically the ID token's
 	// signature, claims and nonce. It runs after the exchange and before the
 	// browser is told that sign-in succeeded; an error shows the failure page
@@ -145,6 +156,13 @@ func New(cfg Config) (*Flow, error) {
 	}
 	if err := checkEndpoint("token", c.Endpoint.TokenURL, cfg.AllowInsecureAuthEndpoint); err != nil {
 		return nil, err
+	}
+	if cfg.PAREndpoint != "" {
+		if err := checkEndpoint("pushed authorization request", cfg.PAREndpoint, cfg.AllowInsecureAuthEndpoint); err != nil {
+			return nil, err
+		}
+	} else if cfg.RequirePAR {
+		return nil, errors.New("the server requires pushed authorization requests but names no endpoint for them")
 	}
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return nil, fmt.Errorf("callback port %d is out of range", cfg.Port)

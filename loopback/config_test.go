@@ -164,7 +164,7 @@ func TestAuthURL_ExtraParams_Req11(t *testing.T) {
 	if len(q["resource"]) != 2 || q.Get("prompt") != "consent" || len(q["state"]) != 1 || len(q["response_type"]) != 1 {
 		t.Errorf("authorization url %q", u)
 	}
-	if err := checkOpenURL(u, c.Endpoint.AuthURL, false); err != nil {
+	if err := checkOpenURL(u, c.Endpoint.AuthURL, false, false); err != nil {
 		t.Errorf("checkOpenURL: %v", err)
 	}
 }
@@ -191,7 +191,7 @@ func TestCheckOpenURL_Req13(t *testing.T) {
 		{"javascript:alert(1)//?response_type=code", "javascript:alert(1)//", true, false},
 		{ep + "?response_type=code#x", ep, false, false},
 	} {
-		if err := checkOpenURL(tc.url, tc.endpoint, tc.insecure); (err == nil) != tc.ok {
+		if err := checkOpenURL(tc.url, tc.endpoint, tc.insecure, false); (err == nil) != tc.ok {
 			t.Errorf("checkOpenURL(%q, %q, %v) = %v, want ok=%v", tc.url, tc.endpoint, tc.insecure, err, tc.ok)
 		}
 	}

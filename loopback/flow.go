@@ -53,7 +53,19 @@ func (f *Flow) Token(ctx context.Context) (*Result, error) {
 	oc.RedirectURL = redirectURI
 	secrets := newAttemptSecrets(f.openid)
 	authURL := f.authCodeURL(&oc, secrets)
-	if err := checkOpenURL(authURL, oc.Endpoint.AuthURL, f.cfg.AllowInsecureAuthEndpoint); err != nil {
+	pushed := false
+	if f.cfg.PAREndpoint != "" {
+		pushedURL, err := f.pushAuthorizationRequest(actx, &oc, authURL)
+		switch {
+		case err == nil:
+			authURL, pushed = pushedURL, true
+		case f.cfg.RequirePAR || ctx.Err() != nil:
+			// RFC 9126 §5: never fall back when the server demands PAR.
+			_ = ln.Close()
+			return nil, err
+		}
+	}
+	if err := checkOpenURL(authURL, oc.Endpoint.AuthURL, f.cfg.AllowInsecureAuthEndpoint, pushed); err != nil {
 		_ = ln.Close()
 		return nil, err
 	}

@@ -20,12 +20,6 @@ func (a *app) browserGrant(ctx context.Context, p *profile.Profile, md *provider
 	if md.AuthorizationEndpoint == "" {
 		return nil, nil, errors.New("the server has no authorization endpoint")
 	}
-	if md.RequirePushedAuthorizationRequests {
-		// Requirement 12: never fall back to the front channel when the
-		// server demands PAR, which this version does not speak yet.
-		return nil, nil, withHint(errors.New("the server requires pushed authorization requests (RFC 9126), which this sesame does not support yet"),
-			"use --flow device if the server offers it")
-	}
 	scopes := p.EffectiveScopes()
 	oc := md.OAuth2Config(p.ClientID, scopes)
 	var idTok *provider.IDToken
@@ -42,6 +36,8 @@ func (a *app) browserGrant(ctx context.Context, p *profile.Profile, md *provider
 		AuthParams:                resourceParams(p.Resources),
 		HTTPClient:                client,
 		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
+		PAREndpoint:               md.PushedAuthorizationRequestEndpoint,
+		RequirePAR:                md.RequirePushedAuthorizationRequests,
 		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
 			raw, _ := tok.Extra("id_token").(string)
 			if raw == "" {

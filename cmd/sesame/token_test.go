@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -228,13 +230,40 @@ func TestToken_RefreshedIDTokenForAnotherUserRefused_Req24(t *testing.T) {
 	}
 }
 
-func TestLogin_RequiredPARRefusedNotBypassed_Req12(t *testing.T) {
+func TestLogin_PushedAuthorizationRequest_Req12(t *testing.T) {
 	h := newHarness(t, authtest.WithPAR(true))
+	if r := h.login(); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	urls := h.browser.URLs()
+	if len(urls) != 1 {
+		t.Fatalf("browser opened %v", urls)
+	}
+	u, _ := url.Parse(urls[0])
+	if q := u.Query(); len(q) != 2 || q.Get("client_id") == "" || q.Get("request_uri") == "" {
+		t.Fatalf("the browser URL carries %v, want exactly client_id and request_uri", q)
+	}
+	reqs := h.as.AuthorizeRequests()
+	if len(reqs) != 1 || !reqs[0].Pushed || reqs[0].State == "" || reqs[0].CodeChallenge == "" || reqs[0].Nonce == "" {
+		t.Fatalf("the server did not get state, challenge and nonce by PAR: %+v", reqs)
+	}
+	if h.record() == nil {
+		t.Fatal("no grant stored")
+	}
+}
+
+func TestLogin_RequiredPARFailureAborts_Req12(t *testing.T) {
+	h := newHarness(t, authtest.WithPAR(true), authtest.WithHook(authtest.PathPAR, func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error":"invalid_request","error_description":"<script>x</script>"}`))
+		return true
+	}))
 	r := h.login()
 	wantExit(t, r, exitError)
-	wantOneErrorLine(t, r, "pushed authorization requests")
-	if h.browser.Calls() != 0 {
-		t.Fatal("the browser was sent the front-channel request")
+	wantOneErrorLine(t, r, "pushed authorization request was refused: invalid_request")
+	if h.browser.Calls() != 0 || h.record() != nil {
+		t.Fatal("a failed required PAR fell back to the front channel")
 	}
 }
 
@@ -256,4 +285,15 @@ func TestNoSecretFlags_Req34(t *testing.T) {
 		}
 	}
 	walk(root)
+}
+
+func TestLogin_OptionalPARFailureFallsBack_Req12(t *testing.T) {
+	h := newHarness(t, authtest.WithPAR(false), authtest.WithHook(authtest.PathPAR, func(w http.ResponseWriter, r *http.Request) bool {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return true
+	}))
+	wantExit(t, h.login(), 0)
+	if urls := h.browser.URLs(); len(urls) != 1 || !strings.Contains(urls[0], "code_challenge=") {
+		t.Fatalf("the fallback did not use a plain authorization request: %v", urls)
+	}
 }

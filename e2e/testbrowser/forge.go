@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,7 +33,14 @@ const payload = "<script>alert(1)</script>"
 func forgeCallbacks(ctx context.Context, start *url.URL) []forged {
 	ru, err := url.Parse(start.Query().Get("redirect_uri"))
 	if err != nil || ru.Host == "" {
-		return []forged{{Name: "no-redirect-uri"}}
+		// A pushed authorization request (RFC 9126) hides the redirect
+		// URI from the front channel; a local attacker finds the
+		// listener anyway: the launching process's listening socket.
+		port, ok := parentListenPort()
+		if !ok {
+			return []forged{{Name: "no-redirect-uri"}}
+		}
+		ru = &url.URL{Scheme: "http", Host: "127.0.0.1:" + port, Path: "/callback"}
 	}
 	cb := func(path, query string) string {
 		u := *ru
@@ -78,4 +87,39 @@ func forgeCallbacks(ctx context.Context, start *url.URL) []forged {
 		out = append(out, f)
 	}
 	return out
+}
+
+// parentListenPort finds the TCP port the parent process (sesame, which
+// launched this browser) listens on, from /proc: its socket inodes, matched
+// against the LISTEN entries of /proc/net/tcp.
+func parentListenPort() (string, bool) {
+	ppid := os.Getppid()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", ppid))
+	if err != nil {
+		return "", false
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", ppid, fd.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if n, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+				return strconv.FormatUint(n, 10), true
+			}
+		}
+	}
+	return "", false
 }
