@@ -79,10 +79,11 @@ func (a *app) deviceGrant(ctx context.Context, p *profile.Profile, md *provider.
 		qrEncoder = terminalQR{}
 	}
 	flow, err := devicecode.New(devicecode.Config{
-		OAuth2:                 md.OAuth2Config(p.ClientID, p.EffectiveScopes()),
-		Issuer:                 p.Issuer,
-		HTTPClient:             client,
-		AcceptVerificationHost: so.acceptVerificationHost,
+		OAuth2:                   md.OAuth2Config(p.ClientID, p.EffectiveScopes()),
+		Issuer:                   p.Issuer,
+		HTTPClient:               client,
+		AcceptVerificationHost:   so.acceptVerificationHost,
+		AllowedVerificationHosts: p.VerificationHosts,
 		// PKCE on the device grant costs nothing where it is ignored and is
 		// required by servers such as Keycloak when the client demands it
 		// (int128/kubelogin#1470): send it whenever S256 is advertised.

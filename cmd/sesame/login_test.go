@@ -294,3 +294,33 @@ func TestLogin_DeviceOpenOnlyServerURIOnATerminal_Req42(t *testing.T) {
 		}
 	}
 }
+
+func TestLogin_DeviceVerificationHostOnAnotherDomain_Req42(t *testing.T) {
+	run := func(extra ...string) (result, *harness) {
+		h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second),
+			authtest.WithVerificationURI("https://login.evil.example/device", ""))
+		go func() {
+			for h.as.LastUserCode() == "" {
+				time.Sleep(20 * time.Millisecond)
+			}
+			_ = h.as.ApproveDevice(h.as.LastUserCode())
+		}()
+		return h.login(append([]string{"--flow", "device"}, extra...)...), h
+	}
+	r, h := run()
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "--accept-verification-host")
+	if strings.Contains(r.stderr, h.as.LastUserCode()) || h.record() != nil {
+		t.Fatal("a verification page on another domain was shown, or a grant stored")
+	}
+	r, h = run("--accept-verification-host")
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stderr, "WARNING") || !strings.Contains(r.stderr, "evil.example") {
+		t.Fatalf("accepted without a loud warning:\n%s", r.stderr)
+	}
+	r, _ = run("--verification-host", "evil.example")
+	wantExit(t, r, 0)
+	if strings.Contains(r.stderr, "WARNING") {
+		t.Fatalf("an allowlisted domain still warned:\n%s", r.stderr)
+	}
+}

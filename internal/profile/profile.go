@@ -61,6 +61,10 @@ type Profile struct {
 	// DockerHosts are the registries whose docker credential requests this
 	// profile answers.
 	DockerHosts []string `json:"docker_hosts,omitempty"`
+	// VerificationHosts are domains, besides the issuer's, where the device
+	// flow's verification page may live (SECURITY-REQUIREMENTS 42), for
+	// providers whose device page is on another domain.
+	VerificationHosts []string `json:"verification_hosts,omitempty"`
 	// KubeServer is the API server URL of the cluster this profile's
 	// tokens are for; kubectl's cluster info must match it.
 	KubeServer string `json:"kube_server,omitempty"`
@@ -123,6 +127,11 @@ func (p *Profile) Validate() error {
 	}
 	if p.CallbackPort < 0 || p.CallbackPort > 65535 {
 		return fmt.Errorf("invalid callback port %d", p.CallbackPort)
+	}
+	for _, h := range p.VerificationHosts {
+		if h == "" || strings.ContainsAny(h, " \t\r\n/\\?#@:") {
+			return fmt.Errorf("invalid verification host %q: a domain name, like login.example.com", h)
+		}
 	}
 	for _, h := range append(slices.Clone(p.GitHosts), p.DockerHosts...) {
 		host, _ := SplitGitHost(h)
