@@ -313,7 +313,7 @@ func TestLogin_DeviceVerificationHostOnAnotherDomain_Req42(t *testing.T) {
 	if strings.Contains(r.stderr, h.as.LastUserCode()) || h.record() != nil {
 		t.Fatal("a verification page on another domain was shown, or a grant stored")
 	}
-	r, h = run("--accept-verification-host")
+	r, _ = run("--accept-verification-host")
 	wantExit(t, r, 0)
 	if !strings.Contains(r.stderr, "WARNING") || !strings.Contains(r.stderr, "evil.example") {
 		t.Fatalf("accepted without a loud warning:\n%s", r.stderr)
