@@ -30,6 +30,7 @@ type loginOptions struct {
 	open                   bool
 	qr, noQR               bool
 	verificationHosts      []string
+	helperLogin            bool
 	acceptVerificationHost bool
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
@@ -74,6 +75,7 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 	f.BoolVar(&o.noQR, "no-qr", false, "device flow: never draw a QR code")
 	cmd.MarkFlagsMutuallyExclusive("qr", "no-qr")
 	f.BoolVar(&o.open, "open", false, "device flow: also open the verification page in a browser on this machine")
+	f.BoolVar(&o.helperLogin, "helper-login", true, "let helper commands (token, kubectl, git, docker, exec) start a login for a person at a terminal")
 	f.StringArrayVar(&o.verificationHosts, "verification-host", nil, "device flow: a domain besides the issuer's where the verification page may be (repeatable, saved in the profile)")
 	f.BoolVar(&o.acceptVerificationHost, "accept-verification-host", false, "device flow: accept a verification page outside the issuer's domain")
 	return cmd
@@ -110,6 +112,7 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 	set("insecure-loopback-as", func() { merged.InsecureLoopbackAS = o.insecureLoopback })
 	set("allow-unannounced-iss", func() { merged.AllowUnannouncedIss = o.allowUnannouncedIss })
 	set("browser-command", func() { merged.BrowserCommand = o.browserCommand })
+	set("helper-login", func() { merged.NoHelperLogin = !o.helperLogin })
 	set("verification-host", func() { merged.VerificationHosts = slices.Clone(o.verificationHosts) })
 	if err := merged.Validate(); err != nil {
 		return nil, &usageError{msg: err.Error()}

@@ -140,7 +140,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	}
 	src.MinTTL = minTTL
 	res, err := src.Token(ctx)
-	if errors.Is(err, tokensource.ErrLoginRequired) && interactive {
+	if errors.Is(err, tokensource.ErrLoginRequired) && interactive && !p.NoHelperLogin {
 		res, err = a.helperLogin(ctx, p, src)
 	}
 	if err != nil {

@@ -297,3 +297,16 @@ func TestLogin_OptionalPARFailureFallsBack_Req12(t *testing.T) {
 		t.Fatalf("the fallback did not use a plain authorization request: %v", urls)
 	}
 }
+
+func TestToken_ProfileForbidsHelperLogin(t *testing.T) {
+	h := newHarness(t)
+	wantExit(t, h.login("--helper-login=false"), 0)
+	h.as.Revoke(h.record().RefreshToken)
+	h.advance(time.Hour)
+	h.person = true
+	r := h.run("token", "-p", "work")
+	wantExit(t, r, exitLoginRequired)
+	if h.browser.Calls() != 1 {
+		t.Fatalf("a helper opened the browser although the profile forbids it (%d calls)", h.browser.Calls())
+	}
+}

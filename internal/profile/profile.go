@@ -61,6 +61,10 @@ type Profile struct {
 	// DockerHosts are the registries whose docker credential requests this
 	// profile answers.
 	DockerHosts []string `json:"docker_hosts,omitempty"`
+	// NoHelperLogin forbids helper commands (token, kubectl, git, docker,
+	// exec) from starting a login even for a person at a terminal: they
+	// exit 4 instead, and only `sesame login` signs in.
+	NoHelperLogin bool `json:"no_helper_login,omitempty"`
 	// VerificationHosts are domains, besides the issuer's, where the device
 	// flow's verification page may live (SECURITY-REQUIREMENTS 42), for
 	// providers whose device page is on another domain.
