@@ -75,7 +75,7 @@ func (o Options) withDefaults() Options {
 // opts.CAFile, always checks host names, requires TLS 1.2 or later
 // (RFC 8414 §6.1, RFC 6749 §10.9; SECURITY-REQUIREMENTS 21), takes a proxy
 // from the environment, applies the four deadlines, reads at most 1 MiB of
-// any response body, refuses plain http (see [CheckEndpointURL]) and
+// any response body, refuses plain http (see [urlcheck.Endpoint]) and
 // refuses redirects of anything but GET (see the package doc).
 //
 // Pass it to x/oauth2 with context.WithValue(ctx, oauth2.HTTPClient, c).

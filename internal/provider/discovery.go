@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // Metadata is the authorization server metadata sesame uses, from
@@ -22,7 +23,7 @@ import (
 //
 // A Metadata returned by [Discover] has been validated: its Issuer equals
 // the configured issuer and every endpoint in it passed
-// [CheckEndpointURL].
+// [urlcheck.Endpoint].
 type Metadata struct {
 	Issuer                             string `json:"issuer"`
 	AuthorizationEndpoint              string `json:"authorization_endpoint,omitempty"`
@@ -72,7 +73,7 @@ const (
 // The document's issuer must equal issuer exactly, with no normalisation
 // (RFC 8414 §3.3, OIDC Discovery §4.3), or the whole document is
 // discarded; this is what stops a server from speaking for another
-// (SECURITY-REQUIREMENTS 19). Every endpoint must pass [CheckEndpointURL],
+// (SECURITY-REQUIREMENTS 19). Every endpoint must pass [urlcheck.Endpoint],
 // token_endpoint must be present, a code_challenge_methods_supported list
 // must include S256 (requirement 8) and a response_types_supported list
 // must include "code" (requirement 10).
@@ -110,13 +111,13 @@ func Discover(ctx context.Context, client *http.Client, issuer string, allowInse
 func checkIssuer(issuer string, allowInsecureLoopback bool) error {
 	u, err := url.Parse(issuer)
 	if err != nil {
-		return fmt.Errorf("%s is not a valid url", quote(issuer))
+		return fmt.Errorf("%s is not a valid url", urlcheck.Quote(issuer))
 	}
-	if err := checkURL(u, issuer, allowInsecureLoopback); err != nil {
+	if err := urlcheck.Parsed(u, issuer, allowInsecureLoopback); err != nil {
 		return err
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return fmt.Errorf("%s must not contain a query", quote(issuer))
+		return fmt.Errorf("%s must not contain a query", urlcheck.Quote(issuer))
 	}
 	return nil
 }
@@ -145,7 +146,7 @@ var errNotFound = errors.New("metadata not found")
 func fetchMetadata(ctx context.Context, client *http.Client, u string) (*Metadata, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("discovery: %s is not a valid url", quote(u))
+		return nil, fmt.Errorf("discovery: %s is not a valid url", urlcheck.Quote(u))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
@@ -186,7 +187,7 @@ func (m *Metadata) validate(issuer string, allowInsecureLoopback bool) error {
 		if e.url == "" {
 			continue
 		}
-		if err := CheckEndpointURL(e.url, allowInsecureLoopback); err != nil {
+		if err := urlcheck.Endpoint(e.url, allowInsecureLoopback); err != nil {
 			return fmt.Errorf("discovery: %s %w", e.name, err)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // FuzzDiscoveryDocument serves arbitrary bytes as the metadata document
@@ -23,7 +25,7 @@ import (
 // checks after the issuer comparison.)
 //
 // Properties: accepted metadata has exactly the configured issuer, a
-// token endpoint, and every endpoint passes CheckEndpointURL (https only
+// token endpoint, and every endpoint passes urlcheck.Endpoint (https only
 // unless the loopback exception is on); a PKCE list names S256 and a
 // response type list names code. A refusal is one line with no control
 // characters, whatever the document held.
@@ -134,7 +136,7 @@ func FuzzDiscoveryDocument(f *testing.F) {
 			if e.url == "" {
 				continue
 			}
-			if err := CheckEndpointURL(e.url, allowLoopback); err != nil {
+			if err := urlcheck.Endpoint(e.url, allowLoopback); err != nil {
 				t.Fatalf("accepted %s %q: %v", e.name, e.url, err)
 			}
 			if !allowLoopback && !strings.HasPrefix(strings.ToLower(e.url), "https://") {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // ErrRevocationNotConfirmed is wrapped by every error from [Revoke]: the
@@ -104,7 +105,7 @@ func (r revokeResult) errorCode() string {
 func revokeOnce(ctx context.Context, client *http.Client, endpoint, body string) (revokeResult, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
 	if err != nil {
-		return revokeResult{}, fmt.Errorf("invalid revocation endpoint %s", quote(endpoint))
+		return revokeResult{}, fmt.Errorf("invalid revocation endpoint %s", urlcheck.Quote(endpoint))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // Body limits (SECURITY-REQUIREMENTS 23). A hostile or broken server must
@@ -62,7 +63,7 @@ type transport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := checkURL(req.URL, req.URL.String(), t.allowInsecureLoopback); err != nil {
+	if err := urlcheck.Parsed(req.URL, req.URL.String(), t.allowInsecureLoopback); err != nil {
 		// The RoundTripper contract: the request body is closed even on
 		// error.
 		if req.Body != nil {
