@@ -23,6 +23,10 @@ type AuthorizeRequest struct {
 	// Pushed is true when the parameters came from a pushed authorization
 	// request (RFC 9126) rather than the front channel.
 	Pushed bool
+	// DPoPJKT is the DPoP key thumbprint the code is bound to (RFC 9449
+	// §10): the dpop_jkt parameter, or the key of the pushed request's DPoP
+	// proof. "" when the code is not bound, and always when DPoP is off.
+	DPoPJKT string
 	// Params holds every parameter as received.
 	Params url.Values
 }
@@ -41,6 +45,7 @@ type authCode struct {
 type parRequest struct {
 	params url.Values
 	expiry time.Time
+	jkt    string // DPoP binding of the code to be (RFC 9449 §10.1)
 }
 
 const parPrefix = "urn:ietf:params:oauth:request_uri:"
@@ -64,7 +69,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	params, pushed, msg := s.authorizeParams(r)
+	params, pushed, parJKT, msg := s.authorizeParams(r)
 	if msg != "" {
 		http.Error(w, "authtest: "+msg, http.StatusBadRequest)
 		return
@@ -80,13 +85,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		CodeChallengeMethod: params.Get("code_challenge_method"),
 		Resources:           params["resource"],
 		Pushed:              pushed,
+		DPoPJKT:             parJKT,
 		Params:              cloneValues(params),
 	}
 
 	s.mu.Lock()
-	clientID, hosts, parRequired := s.cfg.clientID, s.cfg.redirectHosts, s.cfg.parRequired
+	hosts, parRequired := s.cfg.redirectHosts, s.cfg.parRequired
 	s.mu.Unlock()
-	if req.ClientID != clientID {
+	if !s.knownClient(req.ClientID) {
 		http.Error(w, "authtest: unknown client_id", http.StatusBadRequest)
 		return
 	}
@@ -103,6 +109,14 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			fail("invalid_request", p+" repeated") // RFC 6749 §3.1
 			return
 		}
+	}
+	if !pushed {
+		jkt, desc := s.authorizeDPoPJKT(params)
+		if desc != "" {
+			fail("invalid_request", desc)
+			return
+		}
+		req.DPoPJKT = jkt
 	}
 	switch {
 	case parRequired && !pushed:
@@ -150,12 +164,12 @@ func (s *Server) IssueCode(req AuthorizeRequest, user User) string {
 }
 
 // authorizeParams returns the request's parameters, resolving a
-// request_uri from a pushed authorization request. A non-empty msg is an
-// error to show the user.
-func (s *Server) authorizeParams(r *http.Request) (params url.Values, pushed bool, msg string) {
+// request_uri from a pushed authorization request, whose DPoP binding is
+// jkt. A non-empty msg is an error to show the user.
+func (s *Server) authorizeParams(r *http.Request) (params url.Values, pushed bool, jkt, msg string) {
 	ref := r.Form.Get("request_uri")
 	if ref == "" {
-		return r.Form, false, ""
+		return r.Form, false, "", ""
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -165,13 +179,13 @@ func (s *Server) authorizeParams(r *http.Request) (params url.Values, pushed boo
 	delete(s.st.par, ref)
 	switch {
 	case p == nil:
-		return nil, false, "unknown request_uri"
+		return nil, false, "", "unknown request_uri"
 	case !s.now().Before(p.expiry):
-		return nil, false, "expired request_uri"
+		return nil, false, "", "expired request_uri"
 	case r.Form.Get("client_id") != p.params.Get("client_id"):
-		return nil, false, "client_id does not match the pushed request"
+		return nil, false, "", "client_id does not match the pushed request"
 	}
-	return p.params, true, ""
+	return p.params, true, p.jkt, ""
 }
 
 // redirectBack answers 302 to the client's redirect URI with v, state and
@@ -200,15 +214,17 @@ func (s *Server) redirectBack(w http.ResponseWriter, redirectURI string, v url.V
 }
 
 // handlePAR implements RFC 9126 §2: the client pushes its authorization
-// parameters and gets a one-time request_uri for the front channel.
+// parameters and gets a one-time request_uri for the front channel. A DPoP
+// proof or a dpop_jkt parameter binds the code to come (RFC 9449 §10.1).
 func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 	if !requirePost(w, r) {
 		return
 	}
+	s.setDPoPNonceHeader(w)
 	s.mu.Lock()
-	clientID, hosts := s.cfg.clientID, s.cfg.redirectHosts
+	hosts := s.cfg.redirectHosts
 	s.mu.Unlock()
-	if e := checkPublicClient(r, clientID); e != nil {
+	if e := checkPublicClient(r, s.knownClient); e != nil {
 		writeOAuthError(w, e)
 		return
 	}
@@ -220,10 +236,15 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest("invalid_request", "redirect_uri is not a registered loopback callback"))
 		return
 	}
+	jkt, oerr := s.parDPoP(r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
 	ref := parPrefix + randomString(16)
 	const lifetime = 60 * time.Second
 	s.mu.Lock()
-	s.st.par[ref] = &parRequest{params: cloneValues(r.PostForm), expiry: s.now().Add(lifetime)}
+	s.st.par[ref] = &parRequest{params: cloneValues(r.PostForm), expiry: s.now().Add(lifetime), jkt: jkt}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"request_uri": ref, "expires_in": int(lifetime / time.Second)})
 }

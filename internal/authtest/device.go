@@ -34,7 +34,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := checkPublicClient(r, s.cfg.clientID); e != nil {
+	if e := checkPublicClient(r, s.knownClientLocked); e != nil {
 		writeOAuthError(w, e)
 		return
 	}
@@ -72,8 +72,10 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 
 // pollDeviceLocked answers a device_code token request (RFC 8628 §3.4–3.5).
 // Scripted answers from [WithDevicePolls] come first, so a test can play
-// pending, slow_down and the rest in a fixed order. The caller holds s.mu.
-func (s *Server) pollDeviceLocked(form url.Values) (tokenSet, *oauthError) {
+// pending, slow_down and the rest in a fixed order. A DPoP proof (thumbprint
+// jkt) is optional, as for the code grant; the grant is bound to it. The
+// caller holds s.mu.
+func (s *Server) pollDeviceLocked(form url.Values, jkt string) (tokenSet, *oauthError) {
 	d := s.st.devices[form.Get("device_code")]
 	if d == nil {
 		return tokenSet{}, badRequest("invalid_grant", "unknown device_code")
@@ -100,6 +102,7 @@ func (s *Server) pollDeviceLocked(form url.Values) (tokenSet, *oauthError) {
 	}
 	d.redeemed = true
 	f := s.newFamily(d.clientID, d.user, d.scope, d.resources)
+	f.jkt = jkt
 	return s.mint(GrantDeviceCode, f, d.scope, true, ""), nil
 }
 

@@ -18,6 +18,7 @@ func (s *Server) Metadata() map[string]any {
 	issuer := s.cfg.metadataIssuer
 	mutate := s.cfg.metadataMutator
 	par, parRequired := s.cfg.parAdvertised, s.cfg.parRequired
+	dpop, registration := s.cfg.dpop != nil, s.cfg.registration
 	s.mu.Unlock()
 
 	if issuer == "" {
@@ -49,6 +50,12 @@ func (s *Server) Metadata() map[string]any {
 	if par {
 		md["pushed_authorization_request_endpoint"] = u + PathPAR
 		md["require_pushed_authorization_requests"] = parRequired
+	}
+	if dpop {
+		md["dpop_signing_alg_values_supported"] = []string{"ES256"}
+	}
+	if registration {
+		md["registration_endpoint"] = u + PathRegister
 	}
 	if mutate != nil {
 		mutate(md)

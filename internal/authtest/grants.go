@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// store is the server's memory of codes, grants and tokens. It lives under
-// Server.mu.
+// store is the server's memory of codes, grants, tokens, DPoP proofs and
+// registered clients. It lives under Server.mu.
 type store struct {
 	authz        []AuthorizeRequest
 	codes        map[string]*authCode
@@ -19,6 +19,8 @@ type store struct {
 	refresh      map[string]*refreshState
 	access       map[string]*accessState
 	issued       []Issued
+	dpop         dpopState
+	reg          registrationState
 }
 
 func newStore() store {
@@ -45,6 +47,7 @@ type family struct {
 	authTime  time.Time
 	latest    string // the refresh token that is valid now
 	revoked   bool
+	jkt       string // the DPoP key thumbprint its refresh tokens are bound to, "" for none
 }
 
 type refreshState struct {
@@ -58,6 +61,7 @@ type accessState struct {
 	fam     *family
 	expiry  time.Time
 	revoked bool
+	jkt     string // the DPoP key thumbprint it is bound to ("cnf"), "" for a bearer token
 }
 
 // Issued describes one successful token response.
@@ -73,6 +77,14 @@ type Issued struct {
 	Scope        string
 	ExpiresIn    int
 	Time         time.Time
+	// TokenType is the token_type sent: "DPoP" when the access token is
+	// bound to the request's DPoP key, else "Bearer".
+	TokenType string
+	// JKT is the RFC 7638 thumbprint of the key of the request's DPoP
+	// proof, "" when it carried none. The access token is bound to it when
+	// TokenType is "DPoP"; whether the refresh token is, see
+	// [Server.RefreshTokenJKT].
+	JKT string
 }
 
 // Issued returns every successful token response so far, oldest first.
@@ -189,6 +201,8 @@ type tokenSet struct {
 	expiresIn    int
 	scope        string
 	idClaims     map[string]any // nil when no ID token is due
+	proofJKT     string         // thumbprint of the request's DPoP proof, "" without one
+	boundJKT     string         // the access token's DPoP binding, "" for a bearer token
 }
 
 // mint issues an access token, and a refresh token when newRefresh is set,

@@ -78,6 +78,9 @@ type config struct {
 
 	revokeStatuses   []int
 	revokeRetryAfter string
+
+	dpop         *DPoPOptions // nil: DPoP is off
+	registration bool
 }
 
 func defaultConfig() config {
@@ -96,8 +99,9 @@ func defaultConfig() config {
 	}
 }
 
-// WithClientID sets the only client_id the server accepts (default
-// [DefaultClientID]). It takes effect in [New] only.
+// WithClientID sets the client_id the server knows from the start (default
+// [DefaultClientID]); clients registered through [WithRegistration] join
+// it. It takes effect in [New] only.
 func WithClientID(id string) Option { return func(c *config) { c.clientID = id } }
 
 // WithUser sets the user every approved request signs in as (default

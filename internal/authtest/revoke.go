@@ -16,7 +16,6 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	clientID := s.cfg.clientID
 	status, retryAfter := http.StatusOK, ""
 	if len(s.cfg.revokeStatuses) > 0 {
 		status, retryAfter = s.cfg.revokeStatuses[0], s.cfg.revokeRetryAfter
@@ -24,7 +23,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	if e := checkPublicClient(r, clientID); e != nil {
+	if e := checkPublicClient(r, s.knownClient); e != nil {
 		writeOAuthError(w, e)
 		return
 	}
@@ -72,6 +71,12 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		if at := s.st.access[token]; at != nil {
 			resp["token_type"] = "Bearer"
 			resp["exp"] = at.expiry.Unix()
+			if at.jkt != "" {
+				resp["token_type"] = "DPoP"
+				resp["cnf"] = map[string]any{"jkt": at.jkt} // RFC 9449 §6.2
+			}
+		} else if f.jkt != "" {
+			resp["cnf"] = map[string]any{"jkt": f.jkt}
 		}
 	}
 	s.mu.Unlock()
@@ -84,7 +89,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 // handleUserinfo implements OIDC Core §5.3 with the access token accepted
 // only in the Authorization header (RFC 6750 §2.1). A token in the query or
 // the body is refused, so a client that puts it there fails loudly, and
-// the request log still shows where it went.
+// the request log still shows where it went. A DPoP-bound access token
+// must come with the DPoP scheme and a proof (RFC 9449 §7).
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
@@ -97,22 +103,32 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+	dpopScheme := strings.EqualFold(scheme, "DPoP")
+	if !strings.EqualFold(scheme, "Bearer") && !dpopScheme || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="authtest"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_token"})
 		return
 	}
 	s.mu.Lock()
 	active, f := s.introspectLocked(token)
-	_, isAccess := s.st.access[token]
-	var u User
+	at, isAccess := s.st.access[token]
+	var (
+		u     User
+		bound string
+	)
 	if f != nil {
 		u = f.user
+	}
+	if isAccess {
+		bound = at.jkt
 	}
 	s.mu.Unlock()
 	if !active || !isAccess {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="authtest", error="invalid_token"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_token"})
+		return
+	}
+	if !s.checkResourceDPoP(w, r, token, dpopScheme, bound) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -6,12 +6,15 @@
 // JWKS, authorization code with PKCE S256 only (RFC 7636), pushed
 // authorization requests (RFC 9126, advertised on request), the device grant
 // (RFC 8628), rotating refresh tokens with reuse detection (RFC 9700 §4.14.2),
-// revocation (RFC 7009), introspection (RFC 7662) and userinfo. It knows one
-// public client and one user. It records every request it receives and
-// misbehaves on demand: a wrong or missing iss in the callback (RFC 9207),
-// a rewritten discovery document, ID tokens that are badly signed or carry
-// wrong claims, dropped connections after a token request was processed,
-// scripted status codes, slow answers and arbitrary custom responses.
+// revocation (RFC 7009), introspection (RFC 7662) and userinfo, and on
+// request DPoP (RFC 9449, [WithDPoP]) and dynamic client registration
+// (RFC 7591/7592, [WithRegistration]). It knows one public client (plus
+// those registered dynamically) and one user. It records every request it
+// receives and misbehaves on demand: a wrong or missing iss in the callback
+// (RFC 9207), a rewritten discovery document, ID tokens that are badly
+// signed or carry wrong claims, dropped connections after a token request
+// was processed, scripted status codes, slow answers and arbitrary custom
+// responses.
 //
 // A [Browser] stands in for the system browser: it records the URLs it is
 // asked to open and, unless told otherwise, follows the authorization
@@ -67,6 +70,10 @@ const (
 	PathRevoke              = "/revoke"
 	PathIntrospect          = "/introspect"
 	PathUserinfo            = "/userinfo"
+	// PathRegister is the dynamic client registration endpoint (RFC 7591),
+	// served only with [WithRegistration]; a registered client is managed
+	// at PathRegister + "/" + client_id (RFC 7592).
+	PathRegister = "/register"
 )
 
 // maxRequestBody bounds what the server reads from a request body. Clients
@@ -76,8 +83,10 @@ const maxRequestBody = 1 << 20
 
 // Server is a running test authorization server. Create one with [New].
 type Server struct {
-	// ClientID is the only client_id the server accepts. It is fixed when
-	// the server starts (see [WithClientID]) and must not be assigned.
+	// ClientID is the client_id the server is configured with. It is fixed
+	// when the server starts (see [WithClientID]) and must not be assigned.
+	// Clients registered dynamically ([WithRegistration]) are accepted
+	// besides it.
 	ClientID string
 
 	t    testing.TB
@@ -186,6 +195,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc(PathRevoke, s.handleRevoke)
 	mux.HandleFunc(PathIntrospect, s.handleIntrospect)
 	mux.HandleFunc(PathUserinfo, s.handleUserinfo)
+	mux.HandleFunc(PathRegister, s.handleRegister)
+	mux.HandleFunc(PathRegister+"/{id}", s.handleClientConfiguration)
 	return mux
 }
 
@@ -272,8 +283,9 @@ func badRequest(code, description string) *oauthError {
 // identifies itself with client_id in the form and authenticates with
 // nothing. Any credential is refused with invalid_client, so a client that
 // lets x/oauth2 auto-detect the auth style, or that holds a "secret", shows
-// up as a 401 and an extra recorded request.
-func checkPublicClient(r *http.Request, clientID string) *oauthError {
+// up as a 401 and an extra recorded request. known reports whether a
+// client_id belongs to the server.
+func checkPublicClient(r *http.Request, known func(clientID string) bool) *oauthError {
 	unauthorized := func(desc string) *oauthError {
 		return &oauthError{status: http.StatusUnauthorized, code: "invalid_client", description: desc}
 	}
@@ -286,7 +298,7 @@ func checkPublicClient(r *http.Request, clientID string) *oauthError {
 		return unauthorized("public client: client_assertion is not accepted")
 	case len(r.PostForm["client_id"]) != 1:
 		return unauthorized("exactly one client_id is required in the request body")
-	case r.PostForm.Get("client_id") != clientID:
+	case !known(r.PostForm.Get("client_id")):
 		return unauthorized("unknown client_id")
 	}
 	return nil

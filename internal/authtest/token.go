@@ -32,6 +32,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, oerr := s.tokenResponse(r)
+	s.setDPoPNonceHeader(w)
 
 	s.mu.Lock()
 	drop := s.cfg.dropTokenResponses > 0
@@ -52,10 +53,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // tokenResponse authenticates the client, runs the grant and builds the
 // success body.
 func (s *Server) tokenResponse(r *http.Request) (map[string]any, *oauthError) {
-	s.mu.Lock()
-	clientID := s.cfg.clientID
-	s.mu.Unlock()
-	if e := checkPublicClient(r, clientID); e != nil {
+	if e := checkPublicClient(r, s.knownClient); e != nil {
 		return nil, e
 	}
 	form := r.PostForm
@@ -65,22 +63,29 @@ func (s *Server) tokenResponse(r *http.Request) (map[string]any, *oauthError) {
 		}
 	}
 
-	var (
-		ts   tokenSet
-		oerr *oauthError
-	)
+	// A DPoP proof is checked before the grant runs, so a proof refused
+	// for its nonce spends no code (RFC 9449 §8).
+	jkt, oerr := s.checkDPoP(r, form.Get("grant_type"))
+	if oerr != nil {
+		return nil, oerr
+	}
+
+	var ts tokenSet
 	s.mu.Lock()
 	switch g := form.Get("grant_type"); g {
 	case GrantAuthorizationCode:
-		ts, oerr = s.redeemCodeLocked(form)
+		ts, oerr = s.redeemCodeLocked(form, jkt)
 	case GrantRefreshToken:
-		ts, oerr = s.refreshLocked(form)
+		ts, oerr = s.refreshLocked(form, jkt)
 	case GrantDeviceCode:
-		ts, oerr = s.pollDeviceLocked(form)
+		ts, oerr = s.pollDeviceLocked(form, jkt)
 	case "":
 		oerr = badRequest("invalid_request", "grant_type missing")
 	default:
 		oerr = badRequest("unsupported_grant_type", "unsupported grant_type")
+	}
+	if oerr == nil {
+		s.bindAccessTokenLocked(&ts, jkt)
 	}
 	s.mu.Unlock()
 	if oerr != nil {
@@ -91,8 +96,10 @@ func (s *Server) tokenResponse(r *http.Request) (map[string]any, *oauthError) {
 
 // redeemCodeLocked exchanges an authorization code (RFC 6749 §4.1.3) after
 // checking its binding to the client, the redirect URI and the PKCE
-// challenge (RFC 7636 §4.6). The caller holds s.mu.
-func (s *Server) redeemCodeLocked(form url.Values) (tokenSet, *oauthError) {
+// challenge (RFC 7636 §4.6), and to a DPoP key (RFC 9449 §10) when it has
+// one. jkt is the thumbprint of the request's DPoP proof, "" without one;
+// the grant is bound to it. The caller holds s.mu.
+func (s *Server) redeemCodeLocked(form url.Values, jkt string) (tokenSet, *oauthError) {
 	c := s.st.codes[form.Get("code")]
 	if c == nil {
 		return tokenSet{}, badRequest("invalid_grant", "unknown authorization code")
@@ -118,20 +125,25 @@ func (s *Server) redeemCodeLocked(form url.Values) (tokenSet, *oauthError) {
 		return tokenSet{}, badRequest("invalid_grant", "code_verifier missing or malformed")
 	case subtle.ConstantTimeCompare([]byte(S256Challenge(v)), []byte(c.req.CodeChallenge)) != 1:
 		return tokenSet{}, badRequest("invalid_grant", "PKCE verification failed")
+	case c.req.DPoPJKT != "" && jkt != c.req.DPoPJKT:
+		return tokenSet{}, badRequest("invalid_grant", "authorization code is bound to another DPoP key")
 	}
 	resources := c.req.Resources
 	if rs := form["resource"]; len(rs) > 0 {
 		resources = rs
 	}
 	f := s.newFamily(c.req.ClientID, c.user, c.req.Scope, resources)
+	f.jkt = jkt
 	c.fam = f
 	return s.mint(GrantAuthorizationCode, f, c.req.Scope, true, c.req.Nonce), nil
 }
 
 // refreshLocked implements the refresh grant (RFC 6749 §6) with rotation
 // and reuse detection (RFC 9700 §4.14.2): presenting a spent token outside
-// the grace revokes the whole family. The caller holds s.mu.
-func (s *Server) refreshLocked(form url.Values) (tokenSet, *oauthError) {
+// the grace revokes the whole family. A family bound to a DPoP key needs a
+// proof (thumbprint jkt) by that key; without one the request fails and the
+// family lives on (RFC 9449 §5). The caller holds s.mu.
+func (s *Server) refreshLocked(form url.Values, jkt string) (tokenSet, *oauthError) {
 	rt := s.st.refresh[form.Get("refresh_token")]
 	if rt == nil {
 		return tokenSet{}, badRequest("invalid_grant", "unknown refresh token")
@@ -143,6 +155,10 @@ func (s *Server) refreshLocked(form url.Values) (tokenSet, *oauthError) {
 		return tokenSet{}, badRequest("invalid_grant", "refresh token was issued to another client")
 	case f.revoked:
 		return tokenSet{}, badRequest("invalid_grant", "refresh token revoked")
+	case f.jkt != "" && jkt == "":
+		return tokenSet{}, badRequest("invalid_grant", "refresh token is DPoP-bound: DPoP proof required")
+	case f.jkt != "" && jkt != f.jkt:
+		return tokenSet{}, badRequest("invalid_grant", "refresh token is bound to another DPoP key")
 	case !rt.rotatedAt.IsZero() && (s.cfg.reuseGrace <= 0 || now.Sub(rt.rotatedAt) > s.cfg.reuseGrace):
 		f.revoked = true
 		return tokenSet{}, badRequest("invalid_grant", "refresh token reused; grant revoked")
@@ -175,9 +191,13 @@ func (s *Server) refreshLocked(form url.Values) (tokenSet, *oauthError) {
 // what was issued. It runs without the lock: the tests' mutators may call
 // back into the server.
 func (s *Server) finish(ts tokenSet) map[string]any {
+	tokenType := "Bearer"
+	if ts.boundJKT != "" {
+		tokenType = "DPoP"
+	}
 	resp := map[string]any{
 		"access_token": ts.accessToken,
-		"token_type":   "Bearer",
+		"token_type":   tokenType,
 		"expires_in":   ts.expiresIn,
 	}
 	if ts.scope != "" {
@@ -203,6 +223,8 @@ func (s *Server) finish(ts tokenSet) map[string]any {
 		Scope:        ts.scope,
 		ExpiresIn:    ts.expiresIn,
 		Time:         s.now(),
+		TokenType:    tokenType,
+		JKT:          ts.proofJKT,
 	})
 	s.mu.Unlock()
 	if mutate != nil {
