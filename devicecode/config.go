@@ -122,6 +122,10 @@ type Config struct {
 	// AuthParams are extra device authorization request parameters, such as
 	// resource (RFC 8707). Parameters the flow sets itself are refused.
 	AuthParams url.Values
+	// TokenParams are extra token request (poll) parameters, such as the
+	// one resource the access token is for (RFC 8707 §2.2). Parameters the
+	// flow sets itself are refused.
+	TokenParams url.Values
 }
 
 // reservedParams are parameters the flow sets itself. Letting AuthParams
@@ -178,10 +182,16 @@ func New(cfg Config) (*Flow, error) {
 			return nil, fmt.Errorf("device authorization parameter %q is set by the flow", k)
 		}
 	}
+	for k := range cfg.TokenParams {
+		if slices.Contains(reservedParams, strings.ToLower(k)) {
+			return nil, fmt.Errorf("token request parameter %q is set by the flow", k)
+		}
+	}
 
 	c.Scopes = slices.Clone(c.Scopes)
 	cfg.OAuth2 = c
 	cfg.AuthParams = cloneValues(cfg.AuthParams)
+	cfg.TokenParams = cloneValues(cfg.TokenParams)
 	cfg.AllowedVerificationHosts = slices.Clone(cfg.AllowedVerificationHosts)
 	clock := cfg.Clock
 	if clock == nil {

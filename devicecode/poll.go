@@ -82,6 +82,9 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
+	for k, vs := range f.cfg.TokenParams {
+		form[k] = append(form[k], vs...)
+	}
 	sc := scrubber{da.deviceCode, verifier, c.ClientSecret}
 
 	interval := da.interval

@@ -121,9 +121,21 @@ const keyPrefix = "v1:"
 // of issuer, client and profile, not a label, and a profile whose issuer
 // changes gets a new, empty entry rather than the old grant.
 func Key(issuer, clientID, profile string) string {
+	return hashKey(issuer, clientID, profile)
+}
+
+// RegistrationKey returns the keychain entry name for the dynamic client
+// registration of a profile's client (RFC 7591): its management token
+// outlives every grant of that client, so it has an entry of its own. The
+// fourth field keeps the name apart from every [Key].
+func RegistrationKey(issuer, clientID, profile string) string {
+	return hashKey(issuer, clientID, profile, "client registration")
+}
+
+func hashKey(fields ...string) string {
 	h := sha256.New()
 	var n [8]byte
-	for _, field := range [...]string{issuer, clientID, profile} {
+	for _, field := range fields {
 		binary.BigEndian.PutUint64(n[:], uint64(len(field)))
 		h.Write(n[:])
 		h.Write([]byte(field))

@@ -73,6 +73,36 @@ type Record struct {
 
 	// IssuedAt is when the grant was first stored (the login).
 	IssuedAt time.Time `json:"issued_at,omitzero"`
+
+	// Resource is the RFC 8707 resource indicator the access token above
+	// was issued for ("" when the profile names none).
+	Resource string `json:"resource,omitempty"`
+	// ResourceTokens are access tokens issued, by refreshes of the same
+	// grant, for the profile's other resources (RFC 8707 §2.2), by
+	// resource indicator.
+	ResourceTokens map[string]*AccessToken `json:"resource_tokens,omitempty"`
+
+	// DPoPKey is the private key the grant is bound to (RFC 9449 §5), in
+	// the form dpop.Key.Marshal writes; "" when the profile does not use
+	// DPoP. It lives in this record, next to the refresh token it binds, so
+	// the two are always written and deleted together and the key never
+	// touches a file (SECURITY-REQUIREMENTS 31).
+	DPoPKey string `json:"dpop_key,omitempty"`
+
+	// RegistrationAccessToken and RegistrationClientURI manage the
+	// client's dynamic registration (RFC 7592 §3); they are set only in the
+	// record under [RegistrationKey], which holds no grant.
+	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
+	RegistrationClientURI   string `json:"registration_client_uri,omitempty"`
+}
+
+// AccessToken is an access token and what sesame knows of it.
+type AccessToken struct {
+	AccessToken string        `json:"access_token"`
+	TokenType   string        `json:"token_type,omitempty"`
+	Expiry      time.Time     `json:"expiry,omitzero"`
+	Lifetime    time.Duration `json:"lifetime,omitempty"`
+	Scope       string        `json:"scope,omitempty"`
 }
 
 // Store gets, sets and deletes records by key.

@@ -162,7 +162,11 @@ func (cb *callback) complete(q url.Values) (*oauth2.Token, error) {
 		return nil, ErrMalformedResponse
 	}
 	ctx := context.WithValue(cb.ctx, oauth2.HTTPClient, cb.flow.client)
-	tok, err := cb.oauth.Exchange(ctx, code, oauth2.VerifierOption(cb.secrets.verifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(cb.secrets.verifier)}
+	for k, vs := range cfg.TokenParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, vs[0]))
+	}
+	tok, err := cb.oauth.Exchange(ctx, code, opts...)
 	if err != nil {
 		return nil, exchangeError(err)
 	}

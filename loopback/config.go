@@ -77,6 +77,11 @@ type Config struct {
 	// login_hint or resource (RFC 8707). Parameters the flow owns (state,
 	// nonce, PKCE, redirect_uri, response_type, ...) are refused by New.
 	AuthParams url.Values
+	// TokenParams are extra parameters of the token request that redeems
+	// the code, such as the one resource the access token is for (RFC 8707
+	// §2.2). Each name may have one value. The parameters the flow owns are
+	// refused by New, as are code, code_verifier and grant_type.
+	TokenParams url.Values
 
 	// HTTPClient sends the token request. Nil means a client with a 30 s
 	// timeout. Either way redirects are not followed: Go re-sends a POST
@@ -142,6 +147,10 @@ var reservedParams = []string{
 	"response_type", "scope", "state",
 }
 
+// exchangeParams are the token request parameters of the code exchange
+// (RFC 6749 §4.1.3, RFC 7636 §4.5).
+var exchangeParams = []string{"code", "code_verifier", "grant_type"}
+
 // New checks cfg and returns a Flow. It does not touch the network.
 func New(cfg Config) (*Flow, error) {
 	c := cfg.OAuth2
@@ -175,6 +184,14 @@ func New(cfg Config) (*Flow, error) {
 			return nil, fmt.Errorf("authorization parameter %q is set by the flow", k)
 		}
 	}
+	for k, vs := range cfg.TokenParams {
+		switch {
+		case slices.Contains(reservedParams, strings.ToLower(k)) || slices.Contains(exchangeParams, strings.ToLower(k)):
+			return nil, fmt.Errorf("token request parameter %q is set by the flow", k)
+		case len(vs) != 1:
+			return nil, fmt.Errorf("token request parameter %q needs exactly one value", k)
+		}
+	}
 	openid := slices.Contains(c.Scopes, "openid")
 	if openid && cfg.Validate == nil {
 		return nil, errors.New("openid scope needs a Validate function to check the id token and nonce")
@@ -186,6 +203,7 @@ func New(cfg Config) (*Flow, error) {
 	c.Scopes = slices.Clone(c.Scopes)
 	cfg.OAuth2 = c
 	cfg.AuthParams = cloneValues(cfg.AuthParams)
+	cfg.TokenParams = cloneValues(cfg.TokenParams)
 
 	timeout := cfg.Timeout
 	if timeout <= 0 {

@@ -72,6 +72,25 @@ type Profile struct {
 	// KubeServer is the API server URL of the cluster this profile's
 	// tokens are for; kubectl's cluster info must match it.
 	KubeServer string `json:"kube_server,omitempty"`
+	// DPoP binds the grant to a per-profile key (RFC 9449,
+	// SECURITY-REQUIREMENTS 31): a login fails when the server does not
+	// offer DPoP with ES256, rather than silently leaving the refresh token
+	// unbound.
+	DPoP bool `json:"dpop,omitempty"`
+	// Register means the client id is this installation's own, made by
+	// dynamic client registration (RFC 7591) at the first login; an empty
+	// ClientID then asks the next login to register anew. The
+	// registration's management token is in the keychain, never here.
+	Register bool `json:"register,omitempty"`
+}
+
+// DefaultResource is the resource indicator the login's access token is
+// for: the first of Resources, or "" when the profile names none.
+func (p *Profile) DefaultResource() string {
+	if len(p.Resources) == 0 {
+		return ""
+	}
+	return p.Resources[0]
 }
 
 // DefaultGitUsername is answered to git when the profile names none.
@@ -110,7 +129,9 @@ func (p *Profile) Validate() error {
 	if err := CheckIssuer(p.Issuer, p.InsecureLoopbackAS); err != nil {
 		return err
 	}
-	if strings.TrimSpace(p.ClientID) == "" || p.ClientID != strings.TrimSpace(p.ClientID) {
+	if p.Register && p.ClientID == "" {
+		// The next login registers a client id.
+	} else if strings.TrimSpace(p.ClientID) == "" || p.ClientID != strings.TrimSpace(p.ClientID) {
 		return errors.New("no client id (or one with surrounding spaces)")
 	}
 	for _, s := range p.Scopes {

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -60,6 +61,11 @@ type Source struct {
 	// CheckIDToken, when set, verifies an ID token returned by a refresh
 	// against the stored one (requirement 24) before anything is stored.
 	CheckIDToken func(ctx context.Context, stored *keychain.Record, raw string) error
+	// Resource is the RFC 8707 resource indicator the token is wanted for,
+	// sent on every refresh (§2.2); "" sends none. A token for another
+	// resource than the one the record's main access token is for is kept
+	// in the record's ResourceTokens and cached under its own key.
+	Resource string
 }
 
 // Result is a token handed out, with the record it came from.
@@ -90,9 +96,9 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if Fresh(rec, s.now(), s.MinTTL) {
-		s.remember(rec)
-		return &Result{Record: rec}, nil
+	if v := s.view(rec); Fresh(v, s.now(), s.MinTTL) {
+		s.remember(v)
+		return &Result{Record: v}, nil
 	}
 	if s.Lock != nil {
 		release, err := s.Lock(ctx, nil)
@@ -106,9 +112,9 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 		if rec, err = s.load(ctx); err != nil {
 			return nil, err
 		}
-		if Fresh(rec, s.now(), s.MinTTL) {
-			s.remember(rec)
-			return &Result{Record: rec}, nil
+		if v := s.view(rec); Fresh(v, s.now(), s.MinTTL) {
+			s.remember(v)
+			return &Result{Record: v}, nil
 		}
 	}
 	return s.refresh(ctx, rec)
@@ -137,9 +143,9 @@ func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if Fresh(rec, s.now(), s.MinTTL) {
-		s.remember(rec)
-		return &Result{Record: rec}, nil
+	if v := s.view(rec); Fresh(v, s.now(), s.MinTTL) {
+		s.remember(v)
+		return &Result{Record: v}, nil
 	}
 	return s.refresh(ctx, rec)
 }
@@ -156,13 +162,14 @@ func (s *Source) cached() (*keychain.Record, bool) {
 	if s.Cache == nil {
 		return nil, false
 	}
-	e, ok := s.Cache.Get(s.Key)
+	e, ok := s.Cache.Get(s.cacheKey())
 	if !ok || e.Issuer != s.Binding.Issuer || e.ClientID != s.Binding.ClientID || e.Profile != s.Binding.Profile {
 		return nil, false
 	}
 	rec := &keychain.Record{
 		Version: keychain.RecordVersion, Profile: e.Profile, Issuer: e.Issuer, ClientID: e.ClientID,
 		AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, Expiry: e.Expiry, Lifetime: e.Lifetime,
+		Resource: s.Resource,
 	}
 	if !Fresh(rec, s.now(), s.MinTTL) {
 		return nil, false
@@ -174,7 +181,7 @@ func (s *Source) cached() (*keychain.Record, bool) {
 // expiry.
 func (s *Source) remember(rec *keychain.Record) {
 	if s.Cache != nil {
-		Remember(s.Cache, s.Key, rec, s.now())
+		Remember(s.Cache, s.cacheKey(), rec, s.now())
 	}
 }
 
@@ -230,9 +237,9 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 		}
 		// Requirement 28: another process rotated the grant after our
 		// read (possible only without the lock); its token is the live one.
-		if Fresh(newer, s.now(), s.MinTTL) {
-			s.remember(newer)
-			return &Result{Record: newer}, nil
+		if v := s.view(newer); Fresh(v, s.now(), s.MinTTL) {
+			s.remember(v)
+			return &Result{Record: v}, nil
 		}
 		return nil, &LoginRequiredError{Reason: "the stored grant changed while it was being refreshed; run the command again"}
 	}
@@ -245,29 +252,40 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 			return nil, err
 		}
 	}
-	next := *rec
-	Apply(&next, tok, now)
-	if err := s.Store.Set(ctx, s.Key, &next); err != nil {
+	next := s.apply(rec, tok, now)
+	if err := s.Store.Set(ctx, s.Key, next); err != nil {
 		return nil, &SessionLostError{Err: err}
 	}
-	s.remember(&next)
-	return &Result{Record: &next, Refreshed: true}, nil
+	v := s.view(next)
+	s.remember(v)
+	return &Result{Record: v, Refreshed: true}, nil
 }
 
-// redeem sends one refresh request.
+// redeem sends one refresh request, with a DPoP proof from the grant's
+// key when the grant is bound to one (RFC 9449 §5).
 func (s *Source) redeem(ctx context.Context, rec *keychain.Record) (*oauth2.Token, error) {
-	cfg := oauth2.Config{
-		ClientID: rec.ClientID,
-		Endpoint: oauth2.Endpoint{TokenURL: rec.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams},
-	}
+	client := &http.Client{Timeout: 30 * time.Second}
 	if s.HTTPClient != nil {
-		client, err := s.HTTPClient()
+		c, err := s.HTTPClient()
 		if err != nil {
 			return nil, err
 		}
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, client)
+		client = c
 	}
-	return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: rec.RefreshToken}).Token()
+	if rec.DPoPKey != "" {
+		key, err := dpop.Parse(rec.DPoPKey)
+		if err != nil {
+			return nil, fmt.Errorf("the grant's DPoP key is unreadable: %w", err)
+		}
+		client = dpop.Client(client, key, s.Now, rec.TokenEndpoint)
+	}
+	r := refreshRequest{
+		tokenURL:     rec.TokenEndpoint,
+		clientID:     rec.ClientID,
+		refreshToken: rec.RefreshToken,
+		resource:     s.Resource,
+	}
+	return r.post(ctx, client, s.now())
 }
 
 // dropGrant handles invalid_grant (requirement 28). It re-reads the
@@ -276,9 +294,7 @@ func (s *Source) redeem(ctx context.Context, rec *keychain.Record) (*oauth2.Toke
 // store still holds the rejected refresh token (compare-and-delete), and
 // the error says a login is required.
 func (s *Source) dropGrant(ctx context.Context, rejected *keychain.Record) (*keychain.Record, error) {
-	if s.Cache != nil {
-		s.Cache.Delete(s.Key)
-	}
+	Forget(s.Cache, s.Key, rejected, s.Resource)
 	cur, err := s.Store.Get(ctx, s.Key)
 	switch {
 	case err == nil && cur.RefreshToken != "" && cur.RefreshToken != rejected.RefreshToken && s.Binding.Matches(cur):
