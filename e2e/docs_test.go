@@ -56,8 +56,8 @@ func TestDocsExamplesRun_RealServer(t *testing.T) {
 				t.Logf("%s: not run (%s): %s", group.name, why, ex)
 				continue
 			}
-			line := strings.ReplaceAll(ex, "--client-id sesame", "--client-id "+srv.ClientID+" --ca-file "+srv.CAFile)
-			line = strings.ReplaceAll(line, "https://id.example.com", srv.Issuer)
+			line := strings.ReplaceAll(ex, "--client-id sesame", "--client-id "+srv.ClientID)
+			line = strings.ReplaceAll(line, "--issuer https://id.example.com", "--issuer "+srv.Issuer+" --ca-file "+srv.CAFile)
 			args := strings.Fields(line)
 			r := c.run(args[1:]...)
 			if r.code != 0 {

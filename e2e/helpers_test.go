@@ -57,7 +57,7 @@ func expireNow(t *testing.T, c *cli) {
 	if err := c.store().Set(context.Background(), c.key(), rec); err != nil {
 		t.Fatal(err)
 	}
-	tokencache.New().Delete(c.key())
+	tokensource.Forget(tokencache.New(), c.key(), rec)
 }
 
 // TestKubectl_RealKubectl_RealServer: the real kubectl runs `sesame kubectl`

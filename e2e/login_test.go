@@ -52,6 +52,9 @@ func TestLogin_TokenRefreshLogout_RealServer(t *testing.T) {
 	if pushed != 1 {
 		t.Fatalf("%d successful pushed authorization requests, want 1", pushed)
 	}
+	if got := strings.Join(runs[0].StartParams, " "); got != "client_id request_uri" {
+		t.Fatalf("the browser opened a URL with parameters %q, want exactly client_id and request_uri (RFC 9126 §4)", got)
+	}
 
 	// A warm token: what the keychain holds, active at the server, no refresh.
 	r = c.mustRun("token", "-p", c.name)

@@ -34,6 +34,7 @@ func (a *app) browserGrant(ctx context.Context, p *profile.Profile, md *provider
 		Opener:                    a.opener(p, so.noBrowser),
 		OnAuthURL:                 func(u string) { a.showAuthURL(u) },
 		AuthParams:                resourceParams(p.Resources),
+		TokenParams:               resourceParams(nonEmpty(p.DefaultResource())),
 		HTTPClient:                client,
 		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
 		PAREndpoint:               md.PushedAuthorizationRequestEndpoint,

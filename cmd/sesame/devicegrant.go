@@ -90,6 +90,7 @@ func (a *app) deviceGrant(ctx context.Context, p *profile.Profile, md *provider.
 		PKCE:                  slices.Contains(md.CodeChallengeMethodsSupported, "S256"),
 		AllowInsecureLoopback: p.InsecureLoopbackAS,
 		AuthParams:            resourceParams(p.Resources),
+		TokenParams:           resourceParams(nonEmpty(p.DefaultResource())),
 		UI: devicecode.UI{
 			Show: func(pr devicecode.Prompt) { a.showDevicePrompt(ctx, p, pr, so) },
 			QR:   qrEncoder,

@@ -16,7 +16,7 @@ import (
 const dockerUsername = "oauth2accesstoken"
 
 func newDockerCredentialCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "docker-credential get|store|erase|list",
 		Short: "docker credential helper: answer docker with a fresh access token",
 		Long: `Speak the docker-credential-helpers protocol. get reads a registry address on stdin
@@ -37,6 +37,8 @@ docker-credential-sesame (a link), so "credsStore": "sesame" works in docker's c
 			return err
 		},
 	}
+	addResourceFlag(cmd, a)
+	return cmd
 }
 
 func runDockerCredential(ctx context.Context, a *app, op string) error {

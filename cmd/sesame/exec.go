@@ -49,6 +49,7 @@ sesame is replaced by COMMAND, so its exit code and signals are COMMAND's.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.env, "env", defaultExecEnv, "name of the environment variable that receives the token")
+	addResourceFlag(cmd, a)
 	return cmd
 }
 

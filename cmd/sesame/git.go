@@ -13,7 +13,7 @@ import (
 )
 
 func newGitCredentialCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "git-credential get|store|erase",
 		Short: "git credential helper: answer git with a fresh access token",
 		Long: `Speak git's credential helper protocol (gitcredentials(7)).
@@ -36,6 +36,8 @@ grant stays; the next get refreshes).
 			return runGitCredential(cmd.Context(), a, args[0], explicit)
 		},
 	}
+	addResourceFlag(cmd, a)
+	return cmd
 }
 
 func runGitCredential(ctx context.Context, a *app, op string, explicitProfile bool) error {

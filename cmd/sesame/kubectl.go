@@ -13,7 +13,7 @@ import (
 )
 
 func newKubectlCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "kubectl",
 		Short: "kubectl exec credential plugin: print an ExecCredential",
 		Long: `Answer kubectl as its exec credential plugin: read KUBERNETES_EXEC_INFO, print an
@@ -32,6 +32,8 @@ the cluster's address (provideClusterInfo), it must be the profile's kube server
 			return runKubectl(cmd.Context(), a)
 		},
 	}
+	addResourceFlag(cmd, a)
+	return cmd
 }
 
 func runKubectl(ctx context.Context, a *app) error {

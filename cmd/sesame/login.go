@@ -32,6 +32,8 @@ type loginOptions struct {
 	verificationHosts      []string
 	helperLogin            bool
 	acceptVerificationHost bool
+	dpop                   bool
+	register               bool
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
 }
@@ -50,7 +52,8 @@ protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The authoriza
 always printed to stderr, so over SSH you can open it elsewhere (with --port and a tunnel).`,
 		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
   sesame login -p work
-  sesame login -p work --no-browser`,
+  sesame login -p work --no-browser
+  sesame login -p api --issuer https://id.example.com --register --dpop --resource https://api.example.com`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.changed = func(name string) bool { return cmd.Flags().Changed(name) }
@@ -78,6 +81,8 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 	f.BoolVar(&o.helperLogin, "helper-login", true, "let helper commands (token, kubectl, git, docker, exec) start a login for a person at a terminal")
 	f.StringArrayVar(&o.verificationHosts, "verification-host", nil, "device flow: a domain besides the issuer's where the verification page may be (repeatable, saved in the profile)")
 	f.BoolVar(&o.acceptVerificationHost, "accept-verification-host", false, "device flow: accept a verification page outside the issuer's domain")
+	f.BoolVar(&o.dpop, "dpop", false, "bind the grant to a key kept in the keychain (RFC 9449 DPoP; saved in the profile)")
+	f.BoolVar(&o.register, "register", false, "register a client id of this installation's own (RFC 7591) instead of --client-id; logout deletes it")
 	return cmd
 }
 
@@ -88,11 +93,11 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 	if p != nil {
 		merged = *p
 	} else {
-		if !o.changed("issuer") || !o.changed("client-id") {
+		if !o.changed("issuer") || (!o.changed("client-id") && !o.register) {
 			return nil, &hintedError{
 				err:   fmt.Errorf("profile %q does not exist yet", name),
 				code:  exitUsage,
-				hints: []string{fmt.Sprintf("the first login needs: sesame login -p %s --issuer URL --client-id ID", name)},
+				hints: []string{fmt.Sprintf("the first login needs: sesame login -p %s --issuer URL --client-id ID (or --register instead of --client-id)", name)},
 			}
 		}
 		merged.Name = name
@@ -114,6 +119,17 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 	set("browser-command", func() { merged.BrowserCommand = o.browserCommand })
 	set("helper-login", func() { merged.NoHelperLogin = !o.helperLogin })
 	set("verification-host", func() { merged.VerificationHosts = slices.Clone(o.verificationHosts) })
+	set("dpop", func() { merged.DPoP = o.dpop })
+	set("register", func() {
+		if o.register && !merged.Register && !o.changed("client-id") {
+			// Switching to a registered client: the next step registers one.
+			merged.ClientID = ""
+		}
+		merged.Register = o.register
+	})
+	if o.changed("client-id") && o.changed("register") && o.register {
+		return nil, &usageError{msg: "--client-id and --register exclude each other: a registered client gets its id from the server"}
+	}
 	if err := merged.Validate(); err != nil {
 		return nil, &usageError{msg: err.Error()}
 	}
@@ -132,6 +148,16 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	p, err := o.mergeProfile(name, cfg.Profile(name))
 	if err != nil {
 		return err
+	}
+	if p.Register && p.ClientID == "" {
+		if err := a.registerClient(ctx, p); err != nil {
+			return err
+		}
+		// Saved at once: a failed login must not lose the registration.
+		cfg.Profiles[p.Name] = p
+		if err := cfg.Save(); err != nil {
+			return fmt.Errorf("a client was registered, but the profile could not be saved: %w", err)
+		}
 	}
 	rec, err := a.signIn(ctx, p, signInOptions{
 		noBrowser: o.noBrowser, timeout: o.timeout, json: o.json,
@@ -154,6 +180,14 @@ func resourceParams(resources []string) map[string][]string {
 		return nil
 	}
 	return map[string][]string{"resource": slices.Clone(resources)}
+}
+
+// nonEmpty returns s as a list of one, or nil when it is empty.
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
 
 // showAuthURL prints the authorization URL on stderr, always, so a user

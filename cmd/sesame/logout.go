@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -26,7 +28,8 @@ func newLogoutCmd(a *app) *cobra.Command {
 revocation endpoint, then delete everything sesame keeps for it in the keychain, whatever
 the server answered. If the server did not confirm the revocation, logout says so and
 exits with code 5: the grant may stay active until it expires. The profile's settings
-stay in the configuration file unless --forget is given.`,
+stay in the configuration file unless --forget is given. A client id that login --register
+made is deleted at the server too (RFC 7592), and the next login registers a new one.`,
 		Example: `  sesame logout -p work
   sesame logout --all`,
 		Args: noArgs,
@@ -65,19 +68,28 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 		return err
 	}
 	var unconfirmed []string
+	changed := false
 	for _, p := range targets {
 		confirmed, err := a.logoutProfile(ctx, store, p)
 		if err != nil {
 			return err
 		}
-		if !confirmed {
+		clientID := p.ClientID
+		deregistered, err := a.deregisterClient(ctx, store, func() (*http.Client, error) { return a.httpClient(p) }, p)
+		if err != nil {
+			return err
+		}
+		if !confirmed || !deregistered {
 			unconfirmed = append(unconfirmed, p.Name)
 		}
 		if o.forget {
 			delete(cfg.Profiles, p.Name)
+		} else if p.ClientID != clientID {
+			cfg.Profiles[p.Name] = p
+			changed = true
 		}
 	}
-	if o.forget {
+	if o.forget || changed {
 		if err := cfg.Save(); err != nil {
 			return err
 		}
@@ -96,10 +108,9 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 // the server confirmed the revocation (true when nothing was stored).
 func (a *app) logoutProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
 	key := p.KeychainKey()
-	if a.env.Cache != nil {
-		a.env.Cache.Delete(key)
-	}
+	tokensource.Forget(a.env.Cache, key, nil, p.Resources...)
 	rec, err := store.Get(ctx, key)
+	tokensource.Forget(a.env.Cache, key, rec)
 	if errors.Is(err, keychain.ErrNotFound) {
 		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)
 		return true, nil

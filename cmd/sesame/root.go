@@ -23,6 +23,8 @@ type app struct {
 	// used is the profile a command actually worked on, when it chose one
 	// itself (git and docker pick theirs by host); hints name it.
 	used string
+	// resource is a helper command's --resource.
+	resource string
 }
 
 // Main runs sesame with args and returns the exit code.
@@ -92,6 +94,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newGitCredentialCmd(a),
 		newDockerCredentialCmd(a),
 		newExecCmd(a),
+		newDPoPProofCmd(a),
 		newSetupCmd(a),
 		newVersionCmd(a.env),
 	)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -44,6 +47,13 @@ const (
 // under p's lock. It is the core of `sesame login` and of the interactive
 // login a helper command starts for a person at a terminal.
 func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) (*keychain.Record, error) {
+	if p.ClientID == "" {
+		return nil, &hintedError{
+			err:   fmt.Errorf("profile %q has no client id: its registration was deleted at logout", p.Name),
+			code:  exitLoginRequired,
+			hints: []string{fmt.Sprintf("run: sesame login -p %s   (it registers a new client)", p.Name)},
+		}
+	}
 	store, err := a.store()
 	if err != nil {
 		return nil, err
@@ -62,6 +72,24 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
 	if err != nil {
 		return nil, err
+	}
+	var dpopKey *dpop.Key
+	if p.DPoP {
+		// Requirement 31: a profile that asks for DPoP never falls back
+		// to an unbound grant.
+		if !dpop.Supported(md.DPoPSigningAlgValuesSupported) {
+			return nil, &hintedError{
+				err:   fmt.Errorf("profile %q uses DPoP, but the server does not offer it with ES256 (dpop_signing_alg_values_supported: %s)", p.Name, algList(md.DPoPSigningAlgValuesSupported)),
+				code:  exitUsage,
+				hints: []string{fmt.Sprintf("log in without DPoP: sesame login -p %s --dpop=false", p.Name)},
+			}
+		}
+		if dpopKey, err = dpop.Generate(); err != nil {
+			return nil, err
+		}
+		// Proofs go on the token requests and the PAR request, which binds
+		// the authorization code to the key as well (RFC 9449 §10.1).
+		client = dpop.Client(client, dpopKey, a.env.Now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint)
 	}
 	flow := a.chooseFlow(p, md)
 	a.log.Printf("login: profile %q: issuer %s, %s flow, token endpoint %s, iss parameter announced: %v",
@@ -85,6 +113,10 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	if idTok != nil {
 		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
 	}
+	rec.Resource = p.DefaultResource()
+	if dpopKey != nil {
+		rec.DPoPKey = dpopKey.Marshal()
+	}
 	a.log.Printf("login: token response received; granted scope %q; storing the grant in %s", rec.Scope, store.Name())
 	// Write under the profile lock, so a helper refreshing the old grant
 	// at this moment cannot overwrite the new one with its result.
@@ -101,11 +133,20 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 			"nothing was saved; fix the keychain and run the login again")
 	}
 	if a.env.Cache != nil {
-		tokensource.Remember(a.env.Cache, key, rec, a.env.Now())
+		tokensource.Forget(a.env.Cache, key, old, p.Resources...)
+		tokensource.Remember(a.env.Cache, tokensource.CacheKey(key, rec.Resource), rec, a.env.Now())
 	}
 	if old != nil && old.RefreshToken != "" && old.RefreshToken != rec.RefreshToken {
 		// Requirement 33: a replaced grant is revoked, not left alive.
 		a.revokeQuietly(ctx, client, md, old)
 	}
 	return rec, nil
+}
+
+// algList shows a server's algorithm list in an error: "none" when absent.
+func algList(algs []string) string {
+	if len(algs) == 0 {
+		return "none"
+	}
+	return redact.Sanitize(strings.Join(algs, ", "))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ token is printed. When no valid grant exists, token exits with code 4.`,
 	f.DurationVar(&o.minTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long")
 	f.StringVar(&o.output, "output", "raw", "output format: raw, json or header")
 	f.BoolVar(&o.reveal, "reveal", false, "print the token even when stdout is a terminal")
+	addResourceFlag(cmd, a)
 	return cmd
 }
 
@@ -109,10 +111,15 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	resource, err := a.resourceFor(p)
+	if err != nil {
+		return nil, err
+	}
 	return &tokensource.Source{
-		Store:   store,
-		Key:     p.KeychainKey(),
-		Binding: tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
+		Resource: resource,
+		Store:    store,
+		Key:      p.KeychainKey(),
+		Binding:  tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
 		HTTPClient: func() (*http.Client, error) {
 			return a.httpClient(p)
 		},
@@ -178,4 +185,26 @@ func (a *app) checkRefreshIDToken(ctx context.Context, p *profile.Profile, store
 		return fmt.Errorf("id token: the refreshed grant names another user than the one signed in (requirement 24); nothing was stored")
 	}
 	return nil
+}
+
+// addResourceFlag gives a helper command --resource: the RFC 8707 resource
+// its token is for, one of the profile's resources. The default is the
+// profile's first resource, the one the login's token is for.
+func addResourceFlag(cmd *cobra.Command, a *app) {
+	cmd.Flags().StringVar(&a.resource, "resource", "", "resource the token is for: one of the profile's --resource values (default: the first)")
+}
+
+// resourceFor returns the resource p's token is wanted for.
+func (a *app) resourceFor(p *profile.Profile) (string, error) {
+	if a.resource == "" {
+		return p.DefaultResource(), nil
+	}
+	if !slices.Contains(p.Resources, a.resource) {
+		return "", &hintedError{
+			err:   fmt.Errorf("resource %q is not one of profile %q's resources", a.resource, p.Name),
+			code:  exitUsage,
+			hints: []string{fmt.Sprintf("the grant covers only the resources named at login: sesame login -p %s --resource %s ...", p.Name, a.resource)},
+		}
+	}
+	return a.resource, nil
 }

@@ -56,6 +56,7 @@ type BrowserRun struct {
 	URL                 string    `json:"url,omitempty"`        // scheme://host/path of the final page, no query
 	Status              int       `json:"status,omitempty"`     // HTTP status of the final page
 	Title               string    `json:"title,omitempty"`      // title of the final page
+	StartParams         []string  `json:"start_params"`         // names (never values) of the opened URL's query parameters
 	CallbackParams      []string  `json:"callback_params"`      // names (never values) of the callback's query parameters
 	CallbackNavigations int       `json:"callback_navigations"` // navigations to the callback seen
 	Pages               []string  `json:"pages"`                // pages acted on: login, consent, consent-deny, device-input, ...

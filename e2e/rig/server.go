@@ -42,6 +42,7 @@ type ServerOptions struct {
 	DeviceInterval  time.Duration // 0: 1 s; the interval sent in device authorization responses
 	DeviceSlowDown  bool          // answer slow_down to device polls faster than DeviceInterval
 	DeviceCodeTTL   time.Duration // 0: 10 min; the device code's lifetime
+	DPoPNonce       bool          // require a server-provided DPoP nonce (RFC 9449 §8)
 }
 
 // Metadata is the part of the server's discovery document the tests use.
@@ -54,6 +55,8 @@ type Metadata struct {
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
 	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
 	JWKSURI                                    string   `json:"jwks_uri"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint"`
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
@@ -119,6 +122,9 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	}
 	if opts.DeviceSlowDown {
 		args = append(args, "--device-slow-down")
+	}
+	if opts.DPoPNonce {
+		args = append(args, "--dpop-nonce")
 	}
 	// A node that prints nothing for 30 s has hung before loading
 	// oidc-provider (seen once on a loaded machine); one more start is
@@ -212,30 +218,39 @@ func (s *Server) Events(kind string) []Event {
 // Introspect asks the server (RFC 7662, as the confidential client e2e-rs)
 // whether the token is active.
 func (s *Server) Introspect(ctx context.Context, token string) (active bool, err error) {
+	claims, err := s.IntrospectClaims(ctx, token)
+	if err != nil {
+		return false, err
+	}
+	active, _ = claims["active"].(bool)
+	return active, nil
+}
+
+// IntrospectClaims returns the server's whole introspection answer for
+// token (RFC 7662 §2.2): active, aud, scope, token_type, cnf.jkt, ...
+func (s *Server) IntrospectClaims(ctx context.Context, token string) (map[string]any, error) {
 	form := url.Values{"token": {token}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Metadata.IntrospectionEndpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(url.QueryEscape(IntrospectionClientID), url.QueryEscape(s.rsSecret))
 	resp, err := s.HTTPClient.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("introspection: %w", err)
+		return nil, fmt.Errorf("introspection: %w", err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("introspection: %s: %s", resp.Status, body)
+		return nil, fmt.Errorf("introspection: %s: %s", resp.Status, body)
 	}
-	var out struct {
-		Active bool `json:"active"`
-	}
+	var out map[string]any
 	if err := json.Unmarshal(body, &out); err != nil {
-		return false, fmt.Errorf("introspection: %w", err)
+		return nil, fmt.Errorf("introspection: %w", err)
 	}
-	return out.Active, nil
+	return out, nil
 }
 
 func (s *Server) getJSON(ctx context.Context, u string, v any) error {

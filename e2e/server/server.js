@@ -23,6 +23,14 @@
 //   --device-interval S   E2E_DEVICE_INTERVAL      interval in device responses, default 1
 //   --device-slow-down    E2E_DEVICE_SLOW_DOWN=1   answer slow_down to polls faster than interval
 //   --device-code-ttl S   E2E_DEVICE_CODE_TTL      device code lifetime, default 600
+//   --dpop-nonce          E2E_DPOP_NONCE=1         require a server-provided DPoP nonce (RFC 9449 §8)
+//
+// DPoP (ES256, EdDSA) is always offered, as oidc-provider does by default; a
+// client that sends proofs gets a refresh token bound to its key. Resource
+// indicators (RFC 8707): https://api.e2e.test/ (scopes api:read api:write)
+// and https://other.e2e.test/ (scope other:read) are resource servers with
+// opaque, introspectable access tokens whose aud is the resource. Dynamic
+// client registration (RFC 7591) and its management (RFC 7592) are open.
 //
 // The event log never holds a token, code or secret. Token models are
 // identified by "token_id": the first 16 characters of the unpadded base64url
@@ -34,7 +42,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { parseArgs } from 'node:util';
 
-import Provider from 'oidc-provider';
+import Provider, { errors as oidcErrors } from 'oidc-provider';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,6 +57,7 @@ const { values: args } = parseArgs({
     'device-interval': { type: 'string' },
     'device-slow-down': { type: 'boolean' },
     'device-code-ttl': { type: 'string' },
+    'dpop-nonce': { type: 'boolean' },
   },
   strict: true,
 });
@@ -81,6 +90,7 @@ const config = {
   deviceInterval: int('device-interval', 'E2E_DEVICE_INTERVAL', 1),
   deviceCodeTTL: int('device-code-ttl', 'E2E_DEVICE_CODE_TTL', 600),
   deviceSlowDown: args['device-slow-down'] === true || env.E2E_DEVICE_SLOW_DOWN === '1',
+  dpopNonce: args['dpop-nonce'] === true || env.E2E_DPOP_NONCE === '1',
 };
 if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
 if (!config.rsSecret) fail('--rs-secret (or E2E_RS_SECRET) is required');
@@ -127,6 +137,10 @@ const tokenFields = (token) => (token ? {
   scope: token.scope,
   rotations: token.rotations,
   expires_at: token.exp,
+  // RFC 9449: the thumbprint of the DPoP key the token is bound to.
+  jkt: token.jkt,
+  // RFC 8707: the resource server an access token is for.
+  aud: token.resourceServer?.audience ?? token.aud,
 } : {});
 
 // ---- bind first, then build the provider for the URL we got ----------------
@@ -159,6 +173,14 @@ const jwks = {
 };
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+// RFC 8707 resource servers: indicator -> the scopes it knows.
+const resourceServers = {
+  'https://api.e2e.test/': 'api:read api:write',
+  'https://other.e2e.test/': 'other:read',
+  // the resource of the examples in sesame's --help and README
+  'https://api.example.com': 'api:read',
+};
 
 const provider = new Provider(issuer, {
   clients: [
@@ -244,6 +266,27 @@ const provider = new Provider(issuer, {
       allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId,
     },
     rpInitiatedLogout: { enabled: false },
+    dPoP: {
+      enabled: true,
+      ...(config.dpopNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}),
+    },
+    resourceIndicators: {
+      enabled: true,
+      // Every listed resource requested at authorization is granted; an
+      // access token names exactly one (the token request's resource).
+      async getResourceServerInfo(ctx, indicator) {
+        const scope = resourceServers[indicator];
+        if (!scope) throw new oidcErrors.InvalidTarget();
+        return {
+          scope,
+          audience: indicator,
+          accessTokenTTL: config.accessTokenTTL,
+          accessTokenFormat: 'opaque',
+        };
+      },
+    },
+    registration: { enabled: true, initialAccessToken: false },
+    registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
   },
   renderError(ctx, out) {
     ctx.type = 'html';
@@ -302,11 +345,22 @@ provider.on('grant.success', (ctx) => {
     grant_id: e.Grant?.jti,
     account_id: e.Account?.accountId,
     access_token_id: fingerprint(e.AccessToken?.jti),
+    access_token_jkt: e.AccessToken?.jkt,
+    access_token_aud: e.AccessToken?.resourceServer?.audience,
+    refresh_token_jkt: e.RefreshToken?.jkt,
     refresh_token_id: fingerprint(e.RefreshToken?.jti),
     rotated_refresh_token_id: fingerprint(e.RotatedRefreshToken?.jti),
     rotations: e.RefreshToken?.rotations,
   });
 });
+provider.on('registration_create.success', (ctx, client) => record('registration_create.success', {
+  client_id: client.clientId,
+  token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+  application_type: client.applicationType,
+}));
+provider.on('registration_delete.success', (ctx, client) => record('registration_delete.success', {
+  client_id: client.clientId,
+}));
 provider.on('grant.revoked', (ctx, grantId) => record('grant.revoked', { ...ctxFields(ctx), grant_id: grantId }));
 provider.on('authorization.accepted', (ctx) => record('authorization.accepted', ctxFields(ctx)));
 provider.on('authorization.success', (ctx, out) => record('authorization.success', {
@@ -326,6 +380,7 @@ for (const kind of [
   'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
   'device_authorization.error', 'code_verification.error', 'device_resume.error',
   'discovery.error', 'jwks.error', 'userinfo.error', 'pushed_authorization_request.error',
+  'registration_create.error', 'registration_delete.error',
 ]) {
   provider.on(kind, (ctx, err) => record(kind, { ...ctxFields(ctx), ...errFields(err) }));
 }

@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -52,6 +53,7 @@ type run struct {
 	URL                 string    `json:"url,omitempty"`
 	Status              int       `json:"status,omitempty"`
 	Title               string    `json:"title,omitempty"`
+	StartParams         []string  `json:"start_params"` // names (never values) of the opened URL's query parameters
 	CallbackParams      []string  `json:"callback_params"`
 	CallbackNavigations int       `json:"callback_navigations"`
 	Pages               []string  `json:"pages"`
@@ -94,6 +96,11 @@ func main() {
 	}
 	r, err := browse(ctx, cfg, start.String())
 	r.Forged = attacks
+	r.StartParams = []string{}
+	for k := range start.Query() {
+		r.StartParams = append(r.StartParams, k)
+	}
+	sort.Strings(r.StartParams)
 	r.Time = began.UTC()
 	r.ElapsedMS = time.Since(began).Milliseconds()
 	if r.Pages == nil {

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/dpop"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// Issue 8 in process: DPoP (requirement 31), resource indicators on the
+// token and refresh requests (requirement 11), dynamic client registration.
+
+// dpopHarness is a harness whose server offers DPoP and shares sesame's
+// clock, so proofs made after advance() carry an iat the server accepts.
+func dpopHarness(t *testing.T, o authtest.DPoPOptions) *harness {
+	h := newHarness(t, authtest.WithDPoP(o))
+	h.as.Configure(authtest.WithClock(h.now))
+	return h
+}
+
+func TestDPoP_ForcedAgainstServerWithout_FailsBeforeBrowser_Req31(t *testing.T) {
+	h := newHarness(t) // no dpop_signing_alg_values_supported
+	r := h.login("--dpop")
+	wantExit(t, r, exitUsage)
+	wantOneErrorLine(t, r, "does not offer it with ES256")
+	if h.browser.Calls() != 0 || h.record() != nil {
+		t.Fatalf("browser calls %d, record %v: the login went on", h.browser.Calls(), h.record() != nil)
+	}
+	for _, req := range h.as.Requests() {
+		if req.Path == authtest.PathToken || req.Header.Get("DPoP") != "" {
+			t.Fatalf("a %s request was sent", req.Path)
+		}
+	}
+}
+
+func TestDPoP_OneKeyOnEveryTokenRequest_NonceRetriedOnce_Req31(t *testing.T) {
+	h := dpopHarness(t, authtest.DPoPOptions{RequireNonce: true})
+	wantExit(t, h.login("--dpop"), 0)
+	rec := h.record()
+	key, err := dpop.Parse(rec.DPoPKey)
+	if err != nil {
+		t.Fatalf("stored DPoP key: %v", err)
+	}
+	if rec.TokenType != "DPoP" || h.as.RefreshTokenJKT(rec.RefreshToken) != key.Thumbprint() {
+		t.Fatalf("token_type %q, refresh token bound to %q", rec.TokenType, h.as.RefreshTokenJKT(rec.RefreshToken))
+	}
+
+	// A new process (a new nonce memory) refreshes: the first proof has
+	// no nonce, the server asks, exactly one retry carries it.
+	before := len(h.as.DPoPProofs())
+	h.advance(time.Hour)
+	h.stdoutTTY = false
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	proofs := h.as.DPoPProofs()[before:]
+	if len(proofs) != 2 {
+		t.Fatalf("%d proofs for one refresh, want 2 (one without the nonce, one retry)", len(proofs))
+	}
+	if proofs[0].Nonce != "" || proofs[1].Nonce != h.as.DPoPNonce() || proofs[0].JTI == proofs[1].JTI {
+		t.Fatalf("proofs: %+v", proofs)
+	}
+	seen := map[string]bool{}
+	for _, p := range h.as.DPoPProofs() {
+		if p.JKT != key.Thumbprint() {
+			t.Fatalf("a %s proof signed with another key", p.Path)
+		}
+		if seen[p.JTI] {
+			t.Fatal("a jti was used twice")
+		}
+		seen[p.JTI] = true
+	}
+	after := h.record()
+	if after.RefreshToken == rec.RefreshToken || after.DPoPKey != rec.DPoPKey {
+		t.Fatal("the refresh did not rotate the grant under the same key")
+	}
+
+	// Logout deletes the key with the grant.
+	wantExit(t, h.run("logout", "-p", "work"), 0)
+	if h.record() != nil {
+		t.Fatal("the record, and with it the key, survived logout")
+	}
+}
+
+// TestDPoP_BoundAccessToken_BearerCallersRefused_Req31: kubectl, git and
+// docker can only send Bearer tokens; a DPoP-bound one is refused with an
+// explanation, while scripts get the type and a proof.
+func TestDPoP_BoundAccessToken_BearerCallersRefused_Req31(t *testing.T) {
+	h := dpopHarness(t, authtest.DPoPOptions{})
+	wantExit(t, h.login("--dpop"), 0)
+	h.env["KUBERNETES_EXEC_INFO"] = `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}`
+	r := h.run("kubectl", "-p", "work")
+	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, "DPoP") {
+		t.Fatalf("kubectl: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = h.run("token", "-p", "work", "--output", "json")
+	wantExit(t, r, 0)
+	var out struct {
+		TokenType string `json:"token_type"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.TokenType != "DPoP" {
+		t.Fatalf("token --output json: %s", r.stdout)
+	}
+	r = h.run("dpop-proof", "-p", "work", "--method", "POST", "--url", "https://rs.example/x")
+	wantExit(t, r, 0)
+	if strings.Count(strings.TrimSpace(r.stdout), ".") != 2 {
+		t.Fatalf("dpop-proof printed %q", r.stdout)
+	}
+	wantExit(t, h.run("dpop-proof", "-p", "work", "--method", "get", "--url", "https://rs.example/x"), exitUsage)
+}
+
+// TestDPoP_BearerAccessTokens_HelpersKeepWorking_Req31: a server that binds
+// only the refresh token issues Bearer access tokens, which every helper
+// can hand out; the refresh token still needs the key.
+func TestDPoP_BearerAccessTokens_HelpersKeepWorking_Req31(t *testing.T) {
+	h := dpopHarness(t, authtest.DPoPOptions{BearerAccessTokens: true})
+	wantExit(t, h.login("--dpop"), 0)
+	rec := h.record()
+	if rec.TokenType != "Bearer" || h.as.RefreshTokenJKT(rec.RefreshToken) == "" {
+		t.Fatalf("token_type %q, refresh bound %v", rec.TokenType, h.as.RefreshTokenJKT(rec.RefreshToken) != "")
+	}
+	h.env["KUBERNETES_EXEC_INFO"] = `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}`
+	h.advance(time.Hour)
+	r := h.run("kubectl", "-p", "work")
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stdout, `"token":"`) {
+		t.Fatalf("kubectl: %s", r.stdout)
+	}
+}
+
+// TestResource_SentOnTokenAndRefresh_Req11: the authorization request names
+// every resource; the code exchange and the refresh name the first; a
+// helper bound to the second gets a token for it by a refresh naming it,
+// kept apart from the first's.
+func TestResource_SentOnTokenAndRefresh_Req11(t *testing.T) {
+	h := newHarness(t)
+	h.as.Configure(authtest.WithClock(h.now))
+	const a, b = "https://a.example/", "https://b.example/"
+	wantExit(t, h.login("--resource", a, "--resource", b), 0)
+	first := h.record()
+	if first.Resource != a {
+		t.Fatalf("record resource %q", first.Resource)
+	}
+	h.advance(time.Hour)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	r := h.run("token", "-p", "work", "--resource", b)
+	wantExit(t, r, 0)
+	var auth, token []string
+	for _, req := range h.as.Requests() {
+		switch {
+		case req.Path == authtest.PathToken:
+			token = append(token, req.PostForm.Get("grant_type")+" "+strings.Join(req.PostForm["resource"], ","))
+		case len(req.Form["resource"]) > 0 && req.Form.Get("response_type") == "code":
+			auth = append(auth, strings.Join(req.Form["resource"], ","))
+		}
+	}
+	want := []string{"authorization_code " + a, "refresh_token " + a, "refresh_token " + b}
+	if strings.Join(token, "|") != strings.Join(want, "|") {
+		t.Fatalf("token requests %q, want %q", token, want)
+	}
+	if len(auth) != 1 || auth[0] != a+","+b {
+		t.Fatalf("authorization requests named %q, want both resources", auth)
+	}
+	rec := h.record()
+	if rec.ResourceTokens[b] == nil || strings.TrimSpace(r.stdout) != rec.ResourceTokens[b].AccessToken || rec.AccessToken == rec.ResourceTokens[b].AccessToken {
+		t.Fatal("the second resource's token is not kept apart from the first's")
+	}
+	// Served again from the keychain record, without a request.
+	n := len(h.as.Requests())
+	h.cache.Delete(rec.Profile) // not the cache key: the cache stays warm
+	wantExit(t, h.run("token", "-p", "work", "--resource", b), 0)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	if len(h.as.Requests()) != n {
+		t.Fatal("a fresh per-resource token was refreshed again")
+	}
+	wantExit(t, h.run("token", "-p", "work", "--resource", "https://c.example/"), exitUsage)
+}
+
+func TestRegister_LoginRefreshLogoutDeregisters(t *testing.T) {
+	h := newHarness(t, authtest.WithRegistration())
+	h.as.Configure(authtest.WithClock(h.now))
+	r := h.run("login", "-p", "work", "--issuer", h.as.Issuer(), "--register", "--ca-file", h.as.CAFile())
+	wantExit(t, r, 0)
+	ids := h.as.RegisteredClients()
+	if len(ids) != 1 || ids[0] == h.as.ClientID {
+		t.Fatalf("registered clients %v", ids)
+	}
+	reg := h.as.Registrations()[0]
+	if reg["token_endpoint_auth_method"] != "none" || reg["application_type"] != "native" {
+		t.Fatalf("registration metadata %v", reg)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(h.dir, "config.json"))
+	if !strings.Contains(string(cfg), ids[0]) || strings.Contains(string(cfg), "SNTL-") {
+		t.Fatalf("config:\n%s", cfg)
+	}
+	ctx := context.Background()
+	grant, err := h.store.Get(ctx, keychain.Key(h.as.Issuer(), ids[0], "work"))
+	if err != nil || grant.ClientID != ids[0] {
+		t.Fatalf("grant of the registered client: %v", err)
+	}
+	h.advance(time.Hour)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+
+	r = h.run("logout", "-p", "work")
+	wantExit(t, r, 0)
+	if d := h.as.DeletedClients(); len(d) != 1 || d[0] != ids[0] {
+		t.Fatalf("deleted clients %v", d)
+	}
+	if keys := h.store.Keys(); len(keys) != 0 {
+		t.Fatalf("%d keychain entries left after logout", len(keys))
+	}
+	r = h.run("token", "-p", "work")
+	wantExit(t, r, exitLoginRequired)
+}
+
+func TestRegister_ServerWithoutRegistration_Fails(t *testing.T) {
+	h := newHarness(t)
+	r := h.run("login", "-p", "work", "--issuer", h.as.Issuer(), "--register", "--ca-file", h.as.CAFile())
+	wantExit(t, r, exitUsage)
+	wantOneErrorLine(t, r, "does not offer dynamic client registration")
+	if h.browser.Calls() != 0 {
+		t.Fatal("a browser opened")
+	}
+	wantExit(t, h.run("login", "-p", "work", "--issuer", h.as.Issuer(), "--register", "--client-id", "x"), exitUsage)
+}
