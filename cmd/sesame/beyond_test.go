@@ -228,3 +228,75 @@ func TestRegister_ServerWithoutRegistration_Fails(t *testing.T) {
 	}
 	wantExit(t, h.run("login", "-p", "work", "--issuer", h.as.Issuer(), "--register", "--client-id", "x"), exitUsage)
 }
+
+// TestScope_ConsumerNeedingUngrantedScopeRefused_Req11: the server grants
+// less than was asked; a caller that needs the missing scope gets an error
+// instead of a token that fails later, one that needs a granted scope gets
+// its token.
+func TestScope_ConsumerNeedingUngrantedScopeRefused_Req11(t *testing.T) {
+	h := newHarness(t, authtest.WithTokenResponseMutator(func(resp map[string]any) { resp["scope"] = "openid" }))
+	wantExit(t, h.login("--scope", "openid", "--scope", "email"), 0)
+	if got := h.record().Scope; got != "openid" {
+		t.Fatalf("recorded scope %q, want the granted openid", got)
+	}
+	r := h.run("token", "-p", "work", "--require-scope", "email")
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "lacks the scope email")
+	if r.stdout != "" {
+		t.Fatalf("a token was printed: %q", r.stdout)
+	}
+	h.env["KUBERNETES_EXEC_INFO"] = `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}`
+	if r := h.run("kubectl", "-p", "work", "--require-scope", "email"); r.code == 0 || r.stdout != "" {
+		t.Fatalf("kubectl: exit %d stdout %q", r.code, r.stdout)
+	}
+	wantExit(t, h.run("token", "-p", "work", "--require-scope", "openid"), 0)
+
+	// A response without scope means the requested scopes were granted.
+	h2 := newHarness(t, authtest.WithTokenResponseMutator(func(resp map[string]any) { delete(resp, "scope") }))
+	wantExit(t, h2.login("--scope", "openid", "--scope", "email"), 0)
+	wantExit(t, h2.run("token", "-p", "work", "--require-scope", "email"), 0)
+	wantExit(t, h2.run("token", "-p", "work", "--require-scope", "admin"), exitError)
+}
+
+// TestSetupKubectl_BindsHelperToResource: setup passes --resource and
+// --require-scope on to the helper it writes, after checking the resource
+// is the profile's.
+func TestSetupKubectl_BindsHelperToResource(t *testing.T) {
+	h := newHarness(t)
+	wantExit(t, h.login("--resource", "https://a.example/", "--resource", "https://b.example/"), 0)
+	r := h.run("setup", "kubectl", "-p", "work", "--resource", "https://b.example/", "--require-scope", "openid")
+	wantExit(t, r, 0)
+	for _, want := range []string{"--exec-arg=kubectl --exec-arg=-p --exec-arg=work --exec-arg=--resource --exec-arg=https://b.example/ --exec-arg=--require-scope --exec-arg=openid",
+		"args: [kubectl, -p, work, --resource, https://b.example/, --require-scope, openid]"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Fatalf("setup kubectl output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	wantExit(t, h.run("setup", "kubectl", "-p", "work", "--resource", "https://c.example/"), exitUsage)
+}
+
+func TestStatus_ShowsDPoPBindingAndResources(t *testing.T) {
+	h := dpopHarness(t, authtest.DPoPOptions{})
+	wantExit(t, h.login("--dpop", "--resource", "https://a.example/"), 0)
+	key, err := dpop.Parse(h.record().DPoPKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("status", "-p", "work", "--json")
+	wantExit(t, r, 0)
+	var out statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Profiles) != 1 {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	st := out.Profiles[0]
+	if st.DPoPJKT != key.Thumbprint() || len(st.Resources) != 1 || st.Resources[0] != "https://a.example/" || st.RegisteredClient {
+		t.Fatalf("status: %+v", st)
+	}
+	if strings.Contains(r.stdout, "SNTL-") || strings.Contains(r.stdout, h.record().DPoPKey) {
+		t.Fatal("status printed a secret")
+	}
+	r = h.run("status", "-p", "work")
+	if !strings.Contains(r.stdout, "DPoP-bound") {
+		t.Fatalf("status table:\n%s", r.stdout)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/sesame-auth/sesame/credhelper"
 	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
@@ -76,6 +77,8 @@ func report(w io.Writer, profile string, err error) int {
 		hints = append(hints, "sesame keeps grants only in the OS keychain: on Linux start a Secret Service (gnome-keyring or KeePassXC) in your session")
 	case errors.Is(err, keychain.ErrLocked):
 		hints = append(hints, "unlock your keychain (for example by logging in to the desktop session) and try again")
+	case errors.Is(err, credhelper.ErrNotBearer):
+		hints = append(hints, fmt.Sprintf("profile %q has DPoP-bound access tokens (login --dpop against a server that binds them), which kubectl, git and docker cannot send; give them a profile without --dpop, and use 'sesame token' with 'sesame dpop-proof' in scripts", profile))
 	case isCertificateError(err):
 		hints = append(hints, "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)")
 	}

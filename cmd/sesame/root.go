@@ -25,6 +25,8 @@ type app struct {
 	used string
 	// resource is a helper command's --resource.
 	resource string
+	// requireScopes is a helper command's --require-scope.
+	requireScopes []string
 }
 
 // Main runs sesame with args and returns the exit code.

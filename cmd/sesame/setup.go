@@ -49,6 +49,7 @@ to the cluster's API server, so sesame refuses to give its token to another clus
 	cmd.Flags().StringVar(&o.server, "server", "", "the cluster's API server URL, saved in the profile")
 	cmd.Flags().StringVar(&o.user, "user", "", "kubeconfig user name (default: the profile name)")
 	cmd.Flags().BoolVar(&o.apply, "apply", false, "run the kubectl command instead of only printing it")
+	addResourceFlag(cmd, a)
 	return cmd
 }
 
@@ -70,14 +71,22 @@ func runSetupKubectl(ctx context.Context, a *app, o *setupKubectlOptions) error 
 	if err != nil {
 		return err
 	}
+	helperArgs, err := a.helperArgs(p)
+	if err != nil {
+		return err
+	}
 	user := firstNonEmpty(o.user, p.Name)
 	args := []string{"config", "set-credentials", user,
 		"--exec-api-version=client.authentication.k8s.io/v1",
 		"--exec-command=" + self,
-		"--exec-arg=kubectl", "--exec-arg=-p", "--exec-arg=" + p.Name,
+	}
+	for _, arg := range append([]string{"kubectl"}, helperArgs...) {
+		args = append(args, "--exec-arg="+arg)
+	}
+	args = append(args,
 		"--exec-interactive-mode=IfAvailable",
 		fmt.Sprintf("--exec-provide-cluster-info=%v", p.KubeServer != ""),
-	}
+	)
 	w := a.env.Stdout
 	fmt.Fprintln(w, "kubectl "+shellJoin(args))
 	fmt.Fprintf(w, `
@@ -88,10 +97,10 @@ users:
     exec:
       apiVersion: client.authentication.k8s.io/v1
       command: %s
-      args: [kubectl, -p, %s]
+      args: [%s]
       interactiveMode: IfAvailable
       provideClusterInfo: %v
-`, user, self, p.Name, p.KubeServer != "")
+`, user, self, strings.Join(append([]string{"kubectl"}, helperArgs...), ", "), p.KubeServer != "")
 	if !o.apply {
 		return nil
 	}
@@ -118,6 +127,7 @@ the path (credential.useHttpPath), so sesame can match it. The commands are prin
 	}
 	cmd.Flags().StringVar(&o.host, "host", "", "the git server's host name, with an optional :port and /path prefix")
 	cmd.Flags().StringVar(&o.username, "username", "", "user name to answer git with (default oauth2)")
+	addResourceFlag(cmd, a)
 	return cmd
 }
 
@@ -144,7 +154,11 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 	}
 	host, prefix := profile.SplitGitHost(o.host)
 	key := "credential.https://" + host
-	helper := "!" + shellQuote(self) + " git-credential -p " + p.Name
+	helperArgs, err := a.helperArgs(p)
+	if err != nil {
+		return err
+	}
+	helper := "!" + shellQuote(self) + " git-credential " + shellJoin(helperArgs)
 	steps := [][]string{
 		{"config", "--global", "--replace-all", key + ".helper", ""},
 		{"config", "--global", "--add", key + ".helper", helper},
@@ -201,4 +215,21 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// helperArgs are the arguments after the helper command's name in what
+// setup writes: the profile, and the --resource and --require-scope given
+// to setup, so the helper asks for the token its caller needs.
+func (a *app) helperArgs(p *profile.Profile) ([]string, error) {
+	args := []string{"-p", p.Name}
+	if a.resource != "" {
+		if _, err := a.resourceFor(p); err != nil {
+			return nil, err
+		}
+		args = append(args, "--resource", a.resource)
+	}
+	for _, s := range a.requireScopes {
+		args = append(args, "--require-scope", s)
+	}
+	return args, nil
 }

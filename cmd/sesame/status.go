@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
@@ -48,7 +49,16 @@ type profileStatus struct {
 	AccessExpiry  *time.Time `json:"access_token_expiry,omitempty"`
 	RefreshToken  bool       `json:"refresh_token"`
 	RefreshExpiry *time.Time `json:"refresh_token_expiry,omitempty"`
-	Error         string     `json:"error,omitempty"`
+	// DPoPJKT is the RFC 7638 thumbprint of the key the grant is bound to
+	// (RFC 9449), as the server records it: public, and enough to match.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
+	// Resources are the profile's RFC 8707 resource indicators; the first
+	// is the one the login's token is for.
+	Resources []string `json:"resources,omitempty"`
+	// RegisteredClient says the client id is this installation's own
+	// (login --register).
+	RegisteredClient bool   `json:"registered_client,omitempty"`
+	Error            string `json:"error,omitempty"`
 }
 
 type statusJSON struct {
@@ -88,7 +98,7 @@ func runStatus(ctx context.Context, a *app, o *statusOptions, onlySelected bool)
 }
 
 func describeProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (profileStatus, error) {
-	st := profileStatus{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
+	st := profileStatus{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, Resources: p.Resources, RegisteredClient: p.Register}
 	rec, err := store.Get(ctx, p.KeychainKey())
 	if errors.Is(err, keychain.ErrNotFound) {
 		return st, nil
@@ -104,6 +114,11 @@ func describeProfile(ctx context.Context, store keychain.Store, p *profile.Profi
 		st.AccessExpiry = &e
 	}
 	st.RefreshToken = rec.RefreshToken != ""
+	if rec.DPoPKey != "" {
+		if k, err := dpop.Parse(rec.DPoPKey); err == nil {
+			st.DPoPJKT = k.Thumbprint()
+		}
+	}
 	if !rec.RefreshExpiry.IsZero() {
 		e := rec.RefreshExpiry.UTC().Truncate(time.Second)
 		st.RefreshExpiry = &e
@@ -149,6 +164,14 @@ func describeExpiry(t *time.Time, now time.Time, signedIn bool) string {
 }
 
 func describeRefresh(p profileStatus, now time.Time) string {
+	s := describeRefreshExpiry(p, now)
+	if p.RefreshToken && p.DPoPJKT != "" {
+		s += ", DPoP-bound"
+	}
+	return s
+}
+
+func describeRefreshExpiry(p profileStatus, now time.Time) string {
 	switch {
 	case !p.RefreshToken:
 		return "-"

@@ -154,6 +154,9 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 		return nil, err
 	}
 	rec := res.Record
+	if err := a.checkGrantedScope(p, rec); err != nil {
+		return nil, err
+	}
 	if res.Refreshed {
 		a.log.Printf("token: profile %q: refreshed; the rotated grant is stored (%s)", p.Name, src.Store.Name())
 	} else {
@@ -187,11 +190,39 @@ func (a *app) checkRefreshIDToken(ctx context.Context, p *profile.Profile, store
 	return nil
 }
 
-// addResourceFlag gives a helper command --resource: the RFC 8707 resource
-// its token is for, one of the profile's resources. The default is the
-// profile's first resource, the one the login's token is for.
+// addResourceFlag gives a helper command --resource, the RFC 8707 resource
+// its token is for (one of the profile's resources; the default is the
+// first, the one the login's token is for), and --require-scope, the
+// scopes its caller needs.
 func addResourceFlag(cmd *cobra.Command, a *app) {
 	cmd.Flags().StringVar(&a.resource, "resource", "", "resource the token is for: one of the profile's --resource values (default: the first)")
+	cmd.Flags().StringArrayVar(&a.requireScopes, "require-scope", nil, "fail unless the token was granted this scope (repeatable)")
+}
+
+// checkGrantedScope refuses a token whose granted scope lacks one the
+// caller needs (requirement 11, RFC 6749 §3.3): the server may grant less
+// than was asked, and the caller would otherwise get a token that fails
+// later, at the resource server, with a less useful error. A response
+// without scope means the requested scopes were granted (RFC 6749 §5.1).
+func (a *app) checkGrantedScope(p *profile.Profile, rec *keychain.Record) error {
+	if len(a.requireScopes) == 0 {
+		return nil
+	}
+	granted := strings.Fields(rec.Scope)
+	if rec.Scope == "" {
+		granted = p.EffectiveScopes()
+	}
+	var missing []string
+	for _, s := range a.requireScopes {
+		if !slices.Contains(granted, s) {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return withHint(fmt.Errorf("the grant of profile %q lacks the scope %s (granted: %q)", p.Name, strings.Join(missing, ", "), strings.Join(granted, " ")),
+		fmt.Sprintf("ask for it at login: sesame login -p %s --scope ... (the server may still refuse it)", p.Name))
 }
 
 // resourceFor returns the resource p's token is wanted for.
