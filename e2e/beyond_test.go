@@ -140,6 +140,35 @@ func TestDPoP_BoundGrant_RealServer(t *testing.T) {
 	}
 }
 
+// TestDPoP_EdDSA_RealServer: a server that offers EdDSA but not ES256 gets
+// an Ed25519 key; the code grant and a refresh are bound to it.
+func TestDPoP_EdDSA_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{DPoPAlgs: []string{"EdDSA"}})
+	if got := strings.Join(srv.Metadata.DPoPSigningAlgValuesSupported, ","); got != "EdDSA" {
+		t.Fatalf("server offers %q", got)
+	}
+	c := newCLI(t, srv, "e2e-eddsa")
+	if r := c.login("--dpop"); r.code != 0 {
+		t.Fatalf("login --dpop: exit %d\n%s", r.code, r.stderr)
+	}
+	key, err := dpop.Parse(c.record().DPoPKey)
+	if err != nil || key.Alg() != dpop.AlgEdDSA {
+		t.Fatalf("stored key: %v", err)
+	}
+	expireNow(t, c)
+	c.mustRun("token", "-p", c.name)
+	grants := srv.Events("grant.success")
+	if len(grants) != 2 {
+		t.Fatalf("%d grants, want the code grant and one refresh", len(grants))
+	}
+	for _, g := range grants {
+		if g.Str("refresh_token_jkt") != key.Thumbprint() {
+			t.Fatalf("%s grant bound to %q, want the Ed25519 key %s", g.Str("grant_type"), g.Str("refresh_token_jkt"), key.Thumbprint())
+		}
+	}
+}
+
 // TestDPoP_PlainLoginStaysUnbound_RealServer: the server offers DPoP, but a
 // profile without --dpop sends no proof and keeps a Bearer grant, so
 // kubectl and git keep working (the reason for making DPoP a

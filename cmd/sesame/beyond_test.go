@@ -300,3 +300,29 @@ func TestStatus_ShowsDPoPBindingAndResources(t *testing.T) {
 		t.Fatalf("status table:\n%s", r.stdout)
 	}
 }
+
+// TestDPoP_EdDSAWhereOnlyEdDSAIsAccepted_Req31: a server that accepts
+// EdDSA but not ES256 gets an Ed25519 key, used for the login and every
+// refresh.
+func TestDPoP_EdDSAWhereOnlyEdDSAIsAccepted_Req31(t *testing.T) {
+	h := dpopHarness(t, authtest.DPoPOptions{Algs: []string{"EdDSA"}})
+	wantExit(t, h.login("--dpop"), 0)
+	key, err := dpop.Parse(h.record().DPoPKey)
+	if err != nil || key.Alg() != dpop.AlgEdDSA {
+		t.Fatalf("stored key: %v", err)
+	}
+	h.advance(time.Hour)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	proofs := h.as.DPoPProofs()
+	if len(proofs) < 2 {
+		t.Fatalf("%d proofs", len(proofs))
+	}
+	for _, p := range proofs {
+		if p.JKT != key.Thumbprint() {
+			t.Fatal("a proof with another key")
+		}
+	}
+	if h.as.RefreshTokenJKT(h.record().RefreshToken) != key.Thumbprint() {
+		t.Fatal("the rotated refresh token is not bound to the Ed25519 key")
+	}
+}

@@ -79,14 +79,15 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 		// to an unbound grant.
 		if !dpop.Supported(md.DPoPSigningAlgValuesSupported) {
 			return nil, &hintedError{
-				err:   fmt.Errorf("profile %q uses DPoP, but the server does not offer it with ES256 (dpop_signing_alg_values_supported: %s)", p.Name, algList(md.DPoPSigningAlgValuesSupported)),
+				err:   fmt.Errorf("profile %q uses DPoP, but the server does not offer it with ES256 or EdDSA (dpop_signing_alg_values_supported: %s)", p.Name, algList(md.DPoPSigningAlgValuesSupported)),
 				code:  exitUsage,
 				hints: []string{fmt.Sprintf("log in without DPoP: sesame login -p %s --dpop=false", p.Name)},
 			}
 		}
-		if dpopKey, err = dpop.Generate(); err != nil {
+		if dpopKey, err = dpop.GenerateFor(md.DPoPSigningAlgValuesSupported); err != nil {
 			return nil, err
 		}
+		a.log.Printf("login: profile %q: DPoP key %s, thumbprint %s", p.Name, dpopKey.Alg(), dpopKey.Thumbprint())
 		// Proofs go on the token requests and the PAR request, which binds
 		// the authorization code to the key as well (RFC 9449 §10.1).
 		client = dpop.Client(client, dpopKey, a.env.Now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint)

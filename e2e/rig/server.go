@@ -43,6 +43,7 @@ type ServerOptions struct {
 	DeviceSlowDown  bool          // answer slow_down to device polls faster than DeviceInterval
 	DeviceCodeTTL   time.Duration // 0: 10 min; the device code's lifetime
 	DPoPNonce       bool          // require a server-provided DPoP nonce (RFC 9449 §8)
+	DPoPAlgs        []string      // nil: ES256, Ed25519, EdDSA (oidc-provider's default)
 }
 
 // Metadata is the part of the server's discovery document the tests use.
@@ -125,6 +126,9 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	}
 	if opts.DPoPNonce {
 		args = append(args, "--dpop-nonce")
+	}
+	if len(opts.DPoPAlgs) > 0 {
+		args = append(args, "--dpop-algs", strings.Join(opts.DPoPAlgs, ","))
 	}
 	// A node that prints nothing for 30 s has hung before loading
 	// oidc-provider (seen once on a loaded machine); one more start is

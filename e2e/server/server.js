@@ -24,6 +24,7 @@
 //   --device-slow-down    E2E_DEVICE_SLOW_DOWN=1   answer slow_down to polls faster than interval
 //   --device-code-ttl S   E2E_DEVICE_CODE_TTL      device code lifetime, default 600
 //   --dpop-nonce          E2E_DPOP_NONCE=1         require a server-provided DPoP nonce (RFC 9449 §8)
+//   --dpop-algs A,B       E2E_DPOP_ALGS            DPoP algorithms offered, default ES256,Ed25519,EdDSA
 //
 // DPoP (ES256, EdDSA) is always offered, as oidc-provider does by default; a
 // client that sends proofs gets a refresh token bound to its key. Resource
@@ -58,6 +59,7 @@ const { values: args } = parseArgs({
     'device-slow-down': { type: 'boolean' },
     'device-code-ttl': { type: 'string' },
     'dpop-nonce': { type: 'boolean' },
+    'dpop-algs': { type: 'string' },
   },
   strict: true,
 });
@@ -91,6 +93,7 @@ const config = {
   deviceCodeTTL: int('device-code-ttl', 'E2E_DEVICE_CODE_TTL', 600),
   deviceSlowDown: args['device-slow-down'] === true || env.E2E_DEVICE_SLOW_DOWN === '1',
   dpopNonce: args['dpop-nonce'] === true || env.E2E_DPOP_NONCE === '1',
+  dpopAlgs: opt('dpop-algs', 'E2E_DPOP_ALGS', 'ES256,Ed25519,EdDSA').split(',').filter(Boolean),
 };
 if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
 if (!config.rsSecret) fail('--rs-secret (or E2E_RS_SECRET) is required');
@@ -204,6 +207,7 @@ const provider = new Provider(issuer, {
     },
   ],
   clientBasedCORS: () => false,
+  enabledJWA: { dPoPSigningAlgValues: config.dpopAlgs },
   jwks,
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   claims: {

@@ -19,6 +19,10 @@ func (s *Server) Metadata() map[string]any {
 	mutate := s.cfg.metadataMutator
 	par, parRequired := s.cfg.parAdvertised, s.cfg.parRequired
 	dpop, registration := s.cfg.dpop != nil, s.cfg.registration
+	var dpopAlgs []string
+	if dpop {
+		dpopAlgs = s.cfg.dpop.algs()
+	}
 	s.mu.Unlock()
 
 	if issuer == "" {
@@ -52,7 +56,7 @@ func (s *Server) Metadata() map[string]any {
 		md["require_pushed_authorization_requests"] = parRequired
 	}
 	if dpop {
-		md["dpop_signing_alg_values_supported"] = []string{"ES256"}
+		md["dpop_signing_alg_values_supported"] = dpopAlgs
 	}
 	if registration {
 		md["registration_endpoint"] = u + PathRegister

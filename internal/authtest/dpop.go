@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -28,6 +29,9 @@ type DPoPOptions struct {
 	// (RFC 9449 §8); the request is not processed, so no code is spent. The
 	// header is also sent on every other token and PAR response.
 	RequireNonce bool
+	// Algs are the proof algorithms announced and accepted: "ES256",
+	// "EdDSA" (Ed25519, RFC 8037) or both. Empty means ES256 only.
+	Algs []string
 	// BearerAccessTokens binds only the refresh token and answers
 	// token_type "Bearer", as RFC 9449 §5 allows for public clients.
 	BearerAccessTokens bool
@@ -35,11 +39,13 @@ type DPoPOptions struct {
 
 // WithDPoP turns DPoP (RFC 9449) on; it is off by default, and a server
 // without it ignores DPoP headers and dpop_jkt. With it the metadata
-// announces dpop_signing_alg_values_supported ["ES256"], and the token and
-// PAR endpoints check the proof in a DPoP header whenever there is one:
+// announces dpop_signing_alg_values_supported (DPoPOptions.Algs, default
+// ["ES256"]), and the token and PAR endpoints check the proof in a DPoP
+// header whenever there is one:
 //
-//   - a compact JWS with typ "dpop+jwt", alg ES256 (nothing else), an EC
-//     P-256 public key in jwk that verifies the signature;
+//   - a compact JWS with typ "dpop+jwt", an announced alg, and in jwk the
+//     public key of that alg (EC P-256 for ES256, Ed25519 for EdDSA) that
+//     verifies the signature;
 //   - htm "POST", htu the endpoint's URL (query and fragment ignored), iat
 //     within 60 s of the server's clock, a jti never seen before and, with
 //     RequireNonce, the current nonce.
@@ -54,6 +60,14 @@ type DPoPOptions struct {
 // (RFC 9449 §10). The userinfo endpoint accepts DPoP-bound access tokens
 // only with the DPoP scheme and a proof carrying ath.
 func WithDPoP(o DPoPOptions) Option { return func(c *config) { c.dpop = &o } }
+
+// algs are the proof algorithms the server announces and accepts.
+func (o *DPoPOptions) algs() []string {
+	if len(o.Algs) == 0 {
+		return []string{string(jose.ES256)}
+	}
+	return slices.Clone(o.Algs)
+}
 
 // DPoPProof is a DPoP proof the server checked and found valid, whether or
 // not the request then succeeded (a proof refused only for its nonce is
@@ -170,8 +184,9 @@ func (s *Server) acceptDPoP(r *http.Request, grantType, accessToken string) (DPo
 	}
 	s.mu.Lock()
 	now := s.now()
+	algs := s.cfg.dpop.algs()
 	s.mu.Unlock()
-	p, err := verifyDPoPProof(vals[0], r.Method, s.URL()+r.URL.Path, accessToken, now)
+	p, err := verifyDPoPProof(vals[0], algs, r.Method, s.URL()+r.URL.Path, accessToken, now)
 	if err != nil {
 		return DPoPProof{}, invalidProof(err.Error())
 	}
@@ -199,8 +214,12 @@ func (s *Server) acceptDPoP(r *http.Request, grantType, accessToken string) (DPo
 
 // verifyDPoPProof checks everything about a proof that needs no server
 // state: form, header, key, signature and claims.
-func verifyDPoPProof(raw, method, endpoint, accessToken string, now time.Time) (DPoPProof, error) {
-	obj, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256})
+func verifyDPoPProof(raw string, algs []string, method, endpoint, accessToken string, now time.Time) (DPoPProof, error) {
+	allowed := make([]jose.SignatureAlgorithm, 0, len(algs))
+	for _, a := range algs {
+		allowed = append(allowed, jose.SignatureAlgorithm(a))
+	}
+	obj, err := jose.ParseSignedCompact(raw, allowed)
 	if err != nil {
 		// Covers a wrong alg ("none", HS256, RS256...), a malformed JWS
 		// and a private or invalid key in jwk.
@@ -213,15 +232,26 @@ func verifyDPoPProof(raw, method, endpoint, accessToken string, now time.Time) (
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
 		return DPoPProof{}, errors.New(`typ must be "dpop+jwt"`)
 	}
-	if h.Algorithm != string(jose.ES256) {
-		return DPoPProof{}, errors.New("alg must be ES256")
+	if !slices.Contains(algs, h.Algorithm) {
+		return DPoPProof{}, fmt.Errorf("alg must be one of %v", algs)
 	}
 	if h.JSONWebKey == nil || !h.JSONWebKey.IsPublic() {
 		return DPoPProof{}, errors.New("jwk must be a public key")
 	}
-	pub, ok := h.JSONWebKey.Key.(*ecdsa.PublicKey)
-	if !ok || pub.Curve != elliptic.P256() {
-		return DPoPProof{}, errors.New("jwk must be an EC P-256 public key")
+	var pub any
+	switch k := h.JSONWebKey.Key.(type) {
+	case *ecdsa.PublicKey:
+		if h.Algorithm != string(jose.ES256) || k.Curve != elliptic.P256() {
+			return DPoPProof{}, errors.New("an ES256 proof needs an EC P-256 public key")
+		}
+		pub = k
+	case ed25519.PublicKey:
+		if h.Algorithm != string(jose.EdDSA) {
+			return DPoPProof{}, errors.New("an Ed25519 key signs EdDSA proofs only")
+		}
+		pub = k
+	default:
+		return DPoPProof{}, errors.New("jwk must be an EC P-256 or Ed25519 public key")
 	}
 	payload, err := obj.Verify(pub)
 	if err != nil {

@@ -2,6 +2,7 @@ package dpop
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,13 +11,17 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 )
 
-// Alg is the one signing algorithm: ES256 on P-256, never "none" and never a
-// symmetric algorithm (RFC 9449 §4.2, §11.6). One fixed algorithm means no
-// negotiation to downgrade; [Supported] checks that the server lists it
-// (§5.1).
-const Alg = "ES256"
+// The signing algorithms: ES256 on P-256, and EdDSA on Ed25519 (RFC 8037)
+// for servers that accept EdDSA but not ES256. Never "none" and never a
+// symmetric algorithm (RFC 9449 §4.2, §11.6). The key's type fixes its
+// algorithm, so there is nothing to negotiate or downgrade per request.
+const (
+	Alg      = "ES256"
+	AlgEdDSA = "EdDSA"
+)
 
 // HeaderName is the request header that carries a proof (RFC 9449 §4.1).
 const HeaderName = "DPoP"
@@ -29,10 +34,59 @@ const coordSize = 32
 // (RFC 7515 §2).
 var b64 = base64.RawURLEncoding
 
-// Key is a DPoP key pair on P-256. It is immutable and safe for concurrent
-// use. The zero Key is not usable; make one with [Generate] or [Parse].
+// Key is a DPoP key pair: P-256 (ES256) or Ed25519 (EdDSA), exactly one
+// of the two fields set. It is immutable and safe for concurrent use. The
+// zero Key is not usable; make one with [Generate], [GenerateFor] or
+// [Parse].
 type Key struct {
 	priv *ecdsa.PrivateKey
+	ed   ed25519.PrivateKey
+}
+
+// ErrUnsupported is returned by [GenerateFor] for a server whose
+// dpop_signing_alg_values_supported has neither ES256 nor EdDSA.
+var ErrUnsupported = errors.New("dpop: the server offers neither ES256 nor EdDSA")
+
+// Choose returns the algorithm to use with a server whose metadata lists
+// algs (RFC 9449 §5.1): ES256 when listed, the algorithm every DPoP server
+// supports and the one platform key stores (Secure Enclave, TPM) can hold;
+// otherwise EdDSA when listed; otherwise "".
+func Choose(algs []string) string {
+	switch {
+	case slices.Contains(algs, Alg):
+		return Alg
+	case slices.Contains(algs, AlgEdDSA):
+		return AlgEdDSA
+	}
+	return ""
+}
+
+// GenerateFor makes a new key for the algorithm [Choose] picks from algs.
+func GenerateFor(algs []string) (*Key, error) {
+	switch Choose(algs) {
+	case Alg:
+		return Generate()
+	case AlgEdDSA:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, errors.New("dpop: generating an Ed25519 key failed")
+		}
+		return &Key{ed: priv}, nil
+	}
+	return nil, ErrUnsupported
+}
+
+// Alg returns the key's JWS algorithm, ES256 or EdDSA.
+func (k *Key) Alg() string {
+	if k.ed != nil {
+		return AlgEdDSA
+	}
+	return Alg
+}
+
+// usable reports whether k was made by Generate, GenerateFor or Parse.
+func (k *Key) usable() bool {
+	return k != nil && (k.priv != nil || len(k.ed) == ed25519.PrivateKeySize)
 }
 
 // Generate makes a new P-256 key from crypto/rand. A client makes one per
@@ -45,9 +99,10 @@ func Generate() (*Key, error) {
 	return &Key{priv: priv}, nil
 }
 
-// Parse is the inverse of [Key.Marshal]. It accepts only an ECDSA P-256 key:
-// anything else would make proofs that do not match [Alg]. The error never
-// quotes or wraps the input, which is key material.
+// Parse is the inverse of [Key.Marshal]. It accepts only an ECDSA P-256 or
+// an Ed25519 key: anything else would make proofs in an algorithm sesame
+// does not use. The error never quotes or wraps the input, which is key
+// material.
 func Parse(s string) (*Key, error) {
 	der, err := b64.Strict().DecodeString(s)
 	if err != nil {
@@ -64,9 +119,12 @@ func Parse(s string) (*Key, error) {
 	if err != nil {
 		return nil, errors.New("dpop: stored key is not a PKCS#8 private key")
 	}
+	if ed, ok := parsed.(ed25519.PrivateKey); ok {
+		return &Key{ed: ed}, nil
+	}
 	priv, ok := parsed.(*ecdsa.PrivateKey)
 	if !ok || priv.Curve != elliptic.P256() {
-		return nil, errors.New("dpop: stored key is not an ECDSA P-256 key")
+		return nil, errors.New("dpop: stored key is not an ECDSA P-256 or Ed25519 key")
 	}
 	return &Key{priv: priv}, nil
 }
@@ -77,7 +135,11 @@ func Parse(s string) (*Key, error) {
 //
 // It panics only if the Key was not made by [Generate] or [Parse].
 func (k *Key) Marshal() string {
-	der, err := x509.MarshalPKCS8PrivateKey(k.priv)
+	var key any = k.priv
+	if k.ed != nil {
+		key = k.ed
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		// Unreachable for a P-256 key; a message without key material.
 		panic("dpop: key cannot be encoded as PKCS#8")
@@ -101,6 +163,14 @@ func (k *Key) coords() (x, y []byte) {
 // form embedded in every proof header (RFC 9449 §4.2). It never holds the
 // private scalar. Each call returns a new map.
 func (k *Key) PublicJWK() map[string]string {
+	if k.ed != nil {
+		// RFC 8037 §2: an Ed25519 public key is an OKP key with x only.
+		return map[string]string{
+			"kty": "OKP",
+			"crv": "Ed25519",
+			"x":   b64.EncodeToString(k.ed.Public().(ed25519.PublicKey)),
+		}
+	}
 	x, y := k.coords()
 	return map[string]string{
 		"kty": "EC",
@@ -115,6 +185,12 @@ func (k *Key) PublicJWK() map[string]string {
 // token's "cnf" claim and the "dpop_jkt" authorization request parameter
 // (RFC 9449 §6.1, §10).
 func (k *Key) Thumbprint() string {
+	if k.ed != nil {
+		// RFC 8037 §2: the required OKP members are crv, kty and x.
+		canonical := fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":"%s"}`, b64.EncodeToString(k.ed.Public().(ed25519.PublicKey)))
+		sum := sha256.Sum256([]byte(canonical))
+		return b64.EncodeToString(sum[:])
+	}
 	x, y := k.coords()
 	return thumbprint(x, y)
 }

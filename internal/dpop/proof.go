@@ -3,6 +3,7 @@ package dpop
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -33,7 +34,7 @@ type publicJWK struct {
 	Kty string `json:"kty"`
 	Crv string `json:"crv"`
 	X   string `json:"x"`
-	Y   string `json:"y"`
+	Y   string `json:"y,omitempty"`
 }
 
 // proofClaims are the claims of a proof (RFC 9449 §4.2). "nonce" is sent
@@ -49,7 +50,7 @@ type proofClaims struct {
 }
 
 // Proof returns a DPoP proof JWT in JWS compact serialization (RFC 7515
-// §7.1), signed with ES256 (RFC 9449 §4.2).
+// §7.1), signed with the key's algorithm, ES256 or EdDSA (RFC 9449 §4.2).
 //
 // method is the HTTP method ("htm"). target must be an absolute http or
 // https URL without user information; its query and fragment are dropped
@@ -85,7 +86,7 @@ func (k *Key) Proof(method, target, nonce, accessToken string, now time.Time) (s
 	jwk := k.PublicJWK()
 	header := proofHeader{
 		Typ: proofType,
-		Alg: Alg,
+		Alg: k.Alg(),
 		JWK: publicJWK{Kty: jwk["kty"], Crv: jwk["crv"], X: jwk["x"], Y: jwk["y"]},
 	}
 	return k.sign(header, claims)
@@ -123,6 +124,10 @@ func (k *Key) sign(header proofHeader, claims proofClaims) (string, error) {
 		return "", errors.New("dpop: encoding the proof claims failed")
 	}
 	input := b64.EncodeToString(h) + "." + b64.EncodeToString(c)
+	if k.ed != nil {
+		// RFC 8037 §3.1: EdDSA signs the JWS signing input itself.
+		return input + "." + b64.EncodeToString(ed25519.Sign(k.ed, []byte(input))), nil
+	}
 	digest := sha256.Sum256([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
 	if err != nil {

@@ -101,7 +101,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // nonce in the DPoP header (RFC 9449 §4.1). Each call makes a new "jti",
 // so a retry is not a replay (§11.1).
 func (t *Transport) withProof(req *http.Request, body io.ReadCloser, nonce string) (*http.Request, error) {
-	if t.Key == nil || t.Key.priv == nil {
+	if !t.Key.usable() {
 		return nil, errors.New("dpop: transport has no key")
 	}
 	proof, err := t.Key.Proof(req.Method, req.URL.String(), nonce, "", t.now())
