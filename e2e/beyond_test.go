@@ -40,6 +40,8 @@ func TestDPoP_BoundGrant_RealServer(t *testing.T) {
 	rig.RequireTools(t)
 	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second, DPoPNonce: true})
 	c := newCLI(t, srv, "e2e-dpop")
+	// Every command at --debug: the key and tokens must stay out of the log.
+	c.extraEnv = append(c.extraEnv, "SESAME_DEBUG=1")
 	ctx := context.Background()
 
 	if r := c.login("--dpop"); r.code != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/dpop"
+	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -97,6 +98,23 @@ func TestDPoP_BoundAccessToken_BearerCallersRefused_Req31(t *testing.T) {
 	r := h.run("kubectl", "-p", "work")
 	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, "DPoP") {
 		t.Fatalf("kubectl: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	cfg, err := profile.Load(h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profile("work").GitHosts = []string{"git.example.com"}
+	cfg.Profile("work").DockerHosts = []string{"registry.example.com"}
+	if err := cfg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	r = h.runStdin("protocol=https\nhost=git.example.com\n\n", "git-credential", "get")
+	if r.code == 0 || strings.Contains(r.stdout, "password") || !strings.Contains(r.stderr, "DPoP") {
+		t.Fatalf("git-credential get: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = h.runStdin("registry.example.com", "docker-credential", "get")
+	if r.code == 0 || strings.Contains(r.stdout, "Secret") || !strings.Contains(r.stdout+r.stderr, "DPoP") {
+		t.Fatalf("docker-credential get: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = h.run("token", "-p", "work", "--output", "json")
 	wantExit(t, r, 0)
@@ -324,5 +342,32 @@ func TestDPoP_EdDSAWhereOnlyEdDSAIsAccepted_Req31(t *testing.T) {
 	}
 	if h.as.RefreshTokenJKT(h.record().RefreshToken) != key.Thumbprint() {
 		t.Fatal("the rotated refresh token is not bound to the Ed25519 key")
+	}
+}
+
+// TestDPoP_DeviceFlow_Req31: the device flow's token polls carry proofs
+// (with the nonce dance), so a grant made on a headless machine is bound
+// too; the device authorization request carries none.
+func TestDPoP_DeviceFlow_Req31(t *testing.T) {
+	h := dpopHarness(t, authtest.DPoPOptions{RequireNonce: true})
+	h.as.Configure(authtest.WithDeviceTiming(time.Minute, time.Second))
+	go func() {
+		for h.as.LastUserCode() == "" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = h.as.ApproveDevice(h.as.LastUserCode())
+	}()
+	wantExit(t, h.login("--flow", "device", "--dpop"), 0)
+	key, err := dpop.Parse(h.record().DPoPKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.as.RefreshTokenJKT(h.record().RefreshToken) != key.Thumbprint() {
+		t.Fatal("the device grant's refresh token is not bound to the key")
+	}
+	for _, req := range h.as.Requests() {
+		if req.Path == authtest.PathDeviceAuthorization && req.Header.Get("DPoP") != "" {
+			t.Fatal("the device authorization request carried a proof")
+		}
 	}
 }
