@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/sesame-auth/sesame/internal/profile"
@@ -16,4 +17,18 @@ func (a *app) httpClient(p *profile.Profile) (*http.Client, error) {
 		AllowInsecureLoopback: p.InsecureLoopbackAS,
 		Debug:                 a.log,
 	})
+}
+
+// discover returns p's HTTP client and its server's validated metadata
+// (discovery, byte-exact issuer, https endpoints).
+func (a *app) discover(ctx context.Context, p *profile.Profile) (*http.Client, *provider.Metadata, error) {
+	client, err := a.httpClient(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, md, nil
 }

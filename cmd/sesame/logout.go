@@ -138,12 +138,7 @@ func (a *app) revokeRecord(ctx context.Context, p *profile.Profile, rec *keychai
 	warn := func(err error) {
 		fmt.Fprintln(a.env.Stderr, "sesame: warning: "+oneLine(err.Error()))
 	}
-	client, err := a.httpClient(p)
-	if err != nil {
-		warn(err)
-		return false
-	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	client, md, err := a.discover(ctx, p)
 	if err != nil {
 		warn(err)
 		return false

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/registration"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -32,11 +31,7 @@ func (a *app) registerClient(ctx context.Context, p *profile.Profile) error {
 	if err != nil {
 		return err
 	}
-	client, err := a.httpClient(p)
-	if err != nil {
-		return err
-	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	client, md, err := a.discover(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -65,11 +65,7 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	if err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
 		return nil, err
 	}
-	client, err := a.httpClient(p)
-	if err != nil {
-		return nil, err
-	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	client, md, err := a.discover(ctx, p)
 	if err != nil {
 		return nil, err
 	}

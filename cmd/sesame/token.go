@@ -172,11 +172,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 // refresh returned an ID token, so the discovery it needs for the JWKS is
 // never on the warm path.
 func (a *app) checkRefreshIDToken(ctx context.Context, p *profile.Profile, stored *keychain.Record, raw string) error {
-	client, err := a.httpClient(p)
-	if err != nil {
-		return err
-	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	client, md, err := a.discover(ctx, p)
 	if err != nil {
 		return err
 	}

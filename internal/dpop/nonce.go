@@ -3,8 +3,9 @@ package dpop
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // nonceHeader carries a server-provided nonce in a response (RFC 9449 §8).
@@ -58,23 +59,6 @@ func validNonce(v string) bool {
 	return true
 }
 
-// origin is the map key for u's server: scheme, host and port, lower-cased
-// and with the default port made explicit, so "https://AS.example" and
-// "https://as.example:443" share one nonce (RFC 6454 §4).
-func origin(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	port := u.Port()
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
-}
-
 // endpoint is u reduced to what [Transport] compares: origin and path,
 // without query and fragment, as for "htu" (RFC 9449 §4.3).
 func endpoint(u *url.URL) string {
@@ -82,5 +66,5 @@ func endpoint(u *url.URL) string {
 	if p == "" {
 		p = "/"
 	}
-	return origin(u) + p
+	return urlcheck.Origin(u) + p
 }

@@ -3,6 +3,8 @@ package dpop
 import (
 	"net/url"
 	"testing"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 func TestListed(t *testing.T) {
@@ -42,7 +44,7 @@ func TestOrigin(t *testing.T) {
 	for _, p := range same {
 		a, _ := url.Parse(p[0])
 		b, _ := url.Parse(p[1])
-		if origin(a) != origin(b) {
+		if urlcheck.Origin(a) != urlcheck.Origin(b) {
 			t.Errorf("origin(%s) != origin(%s)", p[0], p[1])
 		}
 	}
@@ -55,7 +57,7 @@ func TestOrigin(t *testing.T) {
 	for _, p := range differ {
 		a, _ := url.Parse(p[0])
 		b, _ := url.Parse(p[1])
-		if origin(a) == origin(b) {
+		if urlcheck.Origin(a) == urlcheck.Origin(b) {
 			t.Errorf("origin(%s) == origin(%s)", p[0], p[1])
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // Transport is an [http.RoundTripper] that adds a DPoP proof to every POST
@@ -50,12 +52,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil || req.Method != http.MethodPost || !t.listed(req.URL) {
 		resp, err := t.base().RoundTrip(req)
 		if err == nil && req.URL != nil {
-			t.nonces.observe(origin(req.URL), resp)
+			t.nonces.observe(urlcheck.Origin(req.URL), resp)
 		}
 		return resp, err
 	}
 
-	o := origin(req.URL)
+	o := urlcheck.Origin(req.URL)
 	first, err := t.withProof(req, req.Body, t.nonces.get(o))
 	if err != nil {
 		// The RoundTripper contract: the body is closed even on error.

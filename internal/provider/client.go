@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // Default deadlines (SECURITY-REQUIREMENTS 23). http.DefaultClient has
@@ -159,27 +158,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > maxRedirects {
 		return fmt.Errorf("%w: more than %d redirects", ErrRedirectRefused, maxRedirects)
 	}
-	if !sameOrigin(req.URL, first.URL) {
+	if !urlcheck.SameOrigin(req.URL, first.URL) {
 		return fmt.Errorf("%w: %s redirects to another origin, %s://%s",
 			ErrRedirectRefused, first.URL.Host, req.URL.Scheme, redact.Sanitize(req.URL.Host))
 	}
 	return nil
-}
-
-// sameOrigin compares scheme, host and port (RFC 6454 §5) after filling
-// in default ports, so https://a and https://A:443 are one origin.
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) &&
-		strings.EqualFold(a.Hostname(), b.Hostname()) &&
-		portOf(a) == portOf(b)
-}
-
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	if strings.EqualFold(u.Scheme, "http") {
-		return "80"
-	}
-	return "443"
 }

@@ -2,7 +2,6 @@ package registration
 
 import (
 	"net/url"
-	"strings"
 
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
@@ -54,33 +53,8 @@ func management(endpoint *url.URL, rawURI, token string) (string, string) {
 		// loopback IP literal.
 		return "", ""
 	}
-	if !sameOrigin(endpoint, u) {
+	if !urlcheck.SameOrigin(endpoint, u) {
 		return "", ""
 	}
 	return rawURI, token
-}
-
-// sameOrigin reports whether a and b have the same scheme, host and port
-// (RFC 6454 §4), with the scheme's default port filled in. Host names are
-// compared without regard to case, as DNS does. An http b can only match
-// an http a, and urlcheck only lets http through for a loopback IP
-// literal, so plain http is accepted only between two loopback test URLs.
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) &&
-		strings.EqualFold(a.Hostname(), b.Hostname()) &&
-		port(a) == port(b)
-}
-
-// port returns u's port, or its scheme's default port when it has none.
-func port(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return "443"
-	case "http":
-		return "80"
-	}
-	return ""
 }

@@ -307,29 +307,6 @@ func TestRegister_UnusableToken(t *testing.T) {
 	}
 }
 
-func TestSameOrigin(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{"https://as.example/register", "https://as.example/clients/1", true},
-		{"https://as.example/register", "https://AS.example:443/clients/1", true},
-		{"https://as.example:443/register", "https://as.example/clients/1", true},
-		{"https://as.example:8443/register", "https://as.example/clients/1", false},
-		{"https://as.example/register", "https://sub.as.example/clients/1", false},
-		{"https://as.example/register", "https://as.example.evil/clients/1", false},
-		{"http://127.0.0.1:80/register", "http://127.0.0.1/clients/1", true},
-		{"http://[::1]:8080/register", "http://[::1]:8080/clients/1", true},
-		{"http://127.0.0.1:8080/register", "https://127.0.0.1:8080/clients/1", false},
-	} {
-		a, _ := url.Parse(tc.a)
-		b, _ := url.Parse(tc.b)
-		if got := sameOrigin(a, b); got != tc.want {
-			t.Errorf("sameOrigin(%s, %s) = %v", tc.a, tc.b, got)
-		}
-	}
-}
-
 func TestRegister_ErrorResponse(t *testing.T) {
 	as := newAS(t)
 	as.regStatus = http.StatusBadRequest
