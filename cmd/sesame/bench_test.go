@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -20,6 +21,29 @@ import (
 //
 //	SESAME_REAL_KEYRING=1 ../shared/keyring-session go test -run '^$' -bench TokenWarm -benchtime 30x ./cmd/sesame/
 func BenchmarkTokenWarmProcess(b *testing.B) {
+	bin, env, size := warmProfile(b, false)
+	const token = "SNTL-AT-bench"
+	median := timeProcesses(b, bin, env, func(out string) bool { return out == token }, "token", "-p", "bench")
+	b.ReportMetric(median, "ms-median")
+	b.ReportMetric(float64(size)/(1<<20), "MiB-stripped")
+}
+
+// BenchmarkDPoPProofProcess times whole `sesame dpop-proof` processes for
+// a DPoP-bound profile: the access token from the warm cache or record,
+// the key from the keychain, one ES256 signature.
+//
+//	SESAME_REAL_KEYRING=1 ../shared/keyring-session go test -run '^$' -bench DPoPProof -benchtime 30x ./cmd/sesame/
+func BenchmarkDPoPProofProcess(b *testing.B) {
+	bin, env, _ := warmProfile(b, true)
+	median := timeProcesses(b, bin, env, func(out string) bool { return strings.Count(out, ".") == 2 },
+		"dpop-proof", "-p", "bench", "--method", "GET", "--url", "https://api.example/x")
+	b.ReportMetric(median, "ms-median")
+}
+
+// warmProfile builds a stripped sesame and stores, in the real keychain, a
+// fresh grant for profile "bench" (DPoP-bound when withKey). It returns
+// the binary, the environment to run it in and the binary's size.
+func warmProfile(b *testing.B, withKey bool) (string, []string, int64) {
 	if os.Getenv("SESAME_REAL_KEYRING") != "1" {
 		b.Skip("needs a real keychain: set SESAME_REAL_KEYRING=1 and run inside ../shared/keyring-session")
 	}
@@ -37,37 +61,46 @@ func BenchmarkTokenWarmProcess(b *testing.B) {
 
 	cfgDir := filepath.Join(dir, "config")
 	cfg, _ := profile.Load(cfgDir)
-	p := &profile.Profile{Name: "bench", Issuer: "https://as.example", ClientID: "bench-client"}
+	p := &profile.Profile{Name: "bench", Issuer: "https://as.example", ClientID: "bench-client", DPoP: withKey}
 	cfg.Profiles["bench"] = p
 	if err := cfg.Save(); err != nil {
 		b.Fatal(err)
 	}
 	store := keychain.NewKeyring(keychain.KeyringOptions{})
-	const token = "SNTL-AT-bench"
 	rec := &keychain.Record{Version: keychain.RecordVersion, Profile: "bench", Issuer: p.Issuer, ClientID: p.ClientID,
-		TokenEndpoint: "https://as.example/token", RefreshToken: "SNTL-RT-bench", AccessToken: token, TokenType: "Bearer",
+		TokenEndpoint: "https://as.example/token", RefreshToken: "SNTL-RT-bench", AccessToken: "SNTL-AT-bench", TokenType: "Bearer",
 		Lifetime: time.Hour, Expiry: time.Now().Add(time.Hour)}
+	if withKey {
+		k, err := dpop.Generate()
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec.DPoPKey, rec.TokenType = k.Marshal(), "DPoP"
+	}
 	ctx := context.Background()
 	if err := store.Set(ctx, p.KeychainKey(), rec); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = store.Delete(ctx, p.KeychainKey()) })
+	return bin, append(os.Environ(), "SESAME_CONFIG_DIR="+cfgDir), st.Size()
+}
 
-	env := append(os.Environ(), "SESAME_CONFIG_DIR="+cfgDir)
+// timeProcesses runs bin with args b.N times, checks each stdout with ok,
+// and returns the median wall time in milliseconds.
+func timeProcesses(b *testing.B, bin string, env []string, ok func(stdout string) bool, args ...string) float64 {
 	times := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
-		cmd := exec.Command(bin, "token", "-p", "bench")
+		cmd := exec.Command(bin, args...)
 		cmd.Env = env
 		start := time.Now()
 		out, err := cmd.Output()
 		times = append(times, time.Since(start))
-		if err != nil || strings.TrimSpace(string(out)) != token {
-			b.Fatalf("sesame token: %v, stdout %q", err, out)
+		if err != nil || !ok(strings.TrimSpace(string(out))) {
+			b.Fatalf("sesame %v: %v, stdout %q", args, err, out)
 		}
 	}
 	b.StopTimer()
 	slices.Sort(times)
-	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "ms-median")
-	b.ReportMetric(float64(st.Size())/(1<<20), "MiB-stripped")
+	return float64(times[len(times)/2].Microseconds()) / 1000
 }
