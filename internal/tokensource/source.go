@@ -220,12 +220,16 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 	if rec.RefreshToken == "" {
 		return nil, &LoginRequiredError{Reason: fmt.Sprintf("the access token of profile %q expired and the server gave no refresh token", s.Binding.Profile)}
 	}
-	tok, err := s.redeem(ctx, rec)
+	client, err := s.refreshClient(rec)
+	if err != nil {
+		return nil, &RefreshError{Err: err}
+	}
+	tok, err := s.redeem(ctx, client, rec)
 	if err != nil && !isAuthoritative(err) {
 		// Requirement 27: the server may have rotated the token and the
 		// answer was lost; one prompt retry lands inside a reuse-grace
 		// window. Never loop.
-		tok, err = s.redeem(ctx, rec)
+		tok, err = s.redeem(ctx, client, rec)
 	}
 	if err != nil {
 		if !isInvalidGrant(err) {
@@ -261,9 +265,11 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 	return &Result{Record: v, Refreshed: true}, nil
 }
 
-// redeem sends one refresh request, with a DPoP proof from the grant's
-// key when the grant is bound to one (RFC 9449 §5).
-func (s *Source) redeem(ctx context.Context, rec *keychain.Record) (*oauth2.Token, error) {
+// refreshClient is the client for rec's refresh requests: the configured
+// one, signing with the grant's DPoP key when it is bound to one (RFC 9449
+// §5). One client serves a refresh and its retry, so a DPoP nonce learnt
+// on the first is used on the second.
+func (s *Source) refreshClient(rec *keychain.Record) (*http.Client, error) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	if s.HTTPClient != nil {
 		c, err := s.HTTPClient()
@@ -272,13 +278,18 @@ func (s *Source) redeem(ctx context.Context, rec *keychain.Record) (*oauth2.Toke
 		}
 		client = c
 	}
-	if rec.DPoPKey != "" {
-		key, err := dpop.Parse(rec.DPoPKey)
-		if err != nil {
-			return nil, fmt.Errorf("the grant's DPoP key is unreadable: %w", err)
-		}
-		client = dpop.Client(client, key, s.Now, rec.TokenEndpoint)
+	if rec.DPoPKey == "" {
+		return client, nil
 	}
+	key, err := dpop.Parse(rec.DPoPKey)
+	if err != nil {
+		return nil, fmt.Errorf("the grant's DPoP key is unreadable: %w", err)
+	}
+	return dpop.Client(client, key, s.Now, rec.TokenEndpoint), nil
+}
+
+// redeem sends one refresh request.
+func (s *Source) redeem(ctx context.Context, client *http.Client, rec *keychain.Record) (*oauth2.Token, error) {
 	r := refreshRequest{
 		tokenURL:     rec.TokenEndpoint,
 		clientID:     rec.ClientID,
