@@ -127,8 +127,14 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 		}
 		merged.Register = o.register
 	})
-	if o.changed("client-id") && o.changed("register") && o.register {
+	switch {
+	case o.changed("client-id") && o.changed("register") && o.register:
 		return nil, &usageError{msg: "--client-id and --register exclude each other: a registered client gets its id from the server"}
+	case o.changed("client-id"):
+		// A client id of your own replaces a registered one.
+		merged.Register = false
+	case p != nil && p.Register && !merged.Register:
+		return nil, &usageError{msg: "--register=false needs --client-id: the client id to use instead of the registered one"}
 	}
 	if err := merged.Validate(); err != nil {
 		return nil, &usageError{msg: err.Error()}

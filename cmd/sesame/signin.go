@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
-	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/tokensource"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -69,24 +66,9 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	if err != nil {
 		return nil, err
 	}
-	var dpopKey *dpop.Key
-	if p.DPoP {
-		// Requirement 31: a profile that asks for DPoP never falls back
-		// to an unbound grant.
-		if !dpop.Supported(md.DPoPSigningAlgValuesSupported) {
-			return nil, &hintedError{
-				err:   fmt.Errorf("profile %q uses DPoP, but the server does not offer it with ES256 or EdDSA (dpop_signing_alg_values_supported: %s)", p.Name, algList(md.DPoPSigningAlgValuesSupported)),
-				code:  exitUsage,
-				hints: []string{fmt.Sprintf("log in without DPoP: sesame login -p %s --dpop=false", p.Name)},
-			}
-		}
-		if dpopKey, err = dpop.GenerateFor(md.DPoPSigningAlgValuesSupported); err != nil {
-			return nil, err
-		}
-		a.log.Printf("login: profile %q: DPoP key %s, thumbprint %s", p.Name, dpopKey.Alg(), dpopKey.Thumbprint())
-		// Proofs go on the token requests and the PAR request, which binds
-		// the authorization code to the key as well (RFC 9449 §10.1).
-		client = dpop.Client(client, dpopKey, a.env.Now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint)
+	client, dpopKey, err := a.bindDPoP(p, md, client)
+	if err != nil {
+		return nil, err
 	}
 	flow := a.chooseFlow(p, md)
 	a.log.Printf("login: profile %q: issuer %s, %s flow, token endpoint %s, iss parameter announced: %v",
@@ -138,12 +120,4 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 		a.revokeQuietly(ctx, client, md, old)
 	}
 	return rec, nil
-}
-
-// algList shows a server's algorithm list in an error: "none" when absent.
-func algList(algs []string) string {
-	if len(algs) == 0 {
-		return "none"
-	}
-	return redact.Sanitize(strings.Join(algs, ", "))
 }
