@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -369,5 +370,38 @@ func TestDPoP_DeviceFlow_Req31(t *testing.T) {
 		if req.Path == authtest.PathDeviceAuthorization && req.Header.Get("DPoP") != "" {
 			t.Fatal("the device authorization request carried a proof")
 		}
+	}
+}
+
+// TestRegister_DeletionNotConfirmed_KeptForAnotherLogout: a server that
+// fails the RFC 7592 deletion leaves the profile's client id and the
+// management token in place (exit 5, said so), and the next logout
+// deletes the registration.
+func TestRegister_DeletionNotConfirmed_KeptForAnotherLogout(t *testing.T) {
+	h := newHarness(t, authtest.WithRegistration())
+	wantExit(t, h.run("login", "-p", "work", "--issuer", h.as.Issuer(), "--register", "--ca-file", h.as.CAFile()), 0)
+	id := h.as.RegisteredClients()[0]
+	h.as.Configure(authtest.WithHook(authtest.PathRegister+"/"+id, func(w http.ResponseWriter, r *http.Request) bool {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	}))
+	r := h.run("logout", "-p", "work", "--forget")
+	wantExit(t, r, exitNotRevoked)
+	wantOneErrorLine(t, r, "client registration")
+	ctx := context.Background()
+	if _, err := h.store.Get(ctx, keychain.RegistrationKey(h.as.Issuer(), id, "work")); err != nil {
+		t.Fatalf("the management token was dropped: %v", err)
+	}
+	cfg, err := profile.Load(h.dir)
+	if err != nil || cfg.Profile("work") == nil || cfg.Profile("work").ClientID != id {
+		t.Fatal("the profile or its client id was dropped although the registration still exists")
+	}
+	h.as.Configure(authtest.WithHook(authtest.PathRegister+"/"+id, nil))
+	wantExit(t, h.run("logout", "-p", "work", "--forget"), 0)
+	if d := h.as.DeletedClients(); len(d) != 1 || d[0] != id {
+		t.Fatalf("deleted clients %v", d)
+	}
+	if cfg, _ := profile.Load(h.dir); cfg.Profile("work") != nil {
+		t.Fatal("--forget kept the profile after the registration was deleted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -67,7 +68,7 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	var unconfirmed []string
+	var unrevoked, undeleted []string
 	changed := false
 	for _, p := range targets {
 		confirmed, err := a.logoutProfile(ctx, store, p)
@@ -79,30 +80,58 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 		if err != nil {
 			return err
 		}
-		if !confirmed || !deregistered {
-			unconfirmed = append(unconfirmed, p.Name)
+		if !confirmed {
+			unrevoked = append(unrevoked, p.Name)
 		}
-		if o.forget {
+		switch {
+		case !deregistered:
+			// The profile and the registration's management token stay, so
+			// a later logout can delete the registration.
+			undeleted = append(undeleted, p.Name)
+		case o.forget:
 			delete(cfg.Profiles, p.Name)
-		} else if p.ClientID != clientID {
+			changed = true
+		case p.ClientID != clientID:
 			cfg.Profiles[p.Name] = p
 			changed = true
 		}
 	}
-	if o.forget || changed {
+	if changed {
 		if err := cfg.Save(); err != nil {
 			return err
 		}
 	}
-	if len(unconfirmed) > 0 {
-		return &hintedError{
-			err:   fmt.Errorf("%w for %q: local data was deleted, but the grant may still be active at the server", errNotRevoked, unconfirmed),
-			code:  exitNotRevoked,
-			hints: []string{"revoke the session in the provider's account page, or run logout again when the server is reachable"},
-		}
-	}
-	return nil
+	return notConfirmed(unrevoked, undeleted)
 }
+
+// notConfirmed is logout's exit-5 error when the server did not confirm a
+// revocation or a registration's deletion; nil when it confirmed all.
+func notConfirmed(unrevoked, undeleted []string) error {
+	var msgs []string
+	hint := "revoke the session in the provider's account page, or run logout again when the server is reachable"
+	if len(unrevoked) > 0 {
+		msgs = append(msgs, fmt.Sprintf("%v for %q: local data was deleted, but the grant may still be active at the server", errNotRevoked, unrevoked))
+	}
+	if len(undeleted) > 0 {
+		msgs = append(msgs, fmt.Sprintf("the client registration of %q was not deleted at the server: the profile keeps it for another logout", undeleted))
+		hint = "run logout again when the server is reachable"
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return &hintedError{
+		err:   &notConfirmedError{msg: strings.Join(msgs, "; ")},
+		code:  exitNotRevoked,
+		hints: []string{hint},
+	}
+}
+
+// notConfirmedError is logout's exit-5 error; errors.Is(err, errNotRevoked)
+// holds for it.
+type notConfirmedError struct{ msg string }
+
+func (e *notConfirmedError) Error() string        { return e.msg }
+func (e *notConfirmedError) Is(target error) bool { return target == errNotRevoked }
 
 // logoutProfile revokes and deletes one profile's grant. It reports whether
 // the server confirmed the revocation (true when nothing was stored).
