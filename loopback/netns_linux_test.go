@@ -15,17 +15,24 @@ import (
 // netnsModes are the network namespaces TestNetNS_Req01_Req02 builds: lan
 // has a second interface with a non-loopback address (192.0.2.1, TEST-NET-1,
 // on a veth pair that leads nowhere), v6only has loopback with 127.0.0.1
-// removed, so only ::1 is up.
+// removed, so only ::1 is up, and hosts is lan with a hosts file (bind-
+// mounted in the namespace's own mount table) that maps localhost to
+// 192.0.2.1.
 var netnsModes = map[string]string{
-	"lan":    "ip link add v0 type veth peer name v1 && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up",
+	"lan":    lanSetup,
 	"v6only": "ip addr del 127.0.0.1/8 dev lo",
+	"hosts":  lanSetup + ` && h=$(mktemp) && printf '192.0.2.1 localhost\n' > "$h" && mount --bind "$h" /etc/hosts`,
 }
+
+const lanSetup = "ip link add v0 type veth peer name v1 && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up"
 
 // TestNetNS_Req01_Req02 runs the listener tests again inside network
 // namespaces of its own (SECURITY-REQUIREMENTS 1 and 2): with a real
 // non-loopback address on the machine, the listener is not reachable on it;
 // with only ::1 up, the redirect URI is http://[::1]:P/callback and a login
-// completes. It needs root (as make test runs) and unshare(1).
+// completes; with localhost mapped to 192.0.2.1 in the hosts file, the
+// listener and the redirect URI stay on 127.0.0.1. It needs root (as make
+// test runs) and unshare(1).
 func TestNetNS_Req01_Req02(t *testing.T) {
 	if os.Getenv("SESAME_NETNS_CHILD") != "" {
 		t.Skip("already inside a test namespace")
@@ -39,13 +46,13 @@ func TestNetNS_Req01_Req02(t *testing.T) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("ip(8) is not installed")
 	}
-	if err := exec.Command("unshare", "--net", "true").Run(); err != nil {
+	if err := exec.Command("unshare", "--net", "--mount", "true").Run(); err != nil {
 		t.Skipf("this machine does not allow new network namespaces: %v", err)
 	}
 	for mode, setup := range netnsModes {
 		t.Run(mode, func(t *testing.T) {
 			script := `ip link set lo up && ` + setup + ` && exec "$0" -test.run '^(TestListen_LoopbackOnlyAndMatchesRedirect_Req01|TestNetNSChild_Req01_Req02)$' -test.v -test.count=1`
-			cmd := exec.Command("unshare", "--net", "--", "sh", "-c", script, os.Args[0])
+			cmd := exec.Command("unshare", "--net", "--mount", "--", "sh", "-c", script, os.Args[0])
 			cmd.Env = append(os.Environ(), "SESAME_NETNS_CHILD="+mode)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -71,7 +78,7 @@ func TestNetNSChild_Req01_Req02(t *testing.T) {
 	var redirect string
 	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		redirect = p.redirectURI
-		if mode == "lan" {
+		if mode == "lan" || mode == "hosts" {
 			// The machine has 192.0.2.1 now; the listener must not be
 			// reachable there (a LAN peer would connect to it).
 			c, err := net.Dial("tcp", net.JoinHostPort("192.0.2.1", portOf(p.redirectURI)))
@@ -93,11 +100,19 @@ func TestNetNSChild_Req01_Req02(t *testing.T) {
 		t.Fatal(notes)
 	}
 	u, _ := url.Parse(redirect)
-	want := map[string]string{"lan": "127.0.0.1", "v6only": "::1"}[mode]
+	// Requirement 2: a hosts file that sends localhost elsewhere changes
+	// nothing, because no name is ever resolved to choose the address.
+	want := map[string]string{"lan": "127.0.0.1", "v6only": "::1", "hosts": "127.0.0.1"}[mode]
 	if u.Hostname() != want {
 		t.Fatalf("redirect URI %s, want host %s", redirect, want)
 	}
-	if mode == "lan" {
+	if mode == "hosts" {
+		addrs, err := net.DefaultResolver.LookupHost(context.Background(), "localhost")
+		if err != nil || len(addrs) != 1 || addrs[0] != "192.0.2.1" {
+			t.Fatalf("localhost resolves to %v (%v) in the namespace: the hosts-file check proved nothing", addrs, err)
+		}
+	}
+	if mode == "lan" || mode == "hosts" {
 		addrs, _ := net.InterfaceAddrs()
 		found := false
 		for _, a := range addrs {
