@@ -324,3 +324,57 @@ func TestLogin_DeviceVerificationHostOnAnotherDomain_Req42(t *testing.T) {
 		t.Fatalf("an allowlisted domain still warned:\n%s", r.stderr)
 	}
 }
+
+// TestLogin_BadIDTokens_NothingStored_Req24: each ID token variant the
+// verifier refuses ends the login with one error line, and nothing is
+// stored or printed (SECURITY-REQUIREMENTS 24, at command level).
+func TestLogin_BadIDTokens_NothingStored_Req24(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  func(s *authtest.Server) authtest.Option
+		want string
+	}{
+		{"alg none", func(*authtest.Server) authtest.Option { return authtest.WithIDTokenEncoder(authtest.UnsignedJWT) }, "id token"},
+		{"HS256 keyed with the JWKS", func(s *authtest.Server) authtest.Option {
+			return authtest.WithIDTokenEncoder(func(c map[string]any) string {
+				jwks, err := s.JWKS()
+				if err != nil {
+					t.Error(err)
+				}
+				return authtest.HS256JWT(c, jwks, s.KeyID())
+			})
+		}, "id token"},
+		{"unknown kid", func(s *authtest.Server) authtest.Option {
+			return authtest.WithIDTokenEncoder(func(c map[string]any) string { return s.SignIDToken(c, "other-kid") })
+		}, "signature"},
+		{"wrong iss", func(*authtest.Server) authtest.Option {
+			return authtest.WithIDTokenMutator(func(c map[string]any) { c["iss"] = "https://evil.example" })
+		}, "id token"},
+		{"extra audience", func(*authtest.Server) authtest.Option {
+			return authtest.WithIDTokenMutator(func(c map[string]any) { c["aud"] = []string{authtest.DefaultClientID, "other"} })
+		}, "id token"},
+		{"azp other", func(*authtest.Server) authtest.Option {
+			return authtest.WithIDTokenMutator(func(c map[string]any) { c["azp"] = "other" })
+		}, "azp"},
+		{"expired 6 min", func(*authtest.Server) authtest.Option {
+			return authtest.WithIDTokenMutator(func(c map[string]any) { c["exp"] = time.Now().Add(-6 * time.Minute).Unix() })
+		}, "expired"},
+		{"iat 10 min ahead", func(*authtest.Server) authtest.Option {
+			return authtest.WithIDTokenMutator(func(c map[string]any) { c["iat"] = time.Now().Add(10 * time.Minute).Unix() })
+		}, "clock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.as.Configure(tt.opt(h.as))
+			r := h.login()
+			if r.code == 0 {
+				t.Fatal("login accepted the ID token")
+			}
+			wantOneErrorLine(t, r, tt.want)
+			if h.record() != nil || r.stdout != "" {
+				t.Fatalf("stored %v, stdout %q", h.record() != nil, r.stdout)
+			}
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -176,6 +175,10 @@ func fromOIDCError(err error) error {
 	}
 	msg := strings.ReplaceAll(redact.Error(err), "oidc: ", "")
 	switch {
+	case errors.Is(err, errRefetchLimited) || strings.Contains(msg, errRefetchLimited.Error()):
+		// Requirement 24: no key known from the last fetch verifies it,
+		// and the keys are not fetched again so soon.
+		msg = "signature does not match any key from the server's jwks_uri (fetched moments ago)"
 	case strings.Contains(msg, "failed to verify id token signature"):
 		msg = "signature does not match any key from the server's jwks_uri"
 	case strings.Contains(msg, "unexpected signature algorithm"):
@@ -204,39 +207,4 @@ func CheckSameSubject(prev, next *IDToken) error {
 		return idTokenErrorf("refresh returned a token for another subject")
 	}
 	return nil
-}
-
-// keySets caches one go-oidc RemoteKeySet per client and jwks_uri, for the
-// life of the process only: key sets are public, but a cache on disk would
-// be one more thing to trust. go-oidc fetches again when it meets an
-// unknown kid, so rotation still works.
-var keySets struct {
-	sync.Mutex
-	m map[keySetKey]*oidc.RemoteKeySet
-}
-
-// keySetKey includes the client: a key set fetched through one client's
-// trust roots must not be served to a caller that configured other roots.
-type keySetKey struct {
-	client *http.Client
-	uri    string
-}
-
-func keySetFor(client *http.Client, jwksURI string) *oidc.RemoteKeySet {
-	keySets.Lock()
-	defer keySets.Unlock()
-	k := keySetKey{client, jwksURI}
-	if ks, ok := keySets.m[k]; ok {
-		return ks
-	}
-	if keySets.m == nil {
-		keySets.m = make(map[keySetKey]*oidc.RemoteKeySet)
-	}
-	// go-oidc keeps this context for every later fetch (ignoring its
-	// cancellation), so it must not be a caller's request context; the
-	// client's Timeout bounds each fetch instead.
-	ctx := oidc.ClientContext(withBodyLimit(context.Background(), jwksBodyLimit), client)
-	ks := oidc.NewRemoteKeySet(ctx, jwksURI)
-	keySets.m[k] = ks
-	return ks
 }
