@@ -48,7 +48,10 @@ func TestTokenHygiene_Req34_Req35_Req36_Req37(t *testing.T) {
 	)
 	srv := &rig.Server{Issuer: as.Issuer(), CAFile: as.CAFile(), ClientID: as.ClientID}
 	c := newCLI(t, srv, "e2e-hygiene")
-	c.extraEnv = append(c.extraEnv, "SESAME_DEBUG=1")
+	// Requirement 37: the debug log goes to stderr and, time-stamped, to a
+	// file (in TMPDIR, so the file scan below reads it).
+	debugFile := filepath.Join(c.tmp, "sesame-debug.log")
+	c.extraEnv = append(c.extraEnv, "SESAME_DEBUG=1", "SESAME_DEBUG_FILE="+debugFile)
 	// Build everything first: the watcher is for sesame and what it starts.
 	w := watchProcs(t, 10*time.Millisecond)
 
@@ -311,6 +314,10 @@ func TestTokenHygiene_Req34_Req35_Req36_Req37(t *testing.T) {
 		} else if len(k) > 0 {
 			t.Errorf("LEAK (req 36): stdout of %q holds %s", r.label, strings.Join(k, ", "))
 		}
+	}
+
+	if st, err := os.Stat(debugFile); err != nil || st.Size() == 0 {
+		t.Errorf("the debug file was not written: %v", err)
 	}
 
 	// Requirement 35: files under HOME (the configuration directory and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,9 @@ type app struct {
 	resource string
 	// requireScopes is a helper command's --require-scope.
 	requireScopes []string
+	// debugFile is --debug-file; closeDebugFile closes it at the end.
+	debugFile      string
+	closeDebugFile func() error
 }
 
 // Main runs sesame with args and returns the exit code.
@@ -38,6 +42,9 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	_, err := root.ExecuteContextC(ctx)
+	if a.closeDebugFile != nil {
+		_ = a.closeDebugFile()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -67,7 +74,23 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 				}
 			}
 			a.debug = a.debug || a.env.Getenv("SESAME_DEBUG") != ""
-			a.log = redact.New(a.env.Stderr, a.debug)
+			var sink io.Writer
+			if a.debug {
+				sink = a.env.Stderr
+			}
+			if path := firstNonEmpty(a.debugFile, a.env.Getenv("SESAME_DEBUG_FILE")); path != "" {
+				f, w, err := openDebugFile(path, a.env.Now)
+				if err != nil {
+					return err
+				}
+				a.closeDebugFile = f.Close
+				if sink != nil {
+					sink = io.MultiWriter(sink, w)
+				} else {
+					sink = w
+				}
+			}
+			a.log = redact.New(sink, sink != nil)
 			return nil
 		},
 	}
@@ -87,6 +110,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		return cfg.Names(), cobra.ShellCompDirectiveNoFileComp
 	})
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log requests and decisions to stderr, secrets redacted (also SESAME_DEBUG=1)")
+	root.PersistentFlags().StringVar(&a.debugFile, "debug-file", "", "append the same log, time-stamped, to this file (0600; also SESAME_DEBUG_FILE), for helpers whose stderr is hidden")
 	root.AddCommand(
 		newLoginCmd(a),
 		newTokenCmd(a),
