@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,8 +197,8 @@ func TestKeychainAbsent_RealServer(t *testing.T) {
 	c.extraEnv = append(c.extraEnv, "DBUS_SESSION_BUS_ADDRESS=unix:path="+c.tmp+"/no-bus")
 	r := c.login()
 	oneErrorLine(t, r, "keychain unavailable")
-	if !strings.Contains(r.stderr, "sesame: hint: ") {
-		t.Fatalf("no hint:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, "sesame: hint: ") || !strings.Contains(r.stderr, "SESAME_STORE=file") {
+		t.Fatalf("no hint, or none naming the file store's opt-in:\n%s", r.stderr)
 	}
 	if runs := c.browserRuns(); len(runs) != 0 {
 		t.Fatal("the browser opened although nothing could be stored")
@@ -205,6 +206,65 @@ func TestKeychainAbsent_RealServer(t *testing.T) {
 	r = c.run("token", "-p", c.name, "--reveal")
 	if r.code == 0 {
 		t.Fatal("token succeeded without a keychain")
+	}
+}
+
+// TestFileStoreWithoutKeychain_RealServer: on a machine without a Secret
+// Service, SESAME_STORE=file keeps the grant in a private file (requirement
+// 38): the login warns so, the files are 0600 in a 0700 directory, the
+// grant refreshes through it, a file opened up to others is refused, and
+// logout deletes it.
+func TestFileStoreWithoutKeychain_RealServer(t *testing.T) {
+	rig.RequireTools(t)
+	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})
+	c := newCLI(t, srv, "e2e-filestore")
+	state := t.TempDir()
+	c.extraEnv = append(c.extraEnv, "DBUS_SESSION_BUS_ADDRESS=unix:path="+c.tmp+"/no-bus",
+		"SESAME_STORE=file", "SESAME_STATE_DIR="+state)
+	r := c.login()
+	if r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	dir := filepath.Join(state, "grants")
+	if !strings.Contains(r.stderr, "warning: there is no keychain here") || !strings.Contains(r.stderr, dir) {
+		t.Fatalf("no warning about the file store:\n%s", r.stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("grant files: %v, %v", entries, err)
+	}
+	file := filepath.Join(dir, entries[0].Name())
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Fatalf("directory mode %04o", st.Mode().Perm())
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode %04o", st.Mode().Perm())
+	}
+	first, _ := os.ReadFile(file)
+	if r := c.mustRun("status", "-p", c.name); !strings.Contains(r.stdout, "file "+dir) {
+		t.Fatalf("status does not name the store:\n%s", r.stdout)
+	}
+	tok := strings.TrimSpace(c.mustRun("token", "-p", c.name, "--min-ttl", "1h").stdout)
+	if refreshes(srv) != 1 {
+		t.Fatalf("%d refreshes, want 1", refreshes(srv))
+	}
+	if active, err := srv.Introspect(context.Background(), tok); err != nil || !active {
+		t.Fatalf("the refreshed token is not active: %v %v", active, err)
+	}
+	if second, _ := os.ReadFile(file); string(second) == string(first) {
+		t.Fatal("the rotated grant was not written to the file")
+	}
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = c.run("token", "-p", c.name, "--min-ttl", "1h")
+	oneErrorLine(t, r, "can be read by others")
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.mustRun("logout", "-p", c.name)
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("%d grant files left after logout", len(entries))
 	}
 }
 

@@ -49,7 +49,7 @@ func systemEnv() *Env {
 		Now:       time.Now,
 		Cache:     tokencache.New(),
 		Store: sync.OnceValues(func() (keychain.Store, error) {
-			return keychain.NewKeyring(keychain.KeyringOptions{}), nil
+			return openStore(os.Getenv)
 		}),
 	}
 }

@@ -74,7 +74,10 @@ func report(w io.Writer, profile string, err error) int {
 		code = exitLoginRequired
 		hints = append(hints, fmt.Sprintf("run 'sesame login -p %s' in a terminal", profile))
 	case errors.Is(err, keychain.ErrUnavailable):
-		hints = append(hints, "sesame keeps grants only in the OS keychain: on Linux start a Secret Service (gnome-keyring or KeePassXC) in your session")
+		hints = append(hints, "sesame keeps grants in the OS keychain: on Linux start a Secret Service (gnome-keyring or KeePassXC) in your session",
+			"on a machine without one (a server, a container), you may opt in to a file only you can read: export SESAME_STORE=file")
+	case errors.Is(err, keychain.ErrInsecure):
+		hints = append(hints, "the grant file store must be yours alone: directory 0700, files 0600, no symbolic links")
 	case errors.Is(err, keychain.ErrLocked):
 		hints = append(hints, "unlock your keychain (for example by logging in to the desktop session) and try again")
 	case errors.Is(err, credhelper.ErrNotBearer):

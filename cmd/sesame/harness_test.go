@@ -32,6 +32,8 @@ type harness struct {
 	stdoutTTY, person bool
 	// stdin is the next command's standard input.
 	stdin string
+	// altStore, when set, replaces the in-memory store.
+	altStore keychain.Store
 }
 
 func newHarness(t *testing.T, opts ...authtest.Option) *harness {
@@ -83,9 +85,14 @@ func (h *harness) runContext(ctx context.Context, args ...string) result {
 		StderrTTY: h.person,
 		Getenv:    func(k string) string { return h.env[k] },
 		Now:       h.now,
-		Store:     func() (keychain.Store, error) { return h.store, nil },
-		Cache:     h.cache,
-		Opener:    h.browser,
+		Store: func() (keychain.Store, error) {
+			if h.altStore != nil {
+				return h.altStore, nil
+			}
+			return h.store, nil
+		},
+		Cache:  h.cache,
+		Opener: h.browser,
 	}
 	code := Main(ctx, args, env)
 	r := result{stdout: out.String(), stderr: errOut.String(), code: code}

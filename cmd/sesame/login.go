@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -176,6 +177,12 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	cfg.Profiles[p.Name] = p
 	if err := cfg.Save(); err != nil {
 		return fmt.Errorf("signed in, but the profile could not be saved: %w", err)
+	}
+	if store, err := a.store(); err == nil {
+		if fb, ok := store.(*keychain.Fallback); ok && fb.UsesSecondary() {
+			// Requirement 38: plain text never silently.
+			fmt.Fprintf(a.env.Stderr, "sesame: warning: there is no keychain here, so the grant is kept in a file only you can read (%s, as SESAME_STORE=file asks)\n", strings.TrimPrefix(store.Name(), "file "))
+		}
 	}
 	return a.reportLogin(rec, o.json)
 }

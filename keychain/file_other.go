@@ -1,0 +1,24 @@
+//go:build !unix
+
+package keychain
+
+import (
+	"errors"
+	"io/fs"
+)
+
+// On Windows the file store would need an ACL for the user alone and DPAPI
+// (SECURITY-REQUIREMENTS 38); Windows always has a Credential Manager, so
+// the store refuses to work there instead.
+const (
+	openNoFollow       = 0
+	fileStoreSupported = false
+)
+
+var errFileStoreUnsupported = errors.New("the grant file store is not available on this platform; use the system keychain")
+
+func isSymlink(error) bool { return false }
+
+func ownedByMe(fs.FileInfo) bool { return false }
+
+func syncDir(string) error { return errFileStoreUnsupported }
