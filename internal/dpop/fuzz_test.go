@@ -21,7 +21,7 @@ func FuzzAuthParams(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, header, value string) {
 		n := 0
-		for name, _ := range authParams(header) {
+		for name := range authParams(header) {
 			n++
 			if name == "" {
 				t.Fatal("an empty parameter name")
