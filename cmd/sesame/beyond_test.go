@@ -456,3 +456,34 @@ func TestFileStore_OptInWithoutKeychain_Req38(t *testing.T) {
 		t.Fatalf("%d grant files left after logout", len(entries))
 	}
 }
+
+// TestResource_DeviceFlow_Req11: the device flow names every resource on
+// its device authorization request and the first on its token polls.
+func TestResource_DeviceFlow_Req11(t *testing.T) {
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
+	go func() {
+		for h.as.LastUserCode() == "" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = h.as.ApproveDevice(h.as.LastUserCode())
+	}()
+	const a, b = "https://a.example/", "https://b.example/"
+	wantExit(t, h.login("--flow", "device", "--resource", a, "--resource", b), 0)
+	polls := 0
+	for _, req := range h.as.Requests() {
+		switch req.Path {
+		case authtest.PathDeviceAuthorization:
+			if got := strings.Join(req.PostForm["resource"], ","); got != a+","+b {
+				t.Fatalf("device authorization resources %q", got)
+			}
+		case authtest.PathToken:
+			polls++
+			if got := strings.Join(req.PostForm["resource"], ","); got != a {
+				t.Fatalf("token poll resources %q, want the first only", got)
+			}
+		}
+	}
+	if polls == 0 || h.record().Resource != a {
+		t.Fatalf("%d polls, record resource %q", polls, h.record().Resource)
+	}
+}
