@@ -8,27 +8,18 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
+	"github.com/go-jose/go-jose/v4"
 	"github.com/sesame-auth/sesame/e2e/rig"
 	"github.com/sesame-auth/sesame/internal/dpop"
-	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/tokencache"
-	"github.com/sesame-auth/sesame/internal/tokensource"
-	"github.com/sesame-auth/sesame/keychain"
 )
 
-// Issue 8 against the real oidc-provider: DPoP-bound grants (RFC 9449),
-// resource indicators (RFC 8707) and dynamic client registration (RFC 7591,
-// RFC 7592). PAR is in TestLogin_TokenRefreshLogout_RealServer: every e2e
-// login uses it.
+// DPoP (RFC 9449) against the real oidc-provider: key-bound grants, nonces,
+// replay from another key, EdDSA, dpop-proof (SECURITY-REQUIREMENTS 31).
 
 // TestDPoP_BoundGrant_RealServer: login --dpop against a server that also
 // demands nonces. The server's records show one key thumbprint on the code
@@ -194,188 +185,6 @@ func TestDPoP_PlainLoginStaysUnbound_RealServer(t *testing.T) {
 			t.Fatal("a login without --dpop got a key-bound refresh token")
 		}
 	}
-}
-
-// TestResourceIndicators_RealServer: the login's token is for the
-// profile's first resource (aud at the server), stays so across a refresh,
-// and a helper bound to the second resource gets a token whose aud is that
-// resource, by a refresh of the same grant. (SECURITY-REQUIREMENTS 11)
-func TestResourceIndicators_RealServer(t *testing.T) {
-	rig.RequireTools(t)
-	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})
-	c := newCLI(t, srv, "e2e-resource")
-	ctx := context.Background()
-	const api, other = "https://api.e2e.test/", "https://other.e2e.test/"
-
-	r := c.login("--scope", "api:read", "--scope", "other:read", "--resource", api, "--resource", other)
-	if r.code != 0 {
-		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
-	}
-	audOf := func(token string) (string, string) {
-		t.Helper()
-		claims, err := srv.IntrospectClaims(ctx, token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if claims["active"] != true {
-			t.Fatalf("token not active: %v", claims)
-		}
-		scope, _ := claims["scope"].(string)
-		switch aud := claims["aud"].(type) {
-		case string:
-			return aud, scope
-		case []any:
-			if len(aud) == 1 {
-				s, _ := aud[0].(string)
-				return s, scope
-			}
-		}
-		t.Fatalf("aud = %v", claims["aud"])
-		return "", ""
-	}
-	first := c.record()
-	if aud, scope := audOf(first.AccessToken); aud != api || scope != "api:read" {
-		t.Fatalf("login token: aud %q scope %q, want %s api:read", aud, scope, api)
-	}
-
-	expireNow(t, c)
-	tok := strings.TrimSpace(c.mustRun("token", "-p", c.name).stdout)
-	if aud, _ := audOf(tok); aud != api || tok == first.AccessToken {
-		t.Fatalf("refreshed token: aud %q (new token: %v), want %s", aud, tok != first.AccessToken, api)
-	}
-
-	before := refreshes(srv)
-	otherTok := strings.TrimSpace(c.mustRun("token", "-p", c.name, "--resource", other).stdout)
-	if aud, scope := audOf(otherTok); aud != other || scope != "other:read" {
-		t.Fatalf("token --resource %s: aud %q scope %q", other, aud, scope)
-	}
-	if n := refreshes(srv) - before; n != 1 {
-		t.Fatalf("%d refreshes for the second resource, want 1", n)
-	}
-	// Both tokens are kept; asking again is served without a request.
-	again := strings.TrimSpace(c.mustRun("token", "-p", c.name, "--resource", other).stdout)
-	main := strings.TrimSpace(c.mustRun("token", "-p", c.name).stdout)
-	if again != otherTok || main != tok || refreshes(srv)-before != 1 {
-		t.Fatal("the per-resource tokens were not reused")
-	}
-	if rec := c.record(); rec.ResourceTokens[other] == nil || rec.ResourceTokens[other].AccessToken != otherTok {
-		t.Fatal("the keychain record does not keep the second resource's token")
-	}
-	// A resource the grant does not cover is a usage error, with no request.
-	r = c.run("token", "-p", c.name, "--resource", "https://nope.e2e.test/")
-	if r.code != 2 || !strings.Contains(r.stderr, "not one of profile") {
-		t.Fatalf("unknown resource: exit %d\n%s", r.code, r.stderr)
-	}
-	c.mustRun("logout", "-p", c.name)
-	if rec := c.record(); rec != nil {
-		t.Fatal("logout left the record")
-	}
-	if _, ok := tokencache.New().Get(tokensource.CacheKey(c.key(), other)); ok {
-		t.Fatal("logout left the second resource's access token in the volatile cache")
-	}
-}
-
-// TestRegistration_RealServer: login --register makes a public native
-// client of this installation's own, which logs in and refreshes; logout
-// deletes it at the server (RFC 7592) and the next login registers anew.
-func TestRegistration_RealServer(t *testing.T) {
-	rig.RequireTools(t)
-	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})
-	c := newCLI(t, srv, "e2e-register")
-	store := c.store()
-	ctx := context.Background()
-
-	r := c.run("login", "-p", c.name, "--issuer", srv.Issuer, "--register", "--ca-file", srv.CAFile,
-		"--scope", "openid", "--scope", "email")
-	if r.code != 0 {
-		t.Fatalf("login --register: exit %d\n%s", r.code, r.stderr)
-	}
-	created := srv.Events("registration_create.success")
-	if len(created) != 1 || created[0].Str("token_endpoint_auth_method") != "none" || created[0].Str("application_type") != "native" {
-		t.Fatalf("registrations at the server: %+v", created)
-	}
-	clientID := created[0].Str("client_id")
-	p := readProfile(t, c)
-	if p.ClientID != clientID || clientID == srv.ClientID || !p.Register {
-		t.Fatalf("profile client_id %q register %v, server registered %q", p.ClientID, p.Register, clientID)
-	}
-	key := keychain.Key(srv.Issuer, clientID, c.name)
-	t.Cleanup(func() { _ = store.Delete(ctx, key) })
-	rec, err := store.Get(ctx, key)
-	if err != nil || rec.ClientID != clientID {
-		t.Fatalf("grant of the registered client: %v", err)
-	}
-	regKey := keychain.RegistrationKey(srv.Issuer, clientID, c.name)
-	t.Cleanup(func() { _ = store.Delete(ctx, regKey) })
-	reg, err := store.Get(ctx, regKey)
-	if err != nil || reg.RegistrationAccessToken == "" || !strings.HasPrefix(reg.RegistrationClientURI, srv.Issuer+"/") {
-		t.Fatalf("registration record: %v", err)
-	}
-	configDir, _ := os.ReadFile(filepath.Join(c.cfgDir, "config.json"))
-	if strings.Contains(string(configDir), reg.RegistrationAccessToken) {
-		t.Fatal("the registration access token is in the config file")
-	}
-
-	// The registered client refreshes.
-	rec.Expiry = time.Now().Add(-time.Minute)
-	if err := store.Set(ctx, key, rec); err != nil {
-		t.Fatal(err)
-	}
-	tokencache.New().Delete(key)
-	tok := strings.TrimSpace(c.mustRun("token", "-p", c.name).stdout)
-	if tok == rec.AccessToken || refreshes(srv) != 1 {
-		t.Fatal("the registered client did not refresh")
-	}
-	for _, g := range srv.Events("grant.success") {
-		if g.ClientID != clientID {
-			t.Fatalf("a grant for client %q, want the registered %q", g.ClientID, clientID)
-		}
-	}
-
-	r = c.mustRun("logout", "-p", c.name)
-	if !strings.Contains(r.stderr, "deleted the client registration") {
-		t.Fatalf("logout did not say it deleted the registration:\n%s", r.stderr)
-	}
-	deleted := srv.Events("registration_delete.success")
-	if len(deleted) != 1 || deleted[0].Str("client_id") != clientID {
-		t.Fatalf("deregistrations at the server: %+v", deleted)
-	}
-	if _, err := store.Get(ctx, regKey); err == nil {
-		t.Fatal("the registration record survived logout")
-	}
-	if p := readProfile(t, c); p.ClientID != "" || !p.Register {
-		t.Fatalf("after logout the profile has client id %q (register %v), want none", p.ClientID, p.Register)
-	}
-	if r := c.run("token", "-p", c.name); r.code != 4 {
-		t.Fatalf("token after logout: exit %d\n%s", r.code, r.stderr)
-	}
-
-	// The next login registers a new client.
-	c.mustRun("login", "-p", c.name)
-	created = srv.Events("registration_create.success")
-	if len(created) != 2 || created[1].Str("client_id") == clientID {
-		t.Fatalf("the second login did not register a new client: %+v", created)
-	}
-	newID := created[1].Str("client_id")
-	t.Cleanup(func() {
-		_ = store.Delete(ctx, keychain.Key(srv.Issuer, newID, c.name))
-		_ = store.Delete(ctx, keychain.RegistrationKey(srv.Issuer, newID, c.name))
-	})
-	c.mustRun("logout", "-p", c.name)
-}
-
-// readProfile reads c's profile from its configuration file.
-func readProfile(t *testing.T, c *cli) *profile.Profile {
-	t.Helper()
-	cfg, err := profile.Load(c.cfgDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := cfg.Profile(c.name)
-	if p == nil {
-		t.Fatalf("no profile %q", c.name)
-	}
-	return p
 }
 
 // refreshWith sends one refresh for refreshToken as the public client,
