@@ -135,3 +135,13 @@ func TestResource_DeviceFlow_Req11(t *testing.T) {
 		t.Fatalf("%d polls, record resource %q", polls, h.record().Resource)
 	}
 }
+
+// TestResource_Completion: --resource completes to the profile's resources.
+func TestResource_Completion(t *testing.T) {
+	h := newHarness(t)
+	wantExit(t, h.login("--resource", "https://a.example/", "--resource", "https://b.example/"), 0)
+	r := h.run("__complete", "token", "-p", "work", "--resource", "")
+	if !strings.Contains(r.stdout, "https://a.example/\nhttps://b.example/\n") {
+		t.Fatalf("completion:\n%s", r.stdout)
+	}
+}

@@ -193,6 +193,14 @@ func (a *app) checkRefreshIDToken(ctx context.Context, p *profile.Profile, store
 func addResourceFlag(cmd *cobra.Command, a *app) {
 	cmd.Flags().StringVar(&a.resource, "resource", "", "resource the token is for: one of the profile's --resource values (default: the first)")
 	cmd.Flags().StringArrayVar(&a.requireScopes, "require-scope", nil, "fail unless the token was granted this scope (repeatable)")
+	_ = cmd.RegisterFlagCompletionFunc("resource", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		if cfg, err := a.loadConfig(); err == nil {
+			if p := cfg.Profile(a.profile()); p != nil {
+				return p.Resources, cobra.ShellCompDirectiveNoFileComp
+			}
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // checkGrantedScope refuses a token whose granted scope lacks one the
