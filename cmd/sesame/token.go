@@ -32,7 +32,11 @@ func newTokenCmd(a *app) *cobra.Command {
 
 A token that is still fresh comes straight from the keychain, with no network request.
 An expired one is refreshed once, and the rotated refresh token is stored before the
-token is printed. When no valid grant exists, token exits with code 4.`,
+token is printed. When no valid grant exists, token exits with code 4.
+
+--resource picks one of the profile's resources (RFC 8707); --require-scope fails unless the
+server granted that scope. A DPoP-bound token (login --dpop) has token_type DPoP in --output
+json, and every request with it needs a proof from 'sesame dpop-proof'.`,
 		Example: `  curl -H "$(sesame token -p work --output header)" https://api.example.com/
   sesame token -p work --min-ttl 10m --output json`,
 		Args: noArgs,
