@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
@@ -19,6 +21,8 @@ func newKubectlCmd(a *app) *cobra.Command {
 		Long: `Answer kubectl as its exec credential plugin: read KUBERNETES_EXEC_INFO, print an
 ExecCredential (client.authentication.k8s.io/v1 or v1beta1, as kubectl asked) whose
 status carries a fresh access token and its expiry. stdout carries only that JSON.
+With --id-token it carries the ID token instead, refreshed before it expires: clusters that
+use Kubernetes' OIDC authentication (--oidc-issuer-url) check ID tokens.
 
 When kubectl says the call is not interactive (an IDE, a pipeline), sesame never opens a
 browser: without a usable grant it exits 4 and kubectl shows the hint. When kubectl sends
@@ -32,6 +36,7 @@ the cluster's address (provideClusterInfo), it must be the profile's kube server
 			return runKubectl(cmd.Context(), a)
 		},
 	}
+	cmd.Flags().BoolVar(&a.idToken, "id-token", false, "give kubectl the ID token instead of the access token (for clusters with OIDC authentication, as kubelogin does)")
 	addResourceFlag(cmd, a)
 	return cmd
 }
@@ -44,6 +49,9 @@ func runKubectl(ctx context.Context, a *app) error {
 	_, p, err := a.requireProfile()
 	if err != nil {
 		return err
+	}
+	if a.idToken && !slices.Contains(p.EffectiveScopes(), "openid") {
+		return usageErrorf("--id-token needs a profile that asks for the openid scope; profile %q asks for %q", p.Name, strings.Join(p.EffectiveScopes(), " "))
 	}
 	if info.Spec.Cluster != nil {
 		// Requirement 40: a token only for the cluster it is meant for.
@@ -61,6 +69,12 @@ func runKubectl(ctx context.Context, a *app) error {
 	}
 	if err != nil {
 		return err
+	}
+	if a.idToken {
+		// Kubernetes' OIDC authenticator takes the ID token (audience: the
+		// client id), as kubelogin gives it by default.
+		tok := &oauth2.Token{AccessToken: rec.IDToken, TokenType: "Bearer"}
+		return credhelper.KubectlRespond(a.env.Stdout, info, tok, tokensource.IDTokenEarlyExpiry(rec))
 	}
 	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: tokenType(rec)}
 	return credhelper.KubectlRespond(a.env.Stdout, info, tok, tokensource.EarlyExpiry(rec))

@@ -28,6 +28,9 @@ type app struct {
 	resource string
 	// requireScopes is a helper command's --require-scope.
 	requireScopes []string
+	// idToken is kubectl --id-token: hand out the ID token, refreshed
+	// when it is about to expire.
+	idToken bool
 	// debugFile is --debug-file; closeDebugFile closes it at the end.
 	debugFile      string
 	closeDebugFile func() error

@@ -49,6 +49,7 @@ to the cluster's API server, so sesame refuses to give its token to another clus
 	cmd.Flags().StringVar(&o.server, "server", "", "the cluster's API server URL, saved in the profile")
 	cmd.Flags().StringVar(&o.user, "user", "", "kubeconfig user name (default: the profile name)")
 	cmd.Flags().BoolVar(&o.apply, "apply", false, "run the kubectl command instead of only printing it")
+	cmd.Flags().BoolVar(&a.idToken, "id-token", false, "make kubectl get the ID token (clusters with OIDC authentication)")
 	addResourceFlag(cmd, a)
 	return cmd
 }
@@ -230,6 +231,9 @@ func (a *app) helperArgs(p *profile.Profile) ([]string, error) {
 	}
 	for _, s := range a.requireScopes {
 		args = append(args, "--require-scope", s)
+	}
+	if a.idToken {
+		args = append(args, "--id-token")
 	}
 	return args, nil
 }

@@ -119,7 +119,12 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	var accept func(*keychain.Record) bool
+	if a.idToken {
+		accept = tokensource.IDTokenFresh(a.env.Now, 0)
+	}
 	return &tokensource.Source{
+		Accept:   accept,
 		Resource: resource,
 		Store:    store,
 		Key:      p.KeychainKey(),

@@ -44,6 +44,7 @@ type ServerOptions struct {
 	DeviceCodeTTL   time.Duration // 0: 10 min; the device code's lifetime
 	DPoPNonce       bool          // require a server-provided DPoP nonce (RFC 9449 §8)
 	DPoPAlgs        []string      // nil: ES256, Ed25519, EdDSA (oidc-provider's default)
+	IDTokenTTL      time.Duration // 0: 1 h; whole seconds
 }
 
 // Metadata is the part of the server's discovery document the tests use.
@@ -120,6 +121,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		"--refresh-token-ttl", seconds(opts.RefreshTokenTTL, 24*time.Hour),
 		"--device-interval", seconds(opts.DeviceInterval, time.Second),
 		"--device-code-ttl", seconds(opts.DeviceCodeTTL, 10*time.Minute),
+		"--id-token-ttl", seconds(opts.IDTokenTTL, time.Hour),
 	}
 	if opts.DeviceSlowDown {
 		args = append(args, "--device-slow-down")

@@ -25,6 +25,7 @@
 //   --device-code-ttl S   E2E_DEVICE_CODE_TTL      device code lifetime, default 600
 //   --dpop-nonce          E2E_DPOP_NONCE=1         require a server-provided DPoP nonce (RFC 9449 §8)
 //   --dpop-algs A,B       E2E_DPOP_ALGS            DPoP algorithms offered, default ES256,Ed25519,EdDSA
+//   --id-token-ttl S      E2E_ID_TOKEN_TTL         ID token lifetime, default 3600
 //
 // DPoP (ES256, EdDSA) is always offered, as oidc-provider does by default; a
 // client that sends proofs gets a refresh token bound to its key. Resource
@@ -60,6 +61,7 @@ const { values: args } = parseArgs({
     'device-code-ttl': { type: 'string' },
     'dpop-nonce': { type: 'boolean' },
     'dpop-algs': { type: 'string' },
+    'id-token-ttl': { type: 'string' },
   },
   strict: true,
 });
@@ -94,6 +96,7 @@ const config = {
   deviceSlowDown: args['device-slow-down'] === true || env.E2E_DEVICE_SLOW_DOWN === '1',
   dpopNonce: args['dpop-nonce'] === true || env.E2E_DPOP_NONCE === '1',
   dpopAlgs: opt('dpop-algs', 'E2E_DPOP_ALGS', 'ES256,Ed25519,EdDSA').split(',').filter(Boolean),
+  idTokenTTL: int('id-token-ttl', 'E2E_ID_TOKEN_TTL', 3600),
 };
 if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
 if (!config.rsSecret) fail('--rs-secret (or E2E_RS_SECRET) is required');
@@ -248,7 +251,7 @@ const provider = new Provider(issuer, {
     AuthorizationCode: 60,
     DeviceCode: config.deviceCodeTTL,
     Grant: config.refreshTokenTTL,
-    IdToken: 3600,
+    IdToken: config.idTokenTTL,
     Interaction: 600,
     RefreshToken: () => config.refreshTokenTTL,
     Session: 3600,

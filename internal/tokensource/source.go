@@ -61,6 +61,11 @@ type Source struct {
 	// CheckIDToken, when set, verifies an ID token returned by a refresh
 	// against the stored one (requirement 24) before anything is stored.
 	CheckIDToken func(ctx context.Context, stored *keychain.Record, raw string) error
+	// Accept, when set, is a further condition on a record before it is
+	// handed out, besides a fresh access token: kubectl --id-token needs a
+	// fresh ID token. A record that fails it is refreshed; if the refresh
+	// still leaves it failing, Token returns a LoginRequiredError.
+	Accept func(*keychain.Record) bool
 	// Resource is the RFC 8707 resource indicator the token is wanted for,
 	// sent on every refresh (§2.2); "" sends none. A token for another
 	// resource than the one the record's main access token is for is kept
@@ -89,14 +94,14 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 	if rec, ok := s.cached(); ok {
 		return &Result{Record: rec}, nil
 	}
-	if s.Lock != nil && s.hasCache() {
+	if s.Lock != nil && s.hasCache() && s.Accept == nil {
 		return s.tokenLockFirst(ctx)
 	}
 	rec, err := s.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if v := s.view(rec); Fresh(v, s.now(), s.MinTTL) {
+	if v := s.view(rec); s.fresh(v) {
 		s.remember(v)
 		return &Result{Record: v}, nil
 	}
@@ -112,7 +117,7 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 		if rec, err = s.load(ctx); err != nil {
 			return nil, err
 		}
-		if v := s.view(rec); Fresh(v, s.now(), s.MinTTL) {
+		if v := s.view(rec); s.fresh(v) {
 			s.remember(v)
 			return &Result{Record: v}, nil
 		}
@@ -143,7 +148,7 @@ func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v := s.view(rec); Fresh(v, s.now(), s.MinTTL) {
+	if v := s.view(rec); s.fresh(v) {
 		s.remember(v)
 		return &Result{Record: v}, nil
 	}
@@ -171,7 +176,7 @@ func (s *Source) cached() (*keychain.Record, bool) {
 		AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, Expiry: e.Expiry, Lifetime: e.Lifetime,
 		Resource: s.Resource,
 	}
-	if !Fresh(rec, s.now(), s.MinTTL) {
+	if !s.fresh(rec) {
 		return nil, false
 	}
 	return rec, true
@@ -241,7 +246,7 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 		}
 		// Requirement 28: another process rotated the grant after our
 		// read (possible only without the lock); its token is the live one.
-		if v := s.view(newer); Fresh(v, s.now(), s.MinTTL) {
+		if v := s.view(newer); s.fresh(v) {
 			s.remember(v)
 			return &Result{Record: v}, nil
 		}
@@ -262,7 +267,16 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 	}
 	v := s.view(next)
 	s.remember(v)
+	if s.Accept != nil && !s.Accept(v) {
+		return nil, &LoginRequiredError{Reason: "the refresh gave no new ID token, and the stored one has expired"}
+	}
 	return &Result{Record: v, Refreshed: true}, nil
+}
+
+// fresh reports whether v may be handed out: a fresh access token, and
+// whatever Accept asks.
+func (s *Source) fresh(v *keychain.Record) bool {
+	return Fresh(v, s.now(), s.MinTTL) && (s.Accept == nil || s.Accept(v))
 }
 
 // refreshClient is the client for rec's refresh requests: the configured
