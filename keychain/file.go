@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sesame-auth/sesame/internal/private"
 )
 
 // ErrInsecure means the file store, or one of its files, can be reached by
@@ -46,18 +48,22 @@ func (f *File) Get(ctx context.Context, key string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	fh, err := os.OpenFile(path, os.O_RDONLY|openNoFollow, 0)
+	fh, err := os.OpenFile(path, os.O_RDONLY|private.NoFollow, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, ErrNotFound
-	case isSymlink(err):
+	case private.IsSymlink(err):
 		return nil, fmt.Errorf("%w: %s is a symbolic link", ErrInsecure, path)
 	case err != nil:
 		return nil, fmt.Errorf("grant file: %w", err)
 	}
 	defer fh.Close()
-	if err := checkPrivate(fh, path); err != nil {
-		return nil, err
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("grant file: %w", err)
+	}
+	if err := private.Check(path, st, false); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInsecure, err)
 	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxFileRecord+1))
 	if err != nil {
@@ -85,7 +91,7 @@ func (f *File) Set(ctx context.Context, key string, r *Record) error {
 		return err
 	}
 	tmp := filepath.Join(f.dir, ".tmp-"+hex.EncodeToString(suffix[:]))
-	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|openNoFollow, 0o600)
+	fh, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|private.NoFollow, 0o600)
 	if err != nil {
 		return fmt.Errorf("grant file: %w", err)
 	}
@@ -125,7 +131,7 @@ func (f *File) Delete(ctx context.Context, key string) error {
 // makes (0700) when it is missing; without create a missing directory
 // means no record.
 func (f *File) path(key string, create bool) (string, error) {
-	if !fileStoreSupported {
+	if !private.Supported {
 		return "", errFileStoreUnsupported
 	}
 	name := strings.NewReplacer(":", "_", "/", "_", `\`, "_").Replace(key)
@@ -145,42 +151,8 @@ func (f *File) path(key string, create bool) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("grant file store: %w", err)
 	}
-	if err := checkPrivateDir(st, f.dir); err != nil {
-		return "", err
+	if err := private.Check(f.dir, st, true); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInsecure, err)
 	}
 	return filepath.Join(f.dir, name+".json"), nil
-}
-
-// checkPrivateDir refuses a store directory that is a symbolic link, not a
-// directory, another user's, or open to group or others.
-func checkPrivateDir(st fs.FileInfo, dir string) error {
-	switch {
-	case st.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%w: %s is a symbolic link", ErrInsecure, dir)
-	case !st.IsDir():
-		return fmt.Errorf("%w: %s is not a directory", ErrInsecure, dir)
-	case !ownedByMe(st):
-		return fmt.Errorf("%w: %s belongs to another user", ErrInsecure, dir)
-	case st.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("%w: %s can be reached by others (mode %04o); run: chmod 700 %s", ErrInsecure, dir, st.Mode().Perm(), dir)
-	}
-	return nil
-}
-
-// checkPrivate refuses an open record file that is not a regular file of
-// this user readable by nobody else.
-func checkPrivate(fh *os.File, path string) error {
-	st, err := fh.Stat()
-	if err != nil {
-		return fmt.Errorf("grant file: %w", err)
-	}
-	switch {
-	case !st.Mode().IsRegular():
-		return fmt.Errorf("%w: %s is not a regular file", ErrInsecure, path)
-	case !ownedByMe(st):
-		return fmt.Errorf("%w: %s belongs to another user", ErrInsecure, path)
-	case st.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("%w: %s can be read by others (mode %04o); run: chmod 600 %s", ErrInsecure, path, st.Mode().Perm(), path)
-	}
-	return nil
 }

@@ -2,23 +2,11 @@
 
 package keychain
 
-import (
-	"errors"
-	"io/fs"
-)
+import "errors"
 
 // On Windows the file store would need an ACL for the user alone and DPAPI
 // (SECURITY-REQUIREMENTS 38); Windows always has a Credential Manager, so
 // the store refuses to work there instead.
-const (
-	openNoFollow       = 0
-	fileStoreSupported = false
-)
-
 var errFileStoreUnsupported = errors.New("the grant file store is not available on this platform; use the system keychain")
-
-func isSymlink(error) bool { return false }
-
-func ownedByMe(fs.FileInfo) bool { return false }
 
 func syncDir(string) error { return errFileStoreUnsupported }

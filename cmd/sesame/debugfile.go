@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sesame-auth/sesame/internal/private"
 )
 
 // openDebugFile opens path for the debug log (--debug-file,
@@ -20,37 +21,23 @@ import (
 // symbolic link, refused when it is not a regular file of this user that
 // only this user can read.
 func openDebugFile(path string, now func() time.Time) (*os.File, io.Writer, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|openNoFollow, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|private.NoFollow, 0o600)
 	if err != nil {
-		if isSymlinkError(err) {
+		if private.IsSymlink(err) {
 			return nil, nil, fmt.Errorf("debug file %s is a symbolic link; give the file itself", path)
 		}
 		return nil, nil, fmt.Errorf("debug file: %w", err)
 	}
-	if err := checkDebugFile(f, path); err != nil {
+	st, err := f.Stat()
+	if err == nil && private.Supported {
+		// Where modes mean nothing (Windows), the profile's ACLs decide.
+		err = private.Check(path, st, false)
+	}
+	if err != nil {
 		_ = f.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("debug file: %w", err)
 	}
 	return f, &stampWriter{w: f, now: now, pid: strconv.Itoa(os.Getpid())}, nil
-}
-
-// checkDebugFile refuses a file that is not a regular file of this user
-// readable by nobody else.
-func checkDebugFile(f *os.File, path string) error {
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("debug file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("debug file %s is not a regular file", path)
-	}
-	if err := ownedByMe(st); err != nil {
-		return fmt.Errorf("debug file %s: %w", path, err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("debug file %s can be read or written by others (mode %04o); run: chmod 600 %s", path, st.Mode().Perm(), path)
-	}
-	return nil
 }
 
 // stampWriter prefixes every line with an RFC 3339 time and the process id
@@ -77,6 +64,3 @@ func (s *stampWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-// errNotOwner is returned by ownedByMe for another user's file.
-var errNotOwner = errors.New("it belongs to another user")

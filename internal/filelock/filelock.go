@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/sesame-auth/sesame/internal/private"
 )
 
 // ErrTimeout means another process held the lock for the whole wait.
@@ -137,5 +138,8 @@ func checkPrivate(dir string) error {
 			return fmt.Errorf("the lock directory %s is open to other users (mode %o)", dir, st.Mode().Perm())
 		}
 	}
-	return checkOwner(dir, st)
+	if !private.OwnedByMe(st) {
+		return fmt.Errorf("the lock directory %s belongs to another user", dir)
+	}
+	return nil
 }

@@ -1,0 +1,25 @@
+//go:build unix
+
+package private
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// Supported: ownership can be read and symbolic links refused here.
+const Supported = true
+
+// NoFollow makes an open fail on a symbolic link (O_NOFOLLOW).
+const NoFollow = syscall.O_NOFOLLOW
+
+// IsSymlink reports whether err is an open that NoFollow refused.
+func IsSymlink(err error) bool { return errors.Is(err, syscall.ELOOP) }
+
+// OwnedByMe reports whether st belongs to the current user.
+func OwnedByMe(st fs.FileInfo) bool {
+	s, ok := st.Sys().(*syscall.Stat_t)
+	return !ok || int(s.Uid) == os.Getuid()
+}
