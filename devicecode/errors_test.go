@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/oauthbody"
 	"github.com/sesame-auth/sesame/internal/redact"
 )
 
@@ -108,7 +109,7 @@ func FuzzJudgePoll(f *testing.F) {
 	flow := &Flow{clock: realClock{}}
 	sc := scrubber{deviceCode, verifier}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte, status int) {
-		r := &reply{status: status, fields: parseBody(contentType, body)}
+		r := &reply{status: status, fields: oauthbody.Fields(contentType, body)}
 		tok, out, err := flow.judgePoll(r, sc)
 		if out == outSuccess && (tok == nil || tok.AccessToken == "") {
 			t.Fatalf("success without an access token")

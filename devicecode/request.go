@@ -1,22 +1,21 @@
 package devicecode
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/sesame-auth/sesame/internal/oauthbody"
 )
 
 const (
@@ -93,33 +92,7 @@ func (f *Flow) post(ctx context.Context, endpoint string, form url.Values) (*rep
 	if len(body) > maxBody {
 		return &reply{status: resp.StatusCode}, fmt.Errorf("%w: response body is larger than 1 MiB", ErrInvalidResponse)
 	}
-	return &reply{status: resp.StatusCode, fields: parseBody(resp.Header.Get("Content-Type"), body)}, nil
-}
-
-// parseBody reads a JSON object (RFC 6749 §5.1, §5.2), or a form-encoded body
-// as some servers send without an Accept header to guide them.
-func parseBody(contentType string, body []byte) map[string]any {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json") ||
-		bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
-		var m map[string]any
-		if json.Unmarshal(body, &m) != nil {
-			return nil
-		}
-		return m
-	case mt == "application/x-www-form-urlencoded" || mt == "text/plain":
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil
-		}
-		m := make(map[string]any, len(v))
-		for k := range v {
-			m[k] = v.Get(k)
-		}
-		return m
-	}
-	return nil
+	return &reply{status: resp.StatusCode, fields: oauthbody.Fields(resp.Header.Get("Content-Type"), body)}, nil
 }
 
 // isTransient reports a failure that RFC 8628 §3.5 asks the client to ride

@@ -2,16 +2,15 @@ package tokensource
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/oauthbody"
 	"golang.org/x/oauth2"
 )
 
@@ -65,7 +64,7 @@ func (r refreshRequest) post(ctx context.Context, c *http.Client, now time.Time)
 	if len(body) > maxTokenResponse {
 		return nil, errNotTokenResponse
 	}
-	fields := parseFields(resp.Header.Get("Content-Type"), body)
+	fields := oauthbody.Fields(resp.Header.Get("Content-Type"), body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, &oauth2.RetrieveError{
 			Response:         resp,
@@ -105,28 +104,6 @@ func tokenFrom(fields map[string]any, now time.Time) (*oauth2.Token, error) {
 		tok.Expiry = now.Add(time.Duration(n) * time.Second)
 	}
 	return tok.WithExtra(fields), nil
-}
-
-// parseFields reads a JSON object, or a form-encoded body from servers
-// that still send one (GitHub), into one map. Anything else gives nil.
-func parseFields(contentType string, body []byte) map[string]any {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" {
-		vals, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil
-		}
-		m := make(map[string]any, len(vals))
-		for k := range vals {
-			m[k] = vals.Get(k)
-		}
-		return m
-	}
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
-		return nil
-	}
-	return m
 }
 
 // str returns a string member, or "" when it is absent or not a string.
