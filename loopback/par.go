@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
 // maxPARResponse bounds the PAR response body (SECURITY-REQUIREMENTS 23).
@@ -50,7 +51,7 @@ func (f *Flow) pushAuthorizationRequest(ctx context.Context, oc *oauth2.Config, 
 	req.Header.Set("Accept", "application/json")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("pushed authorization request: %w", stripURLError(err))
+		return "", fmt.Errorf("pushed authorization request: %w", urlcheck.StripURLError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPARResponse+1))
@@ -68,12 +69,4 @@ func (f *Flow) pushAuthorizationRequest(ctx context.Context, oc *oauth2.Config, 
 	}
 	q := url.Values{"client_id": {oc.ClientID}, "request_uri": {answer.RequestURI}}
 	return oc.Endpoint.AuthURL + "?" + q.Encode(), nil
-}
-
-// stripURLError drops the *url.Error wrapper, whose text repeats the URL.
-func stripURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err
-	}
-	return err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/oauthbody"
+	"github.com/sesame-auth/sesame/internal/urlcheck"
 	"golang.org/x/oauth2"
 )
 
@@ -54,7 +55,7 @@ func (r refreshRequest) post(ctx context.Context, c *http.Client, now time.Time)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, stripURLError(err)
+		return nil, urlcheck.StripURLError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
@@ -128,13 +129,4 @@ func seconds(v any) (int64, bool) {
 		return n, err == nil
 	}
 	return 0, false
-}
-
-// stripURLError drops the *url.Error wrapper, whose text repeats the URL.
-func stripURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
