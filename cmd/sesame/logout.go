@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -76,7 +75,7 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 			return err
 		}
 		clientID := p.ClientID
-		deregistered, err := a.deregisterClient(ctx, store, func() (*http.Client, error) { return a.httpClient(p) }, p)
+		deregistered, err := a.deregisterClient(ctx, store, p)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/registration"
@@ -82,7 +81,7 @@ func (a *app) registerClient(ctx context.Context, p *profile.Profile) error {
 // the next login registers a new one. It reports whether the server
 // confirmed (or no longer knew the client). Without a management token
 // there is nothing to delete and the client id stays for the next login.
-func (a *app) deregisterClient(ctx context.Context, store keychain.Store, client func() (*http.Client, error), p *profile.Profile) (bool, error) {
+func (a *app) deregisterClient(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
 	if !p.Register || p.ClientID == "" {
 		return true, nil
 	}
@@ -94,7 +93,7 @@ func (a *app) deregisterClient(ctx context.Context, store keychain.Store, client
 	if err != nil {
 		return false, err
 	}
-	c, err := client()
+	c, err := a.httpClient(p)
 	if err != nil {
 		return false, err
 	}
