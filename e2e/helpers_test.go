@@ -14,7 +14,7 @@ import (
 
 	"github.com/sesame-auth/sesame/e2e/rig"
 	"github.com/sesame-auth/sesame/internal/tokencache"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // activeAt makes the test resource servers accept exactly the tokens the
@@ -57,7 +57,7 @@ func expireNow(t *testing.T, c *cli) {
 	if err := c.store().Set(context.Background(), c.key(), rec); err != nil {
 		t.Fatal(err)
 	}
-	tokensource.Forget(tokencache.New(), c.key(), rec)
+	session.Forget(tokencache.New(), c.key(), rec)
 }
 
 // TestKubectl_RealKubectl_RealServer: the real kubectl runs `sesame kubectl`
@@ -90,7 +90,7 @@ func TestKubectl_RealKubectl_RealServer(t *testing.T) {
 	}
 
 	// After the access token's expiry, kubectl still works: one refresh.
-	time.Sleep(time.Until(tokensource.EarlyExpiry(c.record())) + 500*time.Millisecond)
+	time.Sleep(time.Until(session.EarlyExpiry(c.record())) + 500*time.Millisecond)
 	if code, out := kubectl(); code != 0 {
 		t.Fatalf("kubectl after expiry: exit %d\n%s", code, out)
 	}
@@ -144,7 +144,7 @@ func TestGit_RealGit_RealServer(t *testing.T) {
 	}
 
 	// After expiry, fetch works with one refresh.
-	time.Sleep(time.Until(tokensource.EarlyExpiry(c.record())) + 500*time.Millisecond)
+	time.Sleep(time.Until(session.EarlyExpiry(c.record())) + 500*time.Millisecond)
 	if code, out := runTool(t, env, repo, "git", "fetch"); code != 0 {
 		t.Fatalf("git fetch after expiry: exit %d\n%s", code, out)
 	}

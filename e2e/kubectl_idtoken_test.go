@@ -10,7 +10,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/sesame-auth/sesame/e2e/rig"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // TestKubectl_IDToken_RealServer: a cluster with Kubernetes' OIDC
@@ -68,7 +68,7 @@ func TestKubectl_IDToken_RealServer(t *testing.T) {
 		t.Fatalf("the API server did not get the stored ID token (refreshes %d)", refreshes(srv))
 	}
 
-	time.Sleep(time.Until(tokensource.IDTokenEarlyExpiry(first)) + 500*time.Millisecond)
+	time.Sleep(time.Until(session.IDTokenEarlyExpiry(first)) + 500*time.Millisecond)
 	if code, out := kubectl(); code != 0 {
 		t.Fatalf("kubectl after the ID token's early expiry: exit %d\n%s", code, out)
 	}
@@ -76,7 +76,7 @@ func TestKubectl_IDToken_RealServer(t *testing.T) {
 	if refreshes(srv) != 1 || second.IDToken == first.IDToken || last() != second.IDToken {
 		t.Fatalf("%d refreshes; the API server got the new ID token: %v", refreshes(srv), last() == second.IDToken)
 	}
-	if second.AccessToken == "" || !tokensource.Fresh(first, time.Now(), 0) {
+	if second.AccessToken == "" || !session.Fresh(first, time.Now(), 0) {
 		t.Fatal("the access token was not fresh: the test did not isolate the ID token's expiry")
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/e2e/rig"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // TestLogin_TokenRefreshLogout_RealServer is the life of a grant, with every
@@ -76,7 +76,7 @@ func TestLogin_TokenRefreshLogout_RealServer(t *testing.T) {
 
 	// After the access token's (early) expiry, token refreshes once and the
 	// keychain holds the rotated refresh token.
-	time.Sleep(time.Until(tokensource.EarlyExpiry(first)) + 500*time.Millisecond)
+	time.Sleep(time.Until(session.EarlyExpiry(first)) + 500*time.Millisecond)
 	r = c.mustRun("token", "-p", c.name)
 	second := c.record()
 	if got := strings.TrimSpace(r.stdout); got != second.AccessToken || got == first.AccessToken {

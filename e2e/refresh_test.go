@@ -11,7 +11,7 @@ import (
 
 	"github.com/sesame-auth/sesame/e2e/rig"
 	"github.com/sesame-auth/sesame/internal/dpop"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -29,7 +29,7 @@ func TestToken_ParallelCallersShareOneRefresh_RealServer(t *testing.T) {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}
 	first := c.record()
-	time.Sleep(time.Until(tokensource.EarlyExpiry(first)) + 500*time.Millisecond)
+	time.Sleep(time.Until(session.EarlyExpiry(first)) + 500*time.Millisecond)
 	parallelCallersShareOneRefresh(t, srv, c, first)
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sesame-auth/sesame/e2e/rig"
 	"github.com/sesame-auth/sesame/internal/tokencache"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // Resource indicators (RFC 8707) against the real oidc-provider
@@ -88,7 +88,7 @@ func TestResourceIndicators_RealServer(t *testing.T) {
 	if rec := c.record(); rec != nil {
 		t.Fatal("logout left the record")
 	}
-	if _, ok := tokencache.New().Get(tokensource.CacheKey(c.key(), other)); ok {
+	if _, ok := tokencache.New().Get(session.CacheKey(c.key(), other)); ok {
 		t.Fatal("logout left the second resource's access token in the volatile cache")
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sesame-auth/sesame/credhelper"
 	"github.com/sesame-auth/sesame/internal/redact"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -70,7 +70,7 @@ func report(w io.Writer, profile string, err error) int {
 	case errors.As(err, &ue):
 		code = exitUsage
 		hints = append(hints, "run 'sesame --help' for usage")
-	case errors.Is(err, tokensource.ErrLoginRequired):
+	case errors.Is(err, session.ErrLoginRequired):
 		code = exitLoginRequired
 		hints = append(hints, fmt.Sprintf("run 'sesame login -p %s' in a terminal", profile))
 	case errors.Is(err, keychain.ErrUnavailable):

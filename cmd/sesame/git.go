@@ -9,7 +9,7 @@ import (
 
 	"github.com/sesame-auth/sesame/credhelper"
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 func newGitCredentialCmd(a *app) *cobra.Command {
@@ -69,7 +69,7 @@ func runGitCredential(ctx context.Context, a *app, op string, explicitProfile bo
 	}
 	user := firstNonEmpty(p.GitUsername, profile.DefaultGitUsername)
 	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: tokenType(rec)}
-	return credhelper.GitRespond(a.env.Stdout, req, user, tok, tokensource.EarlyExpiry(rec))
+	return credhelper.GitRespond(a.env.Stdout, req, user, tok, session.EarlyExpiry(rec))
 }
 
 // gitProfile picks the profile that serves req: the one named with -p, or

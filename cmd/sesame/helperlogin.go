@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/loopback"
 )
 
@@ -23,7 +23,7 @@ func (a *app) interactive() bool {
 // several helpers that need it at once (five terminals, a shell loop) one
 // opens the browser and the others wait, then use its grant
 // (SECURITY-REQUIREMENTS 30).
-func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *tokensource.Source) (*tokensource.Result, error) {
+func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *session.Source) (*session.Result, error) {
 	release, err := a.lockProfileFor(ctx, p, loopback.DefaultTimeout+lockWait)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *tokensou
 	locked := *src
 	locked.Lock = nil
 	res, err := locked.Token(ctx)
-	if !errors.Is(err, tokensource.ErrLoginRequired) {
+	if !errors.Is(err, session.ErrLoginRequired) {
 		return res, err
 	}
 	fmt.Fprintf(a.env.Stderr, "sesame: profile %q needs a new login (%s)\n", p.Name, oneLine(err.Error()))
@@ -43,5 +43,5 @@ func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *tokensou
 		return nil, err
 	}
 	fmt.Fprintf(a.env.Stderr, "sesame: signed in to %s as %s (profile %q)\n", rec.Issuer, firstNonEmpty(rec.Email, rec.Name, rec.Subject, "an unnamed account"), p.Name)
-	return &tokensource.Result{Record: rec, Refreshed: true}, nil
+	return &session.Result{Record: rec, Refreshed: true}, nil
 }

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/credhelper"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 func newKubectlCmd(a *app) *cobra.Command {
@@ -64,7 +64,7 @@ func runKubectl(ctx context.Context, a *app) error {
 		}
 	}
 	rec, err := a.freshToken(ctx, p, 0, info.Interactive())
-	if errors.Is(err, tokensource.ErrLoginRequired) {
+	if errors.Is(err, session.ErrLoginRequired) {
 		return withHint(err, "kubectl ran sesame without a terminal, so no browser was opened")
 	}
 	if err != nil {
@@ -74,8 +74,8 @@ func runKubectl(ctx context.Context, a *app) error {
 		// Kubernetes' OIDC authenticator takes the ID token (audience: the
 		// client id), as kubelogin gives it by default.
 		tok := &oauth2.Token{AccessToken: rec.IDToken, TokenType: "Bearer"}
-		return credhelper.KubectlRespond(a.env.Stdout, info, tok, tokensource.IDTokenEarlyExpiry(rec))
+		return credhelper.KubectlRespond(a.env.Stdout, info, tok, session.IDTokenEarlyExpiry(rec))
 	}
 	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: tokenType(rec)}
-	return credhelper.KubectlRespond(a.env.Stdout, info, tok, tokensource.EarlyExpiry(rec))
+	return credhelper.KubectlRespond(a.env.Stdout, info, tok, session.EarlyExpiry(rec))
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // execCredential is what kubectl reads from sesame kubectl.
@@ -41,7 +41,7 @@ func TestKubectl_IDToken(t *testing.T) {
 	if first.Status.Token != rec.IDToken || first.Status.Token == rec.AccessToken {
 		t.Fatal("kubectl --id-token did not get the ID token")
 	}
-	if want := tokensource.IDTokenEarlyExpiry(rec).UTC().Truncate(time.Second); !first.Status.ExpirationTimestamp.Equal(want) {
+	if want := session.IDTokenEarlyExpiry(rec).UTC().Truncate(time.Second); !first.Status.ExpirationTimestamp.Equal(want) {
 		t.Fatalf("expirationTimestamp %v, want the ID token's early expiry %v", first.Status.ExpirationTimestamp, want)
 	}
 	refreshes := func() int { return h.as.CountRequests(authtest.PathToken) - 1 }

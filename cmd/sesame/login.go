@@ -12,7 +12,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -223,7 +223,7 @@ func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
 		Issuer:    rec.Issuer,
 		Subject:   rec.Subject,
 		Email:     rec.Email,
-		ExpiresAt: tokensource.EarlyExpiry(rec),
+		ExpiresAt: session.EarlyExpiry(rec),
 	})
 }
 

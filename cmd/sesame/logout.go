@@ -10,7 +10,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -136,9 +136,9 @@ func (e *notConfirmedError) Is(target error) bool { return target == errNotRevok
 // the server confirmed the revocation (true when nothing was stored).
 func (a *app) logoutProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
 	key := p.KeychainKey()
-	tokensource.Forget(a.env.Cache, key, nil, p.Resources...)
+	session.Forget(a.env.Cache, key, nil, p.Resources...)
 	rec, err := store.Get(ctx, key)
-	tokensource.Forget(a.env.Cache, key, rec)
+	session.Forget(a.env.Cache, key, rec)
 	if errors.Is(err, keychain.ErrNotFound) {
 		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)
 		return true, nil

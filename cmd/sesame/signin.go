@@ -10,7 +10,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -84,8 +84,8 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	if err != nil {
 		return nil, err
 	}
-	binding := tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
-	rec, err := tokensource.NewRecord(binding, md.TokenEndpoint, tok, a.env.Now())
+	binding := session.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}
+	rec, err := session.NewRecord(binding, md.TokenEndpoint, tok, a.env.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +112,8 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 			"nothing was saved; fix the keychain and run the login again")
 	}
 	if a.env.Cache != nil {
-		tokensource.Forget(a.env.Cache, key, old, p.Resources...)
-		tokensource.Remember(a.env.Cache, tokensource.CacheKey(key, rec.Resource), rec, a.env.Now())
+		session.Forget(a.env.Cache, key, old, p.Resources...)
+		session.Remember(a.env.Cache, session.CacheKey(key, rec.Resource), rec, a.env.Now())
 	}
 	if old != nil && old.RefreshToken != "" && old.RefreshToken != rec.RefreshToken {
 		// Requirement 33: a replaced grant is revoked, not left alive.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -110,7 +110,7 @@ func describeProfile(ctx context.Context, store keychain.Store, p *profile.Profi
 	st.SignedIn = rec.RefreshToken != "" || rec.AccessToken != ""
 	st.Subject, st.Email, st.Name, st.Scope = rec.Subject, rec.Email, rec.Name, rec.Scope
 	if rec.AccessToken != "" && !rec.Expiry.IsZero() {
-		e := tokensource.EarlyExpiry(rec).UTC().Truncate(time.Second)
+		e := session.EarlyExpiry(rec).UTC().Truncate(time.Second)
 		st.AccessExpiry = &e
 	}
 	st.RefreshToken = rec.RefreshToken != ""

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/internal/tokensource"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -88,7 +88,7 @@ func runToken(ctx context.Context, a *app, o *tokenOptions) error {
 		return writeJSON(a.env.Stdout, tokenJSON{
 			AccessToken: rec.AccessToken,
 			TokenType:   tokenType(rec),
-			Expiry:      tokensource.EarlyExpiry(rec).UTC().Truncate(time.Second),
+			Expiry:      session.EarlyExpiry(rec).UTC().Truncate(time.Second),
 			Scope:       rec.Scope,
 		})
 	case "header":
@@ -110,7 +110,7 @@ func tokenType(rec *keychain.Record) string {
 
 // tokenSource is the profile's token source. Nothing expensive happens
 // here: the HTTP client (CA pool) is built only if a refresh is needed.
-func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
+func (a *app) tokenSource(p *profile.Profile) (*session.Source, error) {
 	store, err := a.store()
 	if err != nil {
 		return nil, err
@@ -121,14 +121,14 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 	}
 	var accept func(*keychain.Record) bool
 	if a.idToken {
-		accept = tokensource.IDTokenFresh(a.env.Now, 0)
+		accept = session.IDTokenFresh(a.env.Now, 0)
 	}
-	return &tokensource.Source{
+	return &session.Source{
 		Accept:   accept,
 		Resource: resource,
 		Store:    store,
 		Key:      p.KeychainKey(),
-		Binding:  tokensource.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
+		Binding:  session.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
 		HTTPClient: func() (*http.Client, error) {
 			return a.httpClient(p)
 		},
@@ -147,7 +147,7 @@ func (a *app) tokenSource(p *profile.Profile) (*tokensource.Source, error) {
 // for p, valid for at least minTTL, through the one token source. When no
 // grant is usable and interactive is true (a person is at the caller), it
 // signs in once under the profile lock; otherwise it fails with
-// tokensource.ErrLoginRequired (exit 4).
+// session.ErrLoginRequired (exit 4).
 func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Duration, interactive bool) (*keychain.Record, error) {
 	a.used = p.Name
 	src, err := a.tokenSource(p)
@@ -156,7 +156,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	}
 	src.MinTTL = minTTL
 	res, err := src.Token(ctx)
-	if errors.Is(err, tokensource.ErrLoginRequired) && interactive && !p.NoHelperLogin {
+	if errors.Is(err, session.ErrLoginRequired) && interactive && !p.NoHelperLogin {
 		res, err = a.helperLogin(ctx, p, src)
 	}
 	if err != nil {
@@ -171,7 +171,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	} else {
 		a.log.Printf("token: profile %q: cached token still fresh, no request made", p.Name)
 	}
-	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), tokensource.EarlyExpiry(rec).Format(time.RFC3339))
+	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), session.EarlyExpiry(rec).Format(time.RFC3339))
 	return rec, nil
 }
 

@@ -20,4 +20,4 @@
 //
 // A Source serialises nothing across processes by itself; see the lock
 // issue for the per-profile file lock held around read, refresh and write.
-package tokensource
+package session
