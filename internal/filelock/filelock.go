@@ -1,8 +1,8 @@
 // Package filelock serialises the sesame processes that work on one grant:
-// a per-user, per-grant OS file lock (flock on Unix, LockFileEx on Windows,
-// through github.com/gofrs/flock) held around read, refresh and write, so a
-// rotating refresh token is redeemed once however many helpers run at once
-// (RFC 9700 §4.14.2; SECURITY-REQUIREMENTS 29).
+// a per-user, per-grant OS file lock (flock(2) on Unix, LockFileEx on
+// Windows through github.com/gofrs/flock) held around read, refresh and
+// write, so a rotating refresh token is redeemed once however many helpers
+// run at once (RFC 9700 §4.14.2; SECURITY-REQUIREMENTS 29).
 //
 // # Security
 //
@@ -16,7 +16,10 @@
 //
 // Acquire waits a bounded time and fails with ErrTimeout rather than hang.
 // The OS releases the lock when the holder exits, also on kill -9, so a
-// crashed process never blocks the others.
+// crashed process never blocks the others. On Unix a held lock can be
+// handed to a child process (File, Adopt): it is then held until both
+// have closed it, so a refresh a child finishes stays serialised even
+// after the parent was killed.
 package filelock
 
 import (
@@ -29,7 +32,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/sesame-auth/sesame/internal/private"
 )
 
@@ -64,9 +66,6 @@ func Dir(getenv func(string) string) (string, error) {
 	return dir, nil
 }
 
-// Lock is a held lock.
-type Lock struct{ f *flock.Flock }
-
 // Acquire takes the lock called name in dir, waiting at most wait (and no
 // longer than ctx allows).
 func Acquire(ctx context.Context, dir, name string, wait time.Duration) (*Lock, error) {
@@ -79,41 +78,28 @@ func Acquire(ctx context.Context, dir, name string, wait time.Duration) (*Lock, 
 // lock. ready is called between attempts and must be cheap.
 func AcquireUnless(ctx context.Context, dir, name string, wait time.Duration, ready func() bool) (*Lock, error) {
 	path := filepath.Join(dir, fileName(name))
-	f := flock.New(path, flock.SetPermissions(0o600))
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
-		ok, err := f.TryLock()
+		l, err := tryLock(path)
 		if err != nil {
-			f.Close()
 			return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 		}
-		if ok {
-			return &Lock{f: f}, nil
+		if l != nil {
+			return l, nil
 		}
 		if ready != nil && ready() {
-			f.Close()
 			return nil, nil
 		}
 		select {
 		case <-tick.C:
 		case <-deadline.C:
-			f.Close()
 			return nil, fmt.Errorf("%w (held for more than %s on %s)", ErrTimeout, wait, path)
 		case <-ctx.Done():
-			f.Close()
 			return nil, ctx.Err()
 		}
-	}
-}
-
-// Release unlocks. Releasing twice is harmless.
-func (l *Lock) Release() {
-	if l != nil && l.f != nil {
-		_ = l.f.Unlock()
-		_ = l.f.Close()
 	}
 }
 

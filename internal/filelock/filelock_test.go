@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -114,4 +116,41 @@ func TestAcquireUnless_StopsWhenReady(t *testing.T) {
 	if l != nil || err != nil || calls.Load() != 3 {
 		t.Fatalf("lock=%v err=%v calls=%d; want nil, nil after the third check", l, err, calls.Load())
 	}
+}
+
+// TestLock_InheritedFileKeepsTheLock: the held lock's open file keeps the
+// lock after the Lock that took it is gone, and Adopt accepts it; a file
+// opened anew on the same path is not the holder.
+func TestLock_InheritedFileKeepsTheLock(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("locks are handed to children on Unix only")
+	}
+	dir := t.TempDir()
+	l, err := Acquire(context.Background(), dir, "v1:k", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup, err := os.OpenFile("/dev/fd/"+strconv.Itoa(int(l.File().Fd())), os.O_RDWR, 0)
+	if err != nil {
+		t.Skip("no /dev/fd here:", err)
+	}
+	// dup is a new open file description: it is not the holder.
+	if _, err := Adopt(dup); err == nil {
+		t.Fatal("a newly opened lock file adopted a lock another description holds")
+	}
+	dup.Close()
+	inherited, err := Adopt(l.File())
+	if err != nil {
+		t.Fatalf("the holder's own file: %v", err)
+	}
+	if other, err := Acquire(context.Background(), dir, "v1:k", 20*time.Millisecond); err == nil {
+		other.Release()
+		t.Fatal("a second holder got the lock")
+	}
+	inherited.Release()
+	again, err := Acquire(context.Background(), dir, "v1:k", time.Second)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again.Release()
 }
