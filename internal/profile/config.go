@@ -2,6 +2,7 @@ package profile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // FileName is the configuration file's name inside the config directory.
@@ -137,6 +141,11 @@ func (c *Config) Names() []string {
 
 // Save writes the configuration: directory 0700, file 0600, through a
 // temporary file, fsync and rename so a crash leaves the old or the new file.
+//
+// Save writes the whole configuration as it was loaded and changed in this
+// process, without a lock: when two processes each Load, change and Save,
+// the last writer wins and the other's change is lost. Callers should
+// prefer Update, which re-reads the file under a lock.
 func (c *Config) Save() error {
 	dir := filepath.Dir(c.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -170,6 +179,111 @@ func (c *Config) Save() error {
 	}
 	if err := os.Rename(tmp.Name(), c.path); err != nil {
 		return fmt.Errorf("cannot replace %s: %w", c.path, unwrapPathError(err))
+	}
+	return nil
+}
+
+// lockFileName is the lock file Update takes, next to FileName. The
+// configuration file itself is never locked: Save replaces it by rename,
+// and a lock on the replaced file would protect nothing.
+const lockFileName = ".config.lock"
+
+// updateWait bounds how long Update waits for another process's update.
+const updateWait = 5 * time.Second
+
+// updatePoll is how often a waiting Update retries the lock.
+const updatePoll = 10 * time.Millisecond
+
+// Update applies change to the configuration in dir under an exclusive
+// cross-process lock: it re-reads the file after taking the lock, calls
+// change on what it read, and writes the result (temp file, fsync, rename,
+// as Save) before releasing the lock. A change that returns an error writes
+// nothing. It waits for the lock at most a bounded time (a few seconds;
+// returns a clear error naming the file when another sesame holds it longer).
+//
+// The lock is the file .config.lock (mode 0600) in dir, which Update
+// creates with mode 0700 when missing; the OS releases it when its holder
+// exits, also on kill -9. A change that leaves a profile that would not
+// load (one failing Validate) is refused and writes nothing either, so an
+// update cannot make the file unreadable. Load takes no lock: it sees the
+// old or the new file. change must not call Update on the same dir.
+func Update(ctx context.Context, dir string, change func(*Config) error) (*Config, error) {
+	return update(ctx, dir, updateWait, change)
+}
+
+// update is Update with the wait for the lock as a parameter.
+func update(ctx context.Context, dir string, wait time.Duration, change func(*Config) error) (*Config, error) {
+	path := filepath.Join(dir, FileName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %w", dir, unwrapPathError(err))
+	}
+	lock, err := lockConfig(ctx, dir, path, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = lock.Unlock()
+		_ = lock.Close()
+	}()
+	c, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := change(c); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("not updating %s: %w", path, err)
+	}
+	if err := c.Save(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// lockConfig takes the exclusive lock on dir's configuration, waiting at
+// most wait and no longer than ctx allows. Errors name the configuration
+// file at path.
+func lockConfig(ctx context.Context, dir, path string, wait time.Duration) (*flock.Flock, error) {
+	lockPath := filepath.Join(dir, lockFileName)
+	f := flock.New(lockPath, flock.SetPermissions(0o600))
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(updatePoll)
+	defer tick.Stop()
+	for {
+		ok, err := f.TryLock()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot lock %s (lock file %s): %w", path, lockPath, unwrapPathError(err))
+		}
+		if ok {
+			return f, nil
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			f.Close()
+			return nil, fmt.Errorf("cannot update %s: another sesame process has been updating it for more than %s (lock file %s)", path, wait, lockPath)
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("cannot update %s: %w", path, ctx.Err())
+		}
+	}
+}
+
+// check applies Load's checks to c's profiles, so that what Update writes
+// loads again. It does not modify c.
+func (c *Config) check() error {
+	for name, p := range c.Profiles {
+		if p == nil {
+			return fmt.Errorf("profile %q is empty", name)
+		}
+		q := *p
+		q.Name = name
+		if err := q.Validate(); err != nil {
+			return fmt.Errorf("profile %q: %w", name, err)
+		}
 	}
 	return nil
 }
