@@ -130,7 +130,7 @@ func parallelCallersShareOneRefresh(t *testing.T, srv *rig.Server, c *cli, first
 // server loses the refresh response after the server has rotated the token.
 // sesame keeps the stored grant, retries once at once (inside a reuse-grace
 // window, where a server has one), and, because oidc-provider has none and
-// revokes the grant on the replay, reports clearly that a login is needed:
+// revokes the grant on the replay, says so (not a theft alarm): a login is needed:
 // exit 4, no crash, no loop (SECURITY-REQUIREMENTS 27, 28).
 func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
 	rig.RequireTools(t)
@@ -150,7 +150,7 @@ func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
 	if r.code != 4 || r.stdout != "" {
 		t.Fatalf("exit %d stdout %q, want 4 and nothing\n%s", r.code, r.stdout, r.stderr)
 	}
-	oneErrorLine(t, r, "revoked, expired or reused")
+	oneErrorLine(t, r, "the answer to the refresh was lost on its way back, and the server ended the grant when it was asked again")
 	if !strings.Contains(r.stderr, "sesame: hint: run 'sesame login -p "+c.name+"'") {
 		t.Fatalf("no login hint:\n%s", r.stderr)
 	}

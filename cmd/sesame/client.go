@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // httpClient builds the client for talking to p's authorization server:
@@ -16,6 +18,19 @@ func (a *app) httpClient(p *profile.Profile) (*http.Client, error) {
 		CAFile:                p.CAFile,
 		AllowInsecureLoopback: p.InsecureLoopbackAS,
 		Debug:                 a.log,
+	})
+}
+
+// refreshHTTPClient is httpClient with a response timeout that fits a
+// slow token endpoint: a refresh is never abandoned while the server may
+// still be carrying it out (session.RefreshTimeout).
+func (a *app) refreshHTTPClient(p *profile.Profile) (*http.Client, error) {
+	return provider.NewHTTPClient(provider.Options{
+		CAFile:                p.CAFile,
+		AllowInsecureLoopback: p.InsecureLoopbackAS,
+		Debug:                 a.log,
+		HeaderTimeout:         session.RefreshTimeout,
+		Timeout:               session.RefreshTimeout + 5*time.Second,
 	})
 }
 

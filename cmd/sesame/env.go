@@ -34,20 +34,25 @@ type Env struct {
 	// Opener, when set, replaces the browser launcher (tests use a
 	// scripted browser); --no-browser still wins.
 	Opener loopback.Opener
+	// DetachRefresh finishes refreshes in a child process of their own
+	// session (refresher.go), so they survive the caller's death; tests
+	// that run commands in process leave it off.
+	DetachRefresh bool
 }
 
 // systemEnv is the Env of a real process.
 func systemEnv() *Env {
 	return &Env{
-		Stdin:     os.Stdin,
-		Stdout:    os.Stdout,
-		Stderr:    os.Stderr,
-		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
-		StdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
-		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		Getenv:    os.Getenv,
-		Now:       time.Now,
-		Cache:     tokencache.New(),
+		Stdin:         os.Stdin,
+		Stdout:        os.Stdout,
+		Stderr:        os.Stderr,
+		StdinTTY:      term.IsTerminal(int(os.Stdin.Fd())),
+		StdoutTTY:     term.IsTerminal(int(os.Stdout.Fd())),
+		StderrTTY:     term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv:        os.Getenv,
+		Now:           time.Now,
+		Cache:         tokencache.New(),
+		DetachRefresh: canDetachRefresh,
 		Store: sync.OnceValues(func() (keychain.Store, error) {
 			return openStore(os.Getenv)
 		}),

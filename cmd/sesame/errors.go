@@ -33,6 +33,9 @@ const exitCodesHelp = `Exit codes:
   5    logout could not confirm the revocation at the server (local data was deleted)
   130  cancelled (Ctrl-C or SIGTERM)`
 
+// certificateHint follows a TLS verification failure.
+const certificateHint = "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)"
+
 // usageError is a mistake in the command line.
 type usageError struct{ msg string }
 
@@ -65,7 +68,12 @@ func report(w io.Writer, profile string, err error) int {
 	var ue *usageError
 	switch {
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(w, "sesame: error: cancelled")
+		msg := "cancelled"
+		var ce *session.CancelledError
+		if errors.As(err, &ce) {
+			msg = ce.Error()
+		}
+		fmt.Fprintln(w, "sesame: error: "+msg)
 		return exitCancelled
 	case errors.As(err, &ue):
 		code = exitUsage
@@ -83,7 +91,7 @@ func report(w io.Writer, profile string, err error) int {
 	case errors.Is(err, credhelper.ErrNotBearer):
 		hints = append(hints, fmt.Sprintf("profile %q has DPoP-bound access tokens (login --dpop against a server that binds them), which kubectl, git and docker cannot send; give them a profile without --dpop, and use 'sesame token' with 'sesame dpop-proof' in scripts", profile))
 	case isCertificateError(err):
-		hints = append(hints, "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)")
+		hints = append(hints, certificateHint)
 	}
 	if errors.As(err, &he) {
 		if he.code != exitError {

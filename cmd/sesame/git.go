@@ -117,11 +117,11 @@ func (a *app) eraseGitToken(ctx context.Context, p *profile.Profile, req *credhe
 	if err != nil {
 		return err
 	}
-	release, err := a.lockProfile(ctx, p)
+	lock, err := a.lockProfile(ctx, p)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer lock.Release()
 	key := p.KeychainKey()
 	rec, err := store.Get(ctx, key)
 	if err != nil || rec.AccessToken != secret {

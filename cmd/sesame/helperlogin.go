@@ -24,11 +24,11 @@ func (a *app) interactive() bool {
 // opens the browser and the others wait, then use its grant
 // (SECURITY-REQUIREMENTS 30).
 func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *session.Source) (*session.Result, error) {
-	release, err := a.lockProfileFor(ctx, p, loopback.DefaultTimeout+lockWait)
+	lock, err := a.lockProfileFor(ctx, p, loopback.DefaultTimeout+lockWait)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer lock.Release()
 	// Another helper may have signed in while this one waited. The source
 	// must not take the lock again: this process holds it.
 	locked := *src

@@ -8,32 +8,38 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // lockWait bounds how long a command waits for another sesame process
-// working on the same grant: long enough for a refresh and its one retry,
-// short enough that kubectl or git never seem to hang.
-const lockWait = 45 * time.Second
+// working on the same grant: long enough for a refresh and its one replay,
+// each with a slow server's response time.
+const lockWait = session.LockWait
 
 // lockProfile takes the cross-process lock of p's grant. Its scope is the
 // grant's keychain key, so every sesame of this user that could redeem the
 // same refresh token waits on the same lock, whatever its config directory.
-func (a *app) lockProfile(ctx context.Context, p *profile.Profile) (func(), error) {
+func (a *app) lockProfile(ctx context.Context, p *profile.Profile) (*filelock.Lock, error) {
 	return a.acquire(ctx, p, lockWait, nil)
 }
 
 // lockProfileFor is lockProfile with another bound on the wait.
-func (a *app) lockProfileFor(ctx context.Context, p *profile.Profile, wait time.Duration) (func(), error) {
+func (a *app) lockProfileFor(ctx context.Context, p *profile.Profile, wait time.Duration) (*filelock.Lock, error) {
 	return a.acquire(ctx, p, wait, nil)
 }
 
 // lockProfileUnless is lockProfile that gives up waiting, with a nil
 // release and no error, once ready reports true.
-func (a *app) lockProfileUnless(ctx context.Context, p *profile.Profile, ready func() bool) (func(), error) {
-	return a.acquire(ctx, p, lockWait, ready)
+func (a *app) lockProfileUnless(ctx context.Context, p *profile.Profile, ready func() bool) (session.Held, error) {
+	l, err := a.acquire(ctx, p, lockWait, ready)
+	if l == nil {
+		// A nil *filelock.Lock in the interface would not be nil.
+		return nil, err
+	}
+	return l, err
 }
 
-func (a *app) acquire(ctx context.Context, p *profile.Profile, wait time.Duration, ready func() bool) (func(), error) {
+func (a *app) acquire(ctx context.Context, p *profile.Profile, wait time.Duration, ready func() bool) (*filelock.Lock, error) {
 	dir, err := filelock.Dir(a.env.Getenv)
 	if err != nil {
 		return nil, err
@@ -51,5 +57,5 @@ func (a *app) acquire(ctx context.Context, p *profile.Profile, wait time.Duratio
 		return nil, nil
 	}
 	a.log.Printf("lock: profile %q locked", p.Name)
-	return l.Release, nil
+	return l, nil
 }

@@ -18,6 +18,9 @@ import (
 
 func main() {
 	disableCoreDumps()
+	if len(os.Args) > 1 && os.Args[1] == refresherCommand {
+		shieldRefresher()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
 	// Installed as docker-credential-sesame (a link), sesame is docker's

@@ -126,6 +126,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newDPoPProofCmd(a),
 		newSetupCmd(a),
 		newVersionCmd(a.env),
+		newRefresherCmd(a),
 	)
 	return root
 }
@@ -168,6 +169,11 @@ func (a *app) requireProfile() (*profile.Config, *profile.Profile, error) {
 			fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name))
 	}
 	return cfg, p, nil
+}
+
+// warn tells the person about a problem that did not stop the command.
+func (a *app) warn(msg string) {
+	fmt.Fprintln(a.env.Stderr, "sesame: warning: "+oneLine(msg))
 }
 
 // store opens the credential store.

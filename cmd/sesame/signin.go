@@ -101,11 +101,11 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	// at this moment cannot overwrite the new one with its result.
 	// (A helper's interactive login holds the lock already.)
 	if !so.locked {
-		release, err := a.lockProfile(ctx, p)
+		lock, err := a.lockProfile(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		defer release()
+		defer lock.Release()
 	}
 	if err := store.Set(ctx, key, rec); err != nil {
 		return nil, withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),

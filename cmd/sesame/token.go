@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/session"
@@ -130,16 +131,22 @@ func (a *app) tokenSource(p *profile.Profile) (*session.Source, error) {
 		Key:      p.KeychainKey(),
 		Binding:  session.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
 		HTTPClient: func() (*http.Client, error) {
-			return a.httpClient(p)
+			return a.refreshHTTPClient(p)
 		},
-		CheckIDToken: func(ctx context.Context, stored *keychain.Record, raw string) error {
-			return a.checkRefreshIDToken(ctx, p, stored, raw)
+		VerifyIDToken: func(ctx context.Context, raw string) (*provider.IDToken, error) {
+			return a.verifyRefreshIDToken(ctx, p, raw)
 		},
 		Cache: a.env.Cache,
-		Lock: func(ctx context.Context, ready func() bool) (func(), error) {
+		Lock: func(ctx context.Context, ready func() bool) (session.Held, error) {
 			return a.lockProfileUnless(ctx, p, ready)
 		},
-		Now: a.env.Now,
+		Finish: a.finisher(p),
+		MarkerDir: func() (string, error) {
+			return filelock.Dir(a.env.Getenv)
+		},
+		Warn: func(msg string) { a.warn(msg) },
+		Log:  a.log.Printf,
+		Now:  a.env.Now,
 	}, nil
 }
 
@@ -175,24 +182,18 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	return rec, nil
 }
 
-// checkRefreshIDToken verifies an ID token that came with a refresh
+// verifyRefreshIDToken verifies an ID token that came with a refresh
 // (SECURITY-REQUIREMENTS 24): signature, iss, aud, azp, exp and iat as at
-// login, and the same subject as the grant's. It is called only when a
-// refresh returned an ID token, so the discovery it needs for the JWKS is
-// never on the warm path.
-func (a *app) checkRefreshIDToken(ctx context.Context, p *profile.Profile, stored *keychain.Record, raw string) error {
+// login; the session compares the subject. It runs only after a refresh
+// that returned an ID token, and after the refreshed grant is stored, so
+// the discovery and key fetch it needs are never on the warm path and
+// their failure never costs the grant.
+func (a *app) verifyRefreshIDToken(ctx context.Context, p *profile.Profile, raw string) (*provider.IDToken, error) {
 	client, md, err := a.discover(ctx, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	idt, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", a.env.Now)
-	if err != nil {
-		return err
-	}
-	if stored.Subject != "" && idt.Subject != stored.Subject {
-		return fmt.Errorf("id token: the refreshed grant names another user than the one signed in (requirement 24); nothing was stored")
-	}
-	return nil
+	return provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", a.env.Now)
 }
 
 // addResourceFlag gives a helper command --resource, the RFC 8707 resource

@@ -15,14 +15,14 @@ func TestToken_LockReReadUsesOtherProcessRefresh_Req29(t *testing.T) {
 	f.now = f.now.Add(time.Hour)
 	// While this process waits for the lock, "another process" refreshes
 	// and stores a fresh token.
-	f.src.Lock = func(ctx context.Context, _ func() bool) (func(), error) {
+	f.src.Lock = func(ctx context.Context, _ func() bool) (Held, error) {
 		rec := f.stored(t)
 		rec.AccessToken, rec.RefreshToken = "SNTL-AT-other", "SNTL-RT-other"
 		rec.Expiry = f.now.Add(300 * time.Second)
 		if err := f.store.Set(ctx, "k", rec); err != nil {
 			t.Fatal(err)
 		}
-		return func() {}, nil
+		return releaseFunc(func() {}), nil
 	}
 	res, err := f.src.Token(context.Background())
 	if err != nil || res.Record.AccessToken != "SNTL-AT-other" || res.Refreshed {
@@ -37,7 +37,7 @@ func TestToken_LockErrorGivesNoToken(t *testing.T) {
 	f := newFixture(t)
 	f.now = f.now.Add(time.Hour)
 	boom := errors.New("timed out waiting for another sesame process")
-	f.src.Lock = func(context.Context, func() bool) (func(), error) { return nil, boom }
+	f.src.Lock = func(context.Context, func() bool) (Held, error) { return nil, boom }
 	if _, err := f.src.Token(context.Background()); !errors.Is(err, boom) || f.srv.requests != 0 {
 		t.Fatalf("err=%v requests=%d", err, f.srv.requests)
 	}
@@ -47,14 +47,14 @@ func TestToken_LockHeldAroundRefresh(t *testing.T) {
 	f := newFixture(t)
 	f.now = f.now.Add(time.Hour)
 	var held bool
-	f.src.Lock = func(context.Context, func() bool) (func(), error) {
+	f.src.Lock = func(context.Context, func() bool) (Held, error) {
 		held = true
-		return func() {
+		return releaseFunc(func() {
 			if f.srv.requests != 1 || f.stored(t).RefreshToken != "SNTL-RT-1" {
 				t.Error("lock released before the rotated refresh token was stored")
 			}
 			held = false
-		}, nil
+		}), nil
 	}
 	if _, err := f.src.Token(context.Background()); err != nil || held {
 		t.Fatalf("err=%v held=%v", err, held)
@@ -111,7 +111,7 @@ func TestToken_InvalidGrantUsesTokenRotatedElsewhere_Req28(t *testing.T) {
 	f.srv.current = "SNTL-RT-A"
 	f.srv.mu.Unlock()
 	rec := f.stored(t)
-	f.src.Lock = func(ctx context.Context, _ func() bool) (func(), error) { return func() {}, nil }
+	f.src.Lock = func(ctx context.Context, _ func() bool) (Held, error) { return releaseFunc(func() {}), nil }
 	f.src.Store = &storeAfterFirstGet{Memory: f.store, onSecondGet: func() {
 		r := *rec
 		r.RefreshToken, r.AccessToken, r.Expiry = "SNTL-RT-A", "SNTL-AT-A", f.now.Add(300*time.Second)
@@ -149,7 +149,7 @@ func TestToken_WaiterTakesCachedResultWithoutLockOrKeychain(t *testing.T) {
 	f.src.Cache = cache
 	f.now = f.now.Add(time.Hour)
 	f.store.FailGet = errors.New("a waiter must not queue on the keychain")
-	f.src.Lock = func(ctx context.Context, ready func() bool) (func(), error) {
+	f.src.Lock = func(ctx context.Context, ready func() bool) (Held, error) {
 		if ready() {
 			t.Fatal("ready before anything was cached")
 		}
@@ -166,3 +166,8 @@ func TestToken_WaiterTakesCachedResultWithoutLockOrKeychain(t *testing.T) {
 		t.Fatalf("res=%+v err=%v requests=%d", res, err, f.srv.requests)
 	}
 }
+
+// releaseFunc is a Held whose Release calls the function.
+type releaseFunc func()
+
+func (f releaseFunc) Release() { f() }

@@ -7,44 +7,24 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/sesame-auth/sesame/internal/dpop"
+	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// ErrLoginRequired means the profile has no usable grant: nothing stored,
-// a record bound to another configuration, or a grant the server ended.
-// The CLI turns it into exit code 4 with a "sesame login" hint.
-var ErrLoginRequired = errors.New("login required")
-
-// LoginRequiredError says why a login is required.
-type LoginRequiredError struct{ Reason string }
-
-func (e *LoginRequiredError) Error() string { return "login required: " + e.Reason }
-
-// Is makes errors.Is(err, ErrLoginRequired) true.
-func (e *LoginRequiredError) Is(target error) bool { return target == ErrLoginRequired }
-
-// SessionLostError means a refresh succeeded but its rotated refresh token
-// could not be stored: the grant may be lost, and no access token is given
-// out (requirement 26).
-type SessionLostError struct{ Err error }
-
-func (e *SessionLostError) Error() string {
-	return "the refreshed grant could not be saved, the session may be lost: " + e.Err.Error()
-}
-func (e *SessionLostError) Unwrap() error { return e.Err }
-
-// Source hands out access tokens for one profile.
+// Source hands out access tokens for one profile's grant. It is the only
+// code that redeems a refresh token, and it does so only under the
+// profile's cross-process lock.
 type Source struct {
 	Store   keychain.Store
 	Key     string
 	Binding Binding
 	// HTTPClient returns the client for the refresh request (timeouts, CA,
 	// no redirects). It is called only when a refresh is needed, so a warm
-	// call never pays for loading CA certificates.
+	// call never pays for loading CA certificates. Its response timeout
+	// must fit a slow server: a refresh still running when sesame stops
+	// waiting cannot be replayed safely.
 	HTTPClient func() (*http.Client, error)
 	// MinTTL is how long the token must still be valid (--min-ttl).
 	MinTTL time.Duration
@@ -56,15 +36,31 @@ type Source struct {
 	// Lock, when set, takes the profile's cross-process lock; it is held
 	// around re-read, refresh and write (requirement 29). While it waits
 	// it calls ready between attempts; when ready reports true it returns
-	// a nil release and a nil error without taking the lock.
-	Lock func(ctx context.Context, ready func() bool) (release func(), err error)
-	// CheckIDToken, when set, verifies an ID token returned by a refresh
-	// against the stored one (requirement 24) before anything is stored.
-	CheckIDToken func(ctx context.Context, stored *keychain.Record, raw string) error
+	// a nil Held and a nil error without taking the lock.
+	Lock func(ctx context.Context, ready func() bool) (Held, error)
+	// Finish carries a refresh through once it is decided, whatever
+	// happens to the caller; nil finishes it in this process (see
+	// [Finisher]).
+	Finish Finisher
+	// MarkerDir, when set, returns the directory of the in-flight markers
+	// (the lock directory), which let a refused grant be diagnosed
+	// honestly (see inflight.go).
+	MarkerDir func() (string, error)
+	// VerifyIDToken, when set, verifies an ID token returned by a refresh
+	// (requirement 24): signature, iss, aud, azp, exp, iat. The subject
+	// check against the stored grant is the Source's own. It runs after the
+	// refreshed grant is stored: a key-fetch failure or a skewed clock
+	// must never cost the grant.
+	VerifyIDToken func(ctx context.Context, raw string) (*provider.IDToken, error)
+	// Warn, when set, tells the person about a problem that did not stop
+	// the token from being handed out.
+	Warn func(msg string)
+	// Log, when set, receives the redacted debug log.
+	Log func(format string, args ...any)
 	// Accept, when set, is a further condition on a record before it is
 	// handed out, besides a fresh access token: kubectl --id-token needs a
 	// fresh ID token. A record that fails it is refreshed; if the refresh
-	// still leaves it failing, Token returns a LoginRequiredError.
+	// still leaves it failing, Token returns an error.
 	Accept func(*keychain.Record) bool
 	// Resource is the RFC 8707 resource indicator the token is wanted for,
 	// sent on every refresh (§2.2); "" sends none. A token for another
@@ -72,6 +68,9 @@ type Source struct {
 	// in the record's ResourceTokens and cached under its own key.
 	Resource string
 }
+
+// Held is a held profile lock.
+type Held interface{ Release() }
 
 // Result is a token handed out, with the record it came from.
 type Result struct {
@@ -105,12 +104,12 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 		s.remember(v)
 		return &Result{Record: v}, nil
 	}
+	var held Held
 	if s.Lock != nil {
-		release, err := s.Lock(ctx, nil)
-		if err != nil {
+		if held, err = s.Lock(ctx, nil); err != nil {
 			return nil, err
 		}
-		defer release()
+		defer held.Release()
 		// Another process may have refreshed while we waited: its token
 		// is good, and redeeming the old refresh token now would be a
 		// reuse that revokes the whole grant.
@@ -122,7 +121,7 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 			return &Result{Record: v}, nil
 		}
 	}
-	return s.refresh(ctx, rec)
+	return s.finish(ctx, held, rec)
 }
 
 // tokenLockFirst is Token after a cache miss where a volatile cache
@@ -132,7 +131,7 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 // not fifty reads queued on the keychain daemon.
 func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
 	var hit *keychain.Record
-	release, err := s.Lock(ctx, func() bool {
+	held, err := s.Lock(ctx, func() bool {
 		var ok bool
 		hit, ok = s.cached()
 		return ok
@@ -140,10 +139,10 @@ func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if release == nil {
+	if held == nil {
 		return &Result{Record: hit}, nil
 	}
-	defer release()
+	defer held.Release()
 	rec, err := s.load(ctx)
 	if err != nil {
 		return nil, err
@@ -152,7 +151,7 @@ func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
 		s.remember(v)
 		return &Result{Record: v}, nil
 	}
-	return s.refresh(ctx, rec)
+	return s.finish(ctx, held, rec)
 }
 
 // hasCache reports whether a volatile cache is configured.
@@ -206,6 +205,8 @@ func Remember(c tokencache.Cache, key string, rec *keychain.Record, now time.Tim
 func (s *Source) load(ctx context.Context) (*keychain.Record, error) {
 	rec, err := s.Store.Get(ctx, s.Key)
 	if errors.Is(err, keychain.ErrNotFound) {
+		// The volatile cache never outlives the grant it came from.
+		Forget(s.Cache, s.Key, nil, s.Resource)
 		return nil, &LoginRequiredError{Reason: fmt.Sprintf("profile %q has no stored grant", s.Binding.Profile)}
 	}
 	if err != nil {
@@ -219,60 +220,6 @@ func (s *Source) load(ctx context.Context) (*keychain.Record, error) {
 	return rec, nil
 }
 
-// refresh redeems rec's refresh token once (RFC 6749 §6) and stores the
-// result before returning it.
-func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, error) {
-	if rec.RefreshToken == "" {
-		return nil, &LoginRequiredError{Reason: fmt.Sprintf("the access token of profile %q expired and the server gave no refresh token", s.Binding.Profile)}
-	}
-	client, err := s.refreshClient(rec)
-	if err != nil {
-		return nil, &RefreshError{Err: err}
-	}
-	tok, err := s.redeem(ctx, client, rec)
-	if err != nil && !isAuthoritative(err) {
-		// Requirement 27: the server may have rotated the token and the
-		// answer was lost; one prompt retry lands inside a reuse-grace
-		// window. Never loop.
-		tok, err = s.redeem(ctx, client, rec)
-	}
-	if err != nil {
-		if !isInvalidGrant(err) {
-			return nil, &RefreshError{Err: err}
-		}
-		newer, err := s.dropGrant(ctx, rec)
-		if err != nil {
-			return nil, err
-		}
-		// Requirement 28: another process rotated the grant after our
-		// read (possible only without the lock); its token is the live one.
-		if v := s.view(newer); s.fresh(v) {
-			s.remember(v)
-			return &Result{Record: v}, nil
-		}
-		return nil, &LoginRequiredError{Reason: "the stored grant changed while it was being refreshed; run the command again"}
-	}
-	if err := CheckTokenChars(tok); err != nil {
-		return nil, &RefreshError{Err: err}
-	}
-	now := s.now()
-	if id, ok := tok.Extra("id_token").(string); ok && id != "" && s.CheckIDToken != nil {
-		if err := s.CheckIDToken(ctx, rec, id); err != nil {
-			return nil, err
-		}
-	}
-	next := s.apply(rec, tok, now)
-	if err := s.Store.Set(ctx, s.Key, next); err != nil {
-		return nil, &SessionLostError{Err: err}
-	}
-	v := s.view(next)
-	s.remember(v)
-	if s.Accept != nil && !s.Accept(v) {
-		return nil, &LoginRequiredError{Reason: "the refresh gave no new ID token, and the stored one has expired"}
-	}
-	return &Result{Record: v, Refreshed: true}, nil
-}
-
 // fresh reports whether v may be handed out: a fresh access token, and
 // whatever Accept asks.
 func (s *Source) fresh(v *keychain.Record) bool {
@@ -284,7 +231,7 @@ func (s *Source) fresh(v *keychain.Record) bool {
 // §5). One client serves a refresh and its retry, so a DPoP nonce learnt
 // on the first is used on the second.
 func (s *Source) refreshClient(rec *keychain.Record) (*http.Client, error) {
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: RefreshTimeout}
 	if s.HTTPClient != nil {
 		c, err := s.HTTPClient()
 		if err != nil {
@@ -302,32 +249,13 @@ func (s *Source) refreshClient(rec *keychain.Record) (*http.Client, error) {
 	return dpop.Client(client, key, s.Now, rec.TokenEndpoint), nil
 }
 
-// redeem sends one refresh request.
-func (s *Source) redeem(ctx context.Context, client *http.Client, rec *keychain.Record) (*oauth2.Token, error) {
-	r := refreshRequest{
-		tokenURL:     rec.TokenEndpoint,
-		clientID:     rec.ClientID,
-		refreshToken: rec.RefreshToken,
-		resource:     s.Resource,
+// Stored returns the stored grant as this Source's caller sees it (its
+// resource's access token), after another process refreshed it. It is
+// not checked for freshness: a refresh's result is handed out as it is.
+func (s *Source) Stored(ctx context.Context) (*keychain.Record, error) {
+	rec, err := s.load(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return r.post(ctx, client, s.now())
-}
-
-// dropGrant handles invalid_grant (requirement 28). It re-reads the
-// store: a record with another refresh token was rotated in by another
-// process and is returned. Otherwise the grant is deleted, but only if the
-// store still holds the rejected refresh token (compare-and-delete), and
-// the error says a login is required.
-func (s *Source) dropGrant(ctx context.Context, rejected *keychain.Record) (*keychain.Record, error) {
-	Forget(s.Cache, s.Key, rejected, s.Resource)
-	cur, err := s.Store.Get(ctx, s.Key)
-	switch {
-	case err == nil && cur.RefreshToken != "" && cur.RefreshToken != rejected.RefreshToken && s.Binding.Matches(cur):
-		return cur, nil
-	case err == nil && cur.RefreshToken == rejected.RefreshToken:
-		if err := s.Store.Delete(ctx, s.Key); err != nil {
-			return nil, err
-		}
-	}
-	return nil, &LoginRequiredError{Reason: "the server refused the stored grant (revoked, expired or reused: if you did not log out, check your other machines)"}
+	return s.view(rec), nil
 }
