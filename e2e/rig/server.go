@@ -28,6 +28,10 @@ const (
 	// S256, loopback redirect URIs http://127.0.0.1/callback and
 	// http://[::1]/callback on any port, code, refresh and device grants.
 	PublicClientID = "sesame-e2e"
+	// SecondPublicClientID is a second public client, identical to
+	// PublicClientID but for its id, for tests that re-point a profile at
+	// another client.
+	SecondPublicClientID = "sesame-e2e-2"
 	// IntrospectionClientID is a confidential client (client_secret_basic)
 	// that the rig uses to introspect tokens.
 	IntrospectionClientID = "e2e-rs"
@@ -45,6 +49,27 @@ type ServerOptions struct {
 	DPoPNonce       bool          // require a server-provided DPoP nonce (RFC 9449 §8)
 	DPoPAlgs        []string      // nil: ES256, Ed25519, EdDSA (oidc-provider's default)
 	IDTokenTTL      time.Duration // 0: 1 h; whole seconds
+
+	// Fault injection; the zero values inject nothing.
+
+	// ClockOffset sets the server's clock that far off (whole seconds,
+	// either sign): the iat, exp and auth_time it issues and the Date
+	// header it sends, not its cookies' lifetimes (a browser sign-in works).
+	ClockOffset time.Duration
+	// JWKSFailAfterRefresh: after each successful refresh_token grant, the
+	// next JWKSFailAfterRefresh requests to the jwks_uri are answered 503
+	// with an empty body (event jwks.failed).
+	JWKSFailAfterRefresh int
+	// RefreshDelay: every refresh_token grant is processed (the refresh
+	// token rotated) at once, but answered only RefreshDelay later (whole
+	// milliseconds; the request event's delay_ms).
+	RefreshDelay time.Duration
+	// RefreshErrorCode, if set, replaces invalid_grant in the answer to a
+	// failed refresh_token grant, status (400) and error_description kept:
+	// "unauthorized_client" as Gitea answers a reused refresh token,
+	// "invalid_request" as LemonLDAP::NG does. The request event's
+	// rewritten_from says invalid_grant; grant.error keeps the real error.
+	RefreshErrorCode string
 }
 
 // Metadata is the part of the server's discovery document the tests use.
@@ -131,6 +156,19 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	}
 	if len(opts.DPoPAlgs) > 0 {
 		args = append(args, "--dpop-algs", strings.Join(opts.DPoPAlgs, ","))
+	}
+	if s := int(opts.ClockOffset / time.Second); s != 0 {
+		// = form: parseArgs takes no value that starts with a dash otherwise.
+		args = append(args, "--clock-offset="+strconv.Itoa(s))
+	}
+	if opts.JWKSFailAfterRefresh > 0 {
+		args = append(args, "--jwks-fail-after-refresh", strconv.Itoa(opts.JWKSFailAfterRefresh))
+	}
+	if ms := opts.RefreshDelay.Milliseconds(); ms > 0 {
+		args = append(args, "--refresh-delay-ms", strconv.FormatInt(ms, 10))
+	}
+	if opts.RefreshErrorCode != "" {
+		args = append(args, "--refresh-error-code", opts.RefreshErrorCode)
 	}
 	// A node that prints nothing for 30 s has hung before loading
 	// oidc-provider (seen once on a loaded machine); one more start is

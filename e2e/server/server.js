@@ -1,9 +1,10 @@
 // Test authorization server for sesame's end-to-end tests.
 //
-// panva's oidc-provider, configured strictly: one public native client
-// (PKCE S256 required, refresh tokens always issued and rotated on every use
-// with reuse detection, RFC 9207 iss on every authorization response, device
-// flow, revocation) and one confidential client the tests use to introspect.
+// panva's oidc-provider, configured strictly: two identical public native
+// clients, sesame-e2e and sesame-e2e-2 (PKCE S256 required, refresh tokens
+// always issued and rotated on every use with reuse detection and no grace
+// period, RFC 9207 iss on every authorization response, device flow,
+// revocation) and one confidential client the tests use to introspect.
 //
 // It binds first (port 0 = any free port), then builds the provider with the
 // issuer URL it actually got, and only then prints one JSON line on stdout:
@@ -27,6 +28,34 @@
 //   --dpop-algs A,B       E2E_DPOP_ALGS            DPoP algorithms offered, default ES256,Ed25519,EdDSA
 //   --id-token-ttl S      E2E_ID_TOKEN_TTL         ID token lifetime, default 3600
 //
+// Fault injection (all off by default):
+//   --clock-offset S      E2E_CLOCK_OFFSET         the server's clock runs S seconds off (signed;
+//                                                  pass a negative one as --clock-offset=-S)
+//   --jwks-fail-after-refresh N
+//                         E2E_JWKS_FAIL_AFTER_REFRESH
+//                                                  after each successful refresh_token grant, the
+//                                                  next N requests to the jwks_uri get 503, empty
+//   --refresh-delay-ms N  E2E_REFRESH_DELAY_MS     answer every refresh_token grant N ms late (it
+//                                                  is processed, and the token rotated, at once)
+//   --refresh-error-code C
+//                         E2E_REFRESH_ERROR_CODE   answer C instead of invalid_grant when a
+//                                                  refresh_token grant fails (status 400 and
+//                                                  error_description kept): unauthorized_client
+//                                                  as Gitea answers a reused token,
+//                                                  invalid_request as LemonLDAP::NG does
+//
+// The clock offset shifts Date.now() and new Date() (no arguments) before
+// oidc-provider is loaded, so every iat, exp, auth_time and expiry check it
+// makes (and jose's) follows the shifted clock, and so does the Date header of
+// every answer. Two things stay on the real clock: the event log's "time", so
+// that tests can compare it with their own, and the expires attribute of the
+// cookies, shifted back so that the browser keeps them for their real
+// lifetime and a sign-in works whatever the offset. DPoP proofs whose iat is
+// off by more than oidc-provider's tolerance are refused, as a skewed server
+// would. Every refresh_token request event carries delay_ms when it was
+// delayed and rewritten_from when its error was rewritten; each 503 of the
+// jwks_uri records a jwks.failed event.
+//
 // DPoP (ES256, EdDSA) is always offered, as oidc-provider does by default; a
 // client that sends proofs gets a refresh token bound to its key. Resource
 // indicators (RFC 8707): https://api.e2e.test/ (scopes api:read api:write)
@@ -42,9 +71,10 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
-import Provider, { errors as oidcErrors } from 'oidc-provider';
+// oidc-provider is imported below, once the clock is set.
 
 const { values: args } = parseArgs({
   options: {
@@ -62,6 +92,10 @@ const { values: args } = parseArgs({
     'dpop-nonce': { type: 'boolean' },
     'dpop-algs': { type: 'string' },
     'id-token-ttl': { type: 'string' },
+    'clock-offset': { type: 'string' },
+    'jwks-fail-after-refresh': { type: 'string' },
+    'refresh-delay-ms': { type: 'string' },
+    'refresh-error-code': { type: 'string' },
   },
   strict: true,
 });
@@ -73,6 +107,14 @@ const int = (flag, name, fallback) => {
   const n = Number.parseInt(raw, 10);
   if (!Number.isSafeInteger(n) || n < 0 || String(n) !== raw.trim()) {
     fail(`--${flag} / ${name}: not a non-negative integer: ${JSON.stringify(raw)}`);
+  }
+  return n;
+};
+const signedInt = (flag, name, fallback) => {
+  const raw = opt(flag, name, String(fallback));
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isSafeInteger(n) || String(n) !== raw.trim()) {
+    fail(`--${flag} / ${name}: not an integer: ${JSON.stringify(raw)}`);
   }
   return n;
 };
@@ -97,10 +139,47 @@ const config = {
   dpopNonce: args['dpop-nonce'] === true || env.E2E_DPOP_NONCE === '1',
   dpopAlgs: opt('dpop-algs', 'E2E_DPOP_ALGS', 'ES256,Ed25519,EdDSA').split(',').filter(Boolean),
   idTokenTTL: int('id-token-ttl', 'E2E_ID_TOKEN_TTL', 3600),
+  clockOffset: signedInt('clock-offset', 'E2E_CLOCK_OFFSET', 0),
+  jwksFailAfterRefresh: int('jwks-fail-after-refresh', 'E2E_JWKS_FAIL_AFTER_REFRESH', 0),
+  refreshDelayMs: int('refresh-delay-ms', 'E2E_REFRESH_DELAY_MS', 0),
+  refreshErrorCode: opt('refresh-error-code', 'E2E_REFRESH_ERROR_CODE', ''),
 };
 if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
 if (!config.rsSecret) fail('--rs-secret (or E2E_RS_SECRET) is required');
 if (config.accessTokenTTL < 1) fail('access token TTL must be at least 1 second');
+// RFC 6749 §5.2: error is %x20-21 / %x23-5B / %x5D-7E; no space either here.
+if (config.refreshErrorCode && !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(config.refreshErrorCode)) {
+  fail(`--refresh-error-code / E2E_REFRESH_ERROR_CODE: not an OAuth error code: ${JSON.stringify(config.refreshErrorCode)}`);
+}
+
+// ---- clock offset: before oidc-provider is loaded -------------------------
+
+const RealDate = Date;
+const realNow = RealDate.now;
+const clockOffsetMs = config.clockOffset * 1000;
+if (clockOffsetMs !== 0) {
+  // Date.now itself (oidc-provider's epochTime, its memory adapter) and a
+  // Proxy for new Date() / Date() without arguments (jose's checks); with
+  // arguments, and for instanceof, Date stays the real one. Node's own
+  // internals keep the real clock.
+  RealDate.now = () => realNow() + clockOffsetMs;
+  globalThis.Date = new Proxy(RealDate, {
+    construct: (target, argv, newTarget) => Reflect.construct(
+      target,
+      argv.length === 0 ? [RealDate.now()] : argv,
+      newTarget,
+    ),
+    apply: () => new RealDate(RealDate.now()).toString(),
+  });
+}
+
+// Cookie expiry back on the real clock (see the header).
+const unshiftCookie = (cookie) => cookie.replace(/;\s*expires=([^;]*)/gi, (whole, date) => {
+  const t = RealDate.parse(date);
+  return Number.isNaN(t) ? whole : `; expires=${new RealDate(t - clockOffsetMs).toUTCString()}`;
+});
+
+const { default: Provider, errors: oidcErrors } = await import('oidc-provider');
 
 // ---- event log -------------------------------------------------------------
 
@@ -110,7 +189,7 @@ const fingerprint = (value) => (value
 
 function record(kind, fields = {}) {
   if (!config.eventLog) return;
-  const line = { time: new Date().toISOString(), kind };
+  const line = { time: new RealDate(realNow()).toISOString(), kind };
   for (const [k, v] of Object.entries(fields)) {
     if (v !== undefined && v !== null && v !== '') line[k] = v;
   }
@@ -188,17 +267,21 @@ const resourceServers = {
   'https://api.example.com': 'api:read',
 };
 
+const publicClient = {
+  client_id: 'sesame-e2e',
+  client_name: 'sesame e2e',
+  application_type: 'native',
+  token_endpoint_auth_method: 'none',
+  redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
+  grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE],
+  response_types: ['code'],
+};
+
 const provider = new Provider(issuer, {
   clients: [
-    {
-      client_id: 'sesame-e2e',
-      client_name: 'sesame e2e',
-      application_type: 'native',
-      token_endpoint_auth_method: 'none',
-      redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback'],
-      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE],
-      response_types: ['code'],
-    },
+    publicClient,
+    // The same client under another id, for tests that re-point a profile.
+    { ...publicClient, client_id: 'sesame-e2e-2' },
     {
       // A resource server: it only introspects.
       client_id: 'e2e-rs',
@@ -304,6 +387,18 @@ const provider = new Provider(issuer, {
   },
 });
 
+// ---- clock offset: what the browser and the Date header see ---------------
+
+if (clockOffsetMs !== 0) {
+  // Registered first, so outermost: it sees every cookie and the final answer.
+  provider.use(async (ctx, next) => {
+    await next();
+    const cookies = ctx.response.get('Set-Cookie');
+    if (cookies) ctx.set('Set-Cookie', [].concat(cookies).map(unshiftCookie));
+    ctx.set('Date', new Date().toUTCString());
+  });
+}
+
 // ---- device flow additions: interval and (opt-in) slow_down ----------------
 
 const lastPoll = new Map();
@@ -338,13 +433,45 @@ provider.use(async (ctx, next) => {
     grant_type: route === 'token' ? ctx.oidc.params?.grant_type : undefined,
     status: ctx.status,
     error: ctx.status >= 400 && ctx.body && typeof ctx.body === 'object' ? ctx.body.error : undefined,
+    rewritten_from: ctx.state.e2eRewrittenFrom,
+    delay_ms: ctx.state.e2eDelayMs,
     ms: Number((process.hrtime.bigint() - started) / 1000000n),
   });
+});
+
+// ---- fault injection: jwks_uri failures, late or rewritten refresh answers -
+
+// Inside the middleware above, so that its request event shows the answer as
+// sent (rewritten error, delay included).
+const jwksPath = provider.pathFor('jwks');
+let jwksFailures = 0; // left to answer 503, set by each successful refresh
+provider.use(async (ctx, next) => {
+  if (jwksFailures > 0 && ctx.path === jwksPath) {
+    jwksFailures -= 1;
+    record('jwks.failed', { method: ctx.method, path: ctx.path, remaining: jwksFailures });
+    ctx.body = null; // first: a null body sets 204
+    ctx.status = 503;
+    return;
+  }
+  await next();
+  if (ctx.oidc?.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token') return;
+  if (config.refreshErrorCode && ctx.status === 400 && ctx.body?.error === 'invalid_grant') {
+    const { status } = ctx;
+    ctx.body = { ...ctx.body, error: config.refreshErrorCode };
+    ctx.status = status;
+    ctx.state.e2eRewrittenFrom = 'invalid_grant';
+  }
+  if (config.refreshDelayMs > 0) {
+    // The grant is done (the refresh token rotated); only the answer waits.
+    await sleep(config.refreshDelayMs);
+    ctx.state.e2eDelayMs = config.refreshDelayMs;
+  }
 });
 
 // ---- events ----------------------------------------------------------------
 
 provider.on('grant.success', (ctx) => {
+  if (ctx.oidc.params?.grant_type === 'refresh_token') jwksFailures = config.jwksFailAfterRefresh;
   const e = ctx.oidc.entities;
   record('grant.success', {
     ...ctxFields(ctx),
@@ -404,7 +531,12 @@ for (const model of ['access_token', 'refresh_token', 'authorization_code', 'dev
 
 handler = provider.callback();
 process.stdout.write(`${JSON.stringify({ issuer, pid: process.pid })}\n`);
-record('server.started', { issuer, pid: process.pid });
+record('server.started', {
+  issuer,
+  pid: process.pid,
+  clock_offset: config.clockOffset || undefined,
+  server_time: clockOffsetMs ? new Date().toISOString() : undefined,
+});
 
 const stop = (signal) => {
   record('server.stopping', { signal });
