@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/e2e/rig"
-	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/internal/session"
+	"github.com/sesame-auth/sesame/internal/tokencache"
 )
 
 // activeAt makes the test resource servers accept exactly the tokens the

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/e2e/rig"
-	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/internal/session"
+	"github.com/sesame-auth/sesame/internal/tokencache"
 )
 
 // Resource indicators (RFC 8707) against the real oidc-provider
