@@ -106,34 +106,16 @@ func (a *app) gitProfile(req *credhelper.GitRequest, explicit bool) (*profile.Pr
 }
 
 // eraseGitToken handles git's erase: the credential git rejected is
-// dropped only if it is the access token sesame holds for the profile, and
+// dropped only if it is an access token sesame holds for the profile, and
 // only the access token: the grant stays, and the next get refreshes.
 func (a *app) eraseGitToken(ctx context.Context, p *profile.Profile, req *credhelper.GitRequest) error {
-	secret := req.Secret()
-	if secret == "" {
-		return nil
-	}
-	store, err := a.store()
+	g, err := a.grantOf(p)
 	if err != nil {
 		return err
 	}
-	lock, err := a.lockProfile(ctx, p)
-	if err != nil {
-		return err
+	dropped, err := g.DropAccessToken(ctx, req.Secret())
+	if dropped {
+		a.log.Printf("git-credential: git rejected the access token; dropped it, the next get refreshes")
 	}
-	defer lock.Release()
-	key := p.KeychainKey()
-	rec, err := store.Get(ctx, key)
-	if err != nil || rec.AccessToken != secret {
-		return nil
-	}
-	if a.env.Cache != nil {
-		a.env.Cache.Delete(key)
-	}
-	rec.AccessToken = ""
-	if err := store.Set(ctx, key, rec); err != nil {
-		return fmt.Errorf("could not drop the rejected access token: %w", err)
-	}
-	a.log.Printf("git-credential: git rejected the access token; dropped it, the next get refreshes")
-	return nil
+	return err
 }

@@ -19,26 +19,23 @@ func (a *app) interactive() bool {
 }
 
 // helperLogin signs in for a helper command that found no usable grant and
-// runs for a person. The whole login happens under the profile lock, so of
-// several helpers that need it at once (five terminals, a shell loop) one
-// opens the browser and the others wait, then use its grant
-// (SECURITY-REQUIREMENTS 30).
-func (a *app) helperLogin(ctx context.Context, p *profile.Profile, src *session.Source) (*session.Result, error) {
-	lock, err := a.lockProfileFor(ctx, p, loopback.DefaultTimeout+lockWait)
+// runs for a person. The whole login happens under the profile's login
+// lock, so of several helpers that need it at once (five terminals, a
+// shell loop) one opens the browser and the others wait, then use its
+// grant (SECURITY-REQUIREMENTS 30).
+func (a *app) helperLogin(ctx context.Context, p *profile.Profile, g *session.Grant) (*session.Result, error) {
+	lock, err := a.lockLogin(ctx, p, loopback.DefaultTimeout+lockWait)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Release()
-	// Another helper may have signed in while this one waited. The source
-	// must not take the lock again: this process holds it.
-	locked := *src
-	locked.Lock = nil
-	res, err := locked.Token(ctx)
+	// Another helper may have signed in while this one waited.
+	res, err := g.Token(ctx)
 	if !errors.Is(err, session.ErrLoginRequired) {
 		return res, err
 	}
 	fmt.Fprintf(a.env.Stderr, "sesame: profile %q needs a new login (%s)\n", p.Name, oneLine(err.Error()))
-	rec, err := a.signIn(ctx, p, signInOptions{timeout: loopback.DefaultTimeout, locked: true})
+	rec, err := a.signIn(ctx, p, signInOptions{timeout: loopback.DefaultTimeout})
 	if err != nil {
 		return nil, err
 	}

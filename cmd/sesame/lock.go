@@ -16,20 +16,11 @@ import (
 // each with a slow server's response time.
 const lockWait = session.LockWait
 
-// lockProfile takes the cross-process lock of p's grant. Its scope is the
-// grant's keychain key, so every sesame of this user that could redeem the
-// same refresh token waits on the same lock, whatever its config directory.
-func (a *app) lockProfile(ctx context.Context, p *profile.Profile) (*filelock.Lock, error) {
-	return a.acquire(ctx, p, lockWait, nil)
-}
-
-// lockProfileFor is lockProfile with another bound on the wait.
-func (a *app) lockProfileFor(ctx context.Context, p *profile.Profile, wait time.Duration) (*filelock.Lock, error) {
-	return a.acquire(ctx, p, wait, nil)
-}
-
-// lockProfileUnless is lockProfile that gives up waiting, with a nil
-// release and no error, once ready reports true.
+// lockProfileUnless takes the cross-process lock of p's grant, and gives
+// up waiting, with a nil Held and no error, once ready reports true. Its
+// scope is the grant's keychain key, so every sesame of this user that
+// could redeem the same refresh token waits on the same lock, whatever its
+// config directory.
 func (a *app) lockProfileUnless(ctx context.Context, p *profile.Profile, ready func() bool) (session.Held, error) {
 	l, err := a.acquire(ctx, p, lockWait, ready)
 	if l == nil {
@@ -58,4 +49,17 @@ func (a *app) acquire(ctx context.Context, p *profile.Profile, wait time.Duratio
 	}
 	a.log.Printf("lock: profile %q locked", p.Name)
 	return l, nil
+}
+
+// lockLogin takes p's login lock, which serialises logins of one profile
+// (a login command, a helper's login for a person): two browsers for one
+// profile would leave one grant orphaned. It is apart from the grant lock,
+// which a login holds only to store its grant, so helpers keep refreshing
+// while a browser is open.
+func (a *app) lockLogin(ctx context.Context, p *profile.Profile, wait time.Duration) (*filelock.Lock, error) {
+	dir, err := filelock.Dir(a.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return filelock.Acquire(ctx, dir, "login."+p.Name, wait)
 }

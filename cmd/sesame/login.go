@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -152,30 +152,48 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if err := profile.ValidateName(name); err != nil {
 		return &usageError{msg: err.Error()}
 	}
-	p, err := o.mergeProfile(name, cfg.Profile(name))
+	before := cfg.Profile(name)
+	p, err := o.mergeProfile(name, before)
 	if err != nil {
 		return err
 	}
+	lock, err := a.lockLogin(ctx, p, loginLockWait)
+	if errors.Is(err, filelock.ErrTimeout) {
+		return withHint(fmt.Errorf("another login of profile %q is in progress", p.Name),
+			"finish or cancel that login first, then run this one again if it is still needed")
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	if p.Register && p.ClientID == "" {
 		if err := a.registerClient(ctx, p); err != nil {
 			return err
 		}
 		// Saved at once: a failed login must not lose the registration.
-		cfg.Profiles[p.Name] = p
-		if err := cfg.Save(); err != nil {
+		if err := a.saveProfile(ctx, p); err != nil {
 			return fmt.Errorf("a client was registered, but the profile could not be saved: %w", err)
 		}
+	}
+	var previous []*session.Grant
+	if before != nil && before.ClientID != "" && before.KeychainKey() != p.KeychainKey() {
+		// The profile now names another issuer or client: the grant it
+		// held goes when the new one is stored.
+		g, err := a.grantOf(before)
+		if err != nil {
+			return err
+		}
+		previous = append(previous, g)
 	}
 	rec, err := a.signIn(ctx, p, signInOptions{
 		noBrowser: o.noBrowser, timeout: o.timeout, json: o.json,
 		openDevicePage: o.open, acceptVerificationHost: o.acceptVerificationHost,
-		qr: o.qrMode(),
+		qr: o.qrMode(), previous: previous,
 	})
 	if err != nil {
 		return err
 	}
-	cfg.Profiles[p.Name] = p
-	if err := cfg.Save(); err != nil {
+	if err := a.saveProfile(ctx, p); err != nil {
 		return fmt.Errorf("signed in, but the profile could not be saved: %w", err)
 	}
 	if store, err := a.store(); err == nil {
@@ -185,6 +203,20 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		}
 	}
 	return a.reportLogin(rec, o.json)
+}
+
+// loginLockWait is how long a login waits for another login of the same
+// profile before it refuses: long enough to pass a helper that is just
+// storing its grant, short enough to say at once that a browser is open.
+const loginLockWait = 3 * time.Second
+
+// saveProfile writes p into the configuration file, keeping every other
+// profile as it is on disk now.
+func (a *app) saveProfile(ctx context.Context, p *profile.Profile) error {
+	return a.updateConfig(ctx, func(c *profile.Config) error {
+		c.Profiles[p.Name] = p
+		return nil
+	})
 }
 
 // resourceParams turns RFC 8707 resource indicators into request parameters.
@@ -225,17 +257,6 @@ func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
 		Email:     rec.Email,
 		ExpiresAt: session.EarlyExpiry(rec),
 	})
-}
-
-// revokeQuietly revokes the refresh token of a grant that was replaced;
-// failure is reported as a warning only, the new grant is already stored.
-func (a *app) revokeQuietly(ctx context.Context, client *http.Client, md *provider.Metadata, old *keychain.Record) {
-	if md.RevocationEndpoint == "" {
-		return
-	}
-	if err := provider.Revoke(ctx, client, md.RevocationEndpoint, old.ClientID, old.RefreshToken, provider.HintRefreshToken, nil); err != nil {
-		fmt.Fprintln(a.env.Stderr, "sesame: warning: the replaced grant could not be revoked: "+oneLine(err.Error()))
-	}
 }
 
 func firstNonEmpty(s ...string) string {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -68,9 +67,11 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 		return err
 	}
 	var unrevoked, undeleted []string
-	changed := false
+	// What the configuration loses: profiles to forget, and the client ids
+	// of deleted registrations.
+	forget, unregistered := map[string]bool{}, map[string]bool{}
 	for _, p := range targets {
-		confirmed, err := a.logoutProfile(ctx, store, p)
+		confirmed, err := a.logoutProfile(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -88,15 +89,24 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 			// a later logout can delete the registration.
 			undeleted = append(undeleted, p.Name)
 		case o.forget:
-			delete(cfg.Profiles, p.Name)
-			changed = true
+			forget[p.Name] = true
 		case p.ClientID != clientID:
-			cfg.Profiles[p.Name] = p
-			changed = true
+			unregistered[p.Name] = true
 		}
 	}
-	if changed {
-		if err := cfg.Save(); err != nil {
+	if len(forget)+len(unregistered) > 0 {
+		err := a.updateConfig(ctx, func(c *profile.Config) error {
+			for n := range forget {
+				delete(c.Profiles, n)
+			}
+			for n := range unregistered {
+				if cp := c.Profiles[n]; cp != nil {
+					cp.ClientID = ""
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -132,32 +142,25 @@ type notConfirmedError struct{ msg string }
 func (e *notConfirmedError) Error() string        { return e.msg }
 func (e *notConfirmedError) Is(target error) bool { return target == errNotRevoked }
 
-// logoutProfile revokes and deletes one profile's grant. It reports whether
-// the server confirmed the revocation (true when nothing was stored).
-func (a *app) logoutProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
-	key := p.KeychainKey()
-	session.Forget(a.env.Cache, key, nil, p.Resources...)
-	rec, err := store.Get(ctx, key)
-	session.Forget(a.env.Cache, key, rec)
-	if errors.Is(err, keychain.ErrNotFound) {
-		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)
-		return true, nil
-	}
-	if err != nil && !errors.Is(err, keychain.ErrCorrupt) {
+// logoutProfile revokes and deletes one profile's grant, under its lock.
+// It reports whether the server confirmed the revocation (true when
+// nothing was stored).
+func (a *app) logoutProfile(ctx context.Context, p *profile.Profile) (bool, error) {
+	g, err := a.grantOf(p)
+	if err != nil {
 		return false, err
 	}
-	confirmed := false
-	if rec != nil && rec.RefreshToken+rec.AccessToken != "" {
-		confirmed = a.revokeRecord(ctx, p, rec)
+	done, err := g.End(ctx, p.Resources...)
+	if err != nil {
+		return false, err
 	}
-	// Requirement 33: local data goes whatever the server said.
-	if err := store.Delete(ctx, key); err != nil {
-		return false, fmt.Errorf("could not delete the stored grant of %q: %w", p.Name, err)
-	}
-	if confirmed {
+	switch {
+	case !done.Found:
+		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)
+	case done.Confirmed:
 		fmt.Fprintf(a.env.Stderr, "sesame: logged out of %q; the server revoked the grant\n", p.Name)
 	}
-	return confirmed, nil
+	return done.Confirmed, nil
 }
 
 // revokeRecord revokes the refresh token, then the access token (RFC 7009

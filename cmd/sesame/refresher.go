@@ -86,7 +86,7 @@ func (a *app) finisher(p *profile.Profile) session.Finisher {
 }
 
 // Finish starts the child, hands it the lock and waits for its report.
-func (f *childFinisher) Finish(ctx context.Context, s *session.Source, held session.Held, rec *keychain.Record) (*session.Result, error) {
+func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held session.Held, rec *keychain.Record) (*session.Result, error) {
 	lf, ok := held.(interface{ File() *os.File })
 	if !ok || lf.File() == nil {
 		return session.FinishInProcess(ctx, s, rec)
@@ -233,7 +233,7 @@ func runRefresher(a *app, lockFile *os.File, minTTL time.Duration) refreshReport
 	if err != nil {
 		return reportOf(nil, err)
 	}
-	src, err := a.tokenSource(p)
+	src, err := a.grantOf(p)
 	if err != nil {
 		return reportOf(nil, err)
 	}

@@ -152,6 +152,18 @@ func (a *app) loadConfig() (*profile.Config, error) {
 	return profile.Load(dir)
 }
 
+// updateConfig changes the configuration file under its lock, on a fresh
+// read of it: another sesame may have saved a profile since this one
+// loaded the file (profile.Update).
+func (a *app) updateConfig(ctx context.Context, change func(*profile.Config) error) error {
+	dir, err := profile.Dir(a.env.Getenv)
+	if err != nil {
+		return err
+	}
+	_, err = profile.Update(ctx, dir, change)
+	return err
+}
+
 // requireProfile loads the configuration and returns the selected profile,
 // or an error that says how to create it.
 func (a *app) requireProfile() (*profile.Config, *profile.Profile, error) {

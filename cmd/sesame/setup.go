@@ -55,7 +55,7 @@ to the cluster's API server, so sesame refuses to give its token to another clus
 }
 
 func runSetupKubectl(ctx context.Context, a *app, o *setupKubectlOptions) error {
-	cfg, p, err := a.requireProfile()
+	_, p, err := a.requireProfile()
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,15 @@ func runSetupKubectl(ctx context.Context, a *app, o *setupKubectlOptions) error 
 		if err := p.Validate(); err != nil {
 			return &usageError{msg: err.Error()}
 		}
-		if err := cfg.Save(); err != nil {
+		err := a.updateConfig(ctx, func(c *profile.Config) error {
+			cp := c.Profile(p.Name)
+			if cp == nil {
+				return fmt.Errorf("profile %q was removed meanwhile", p.Name)
+			}
+			cp.KubeServer = o.server
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -136,7 +144,7 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 	if o.host == "" {
 		return usageErrorf("setup git needs --host HOST")
 	}
-	cfg, p, err := a.requireProfile()
+	_, p, err := a.requireProfile()
 	if err != nil {
 		return err
 	}
@@ -173,7 +181,19 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 			return err
 		}
 	}
-	return cfg.Save()
+	return a.updateConfig(ctx, func(c *profile.Config) error {
+		cp := c.Profile(p.Name)
+		if cp == nil {
+			return fmt.Errorf("profile %q was removed meanwhile", p.Name)
+		}
+		if !slices.Contains(cp.GitHosts, o.host) {
+			cp.GitHosts = append(cp.GitHosts, o.host)
+		}
+		if o.username != "" {
+			cp.GitUsername = o.username
+		}
+		return nil
+	})
 }
 
 // runTool runs kubectl or git with sesame's HOME, its output on stderr.

@@ -26,8 +26,10 @@ type signInOptions struct {
 	acceptVerificationHost bool
 	// qr says when to draw the device flow's link as a QR code.
 	qr qrMode
-	// locked means the caller holds p's lock already.
-	locked bool
+	// previous are the grants the profile held under another key before
+	// its issuer, client or registration changed: the new grant replaces
+	// them too.
+	previous []*session.Grant
 }
 
 // qrMode is --qr / --no-qr: auto draws the code on a terminal only.
@@ -57,8 +59,7 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 	}
 	// Ask the keychain before the browser: a locked or missing keychain
 	// must fail now, not after the person has signed in.
-	key := p.KeychainKey()
-	old, err := store.Get(ctx, key)
+	_, err = store.Get(ctx, p.KeychainKey())
 	if err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
 		return nil, err
 	}
@@ -97,27 +98,16 @@ func (a *app) signIn(ctx context.Context, p *profile.Profile, so signInOptions) 
 		rec.DPoPKey = dpopKey.Marshal()
 	}
 	a.log.Printf("login: token response received; granted scope %q; storing the grant in %s", rec.Scope, store.Name())
-	// Write under the profile lock, so a helper refreshing the old grant
-	// at this moment cannot overwrite the new one with its result.
-	// (A helper's interactive login holds the lock already.)
-	if !so.locked {
-		lock, err := a.lockProfile(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		defer lock.Release()
+	g, err := a.grantOf(p)
+	if err != nil {
+		return nil, err
 	}
-	if err := store.Set(ctx, key, rec); err != nil {
+	// Under the profile lock, on the newest stored grant: a refresh of the
+	// old grant may have rotated it while the browser was open, and it is
+	// that newest refresh token that must be revoked (requirement 33).
+	if err := g.Replace(ctx, rec, so.previous, p.Resources...); err != nil {
 		return nil, withHint(fmt.Errorf("signed in, but the grant could not be stored: %w", err),
 			"nothing was saved; fix the keychain and run the login again")
-	}
-	if a.env.Cache != nil {
-		session.Forget(a.env.Cache, key, old, p.Resources...)
-		session.Remember(a.env.Cache, session.CacheKey(key, rec.Resource), rec, a.env.Now())
-	}
-	if old != nil && old.RefreshToken != "" && old.RefreshToken != rec.RefreshToken {
-		// Requirement 33: a replaced grant is revoked, not left alive.
-		a.revokeQuietly(ctx, client, md, old)
 	}
 	return rec, nil
 }

@@ -109,9 +109,9 @@ func tokenType(rec *keychain.Record) string {
 	return rec.TokenType
 }
 
-// tokenSource is the profile's token source. Nothing expensive happens
+// grantOf is the owner of p's grant. Nothing expensive happens
 // here: the HTTP client (CA pool) is built only if a refresh is needed.
-func (a *app) tokenSource(p *profile.Profile) (*session.Source, error) {
+func (a *app) grantOf(p *profile.Profile) (*session.Grant, error) {
 	store, err := a.store()
 	if err != nil {
 		return nil, err
@@ -124,7 +124,7 @@ func (a *app) tokenSource(p *profile.Profile) (*session.Source, error) {
 	if a.idToken {
 		accept = session.IDTokenFresh(a.env.Now, 0)
 	}
-	return &session.Source{
+	return &session.Grant{
 		Accept:   accept,
 		Resource: resource,
 		Store:    store,
@@ -141,6 +141,9 @@ func (a *app) tokenSource(p *profile.Profile) (*session.Source, error) {
 			return a.lockProfileUnless(ctx, p, ready)
 		},
 		Finish: a.finisher(p),
+		Revoke: func(ctx context.Context, rec *keychain.Record) bool {
+			return a.revokeRecord(ctx, p, rec)
+		},
 		MarkerDir: func() (string, error) {
 			return filelock.Dir(a.env.Getenv)
 		},
@@ -157,7 +160,7 @@ func (a *app) tokenSource(p *profile.Profile) (*session.Source, error) {
 // session.ErrLoginRequired (exit 4).
 func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Duration, interactive bool) (*keychain.Record, error) {
 	a.used = p.Name
-	src, err := a.tokenSource(p)
+	src, err := a.grantOf(p)
 	if err != nil {
 		return nil, err
 	}

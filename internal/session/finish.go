@@ -23,7 +23,7 @@ type Finisher interface {
 	// Finish refreshes s's grant while held is locked, and returns the
 	// token, as RefreshLocked does. rec is the record the caller read
 	// under the lock.
-	Finish(ctx context.Context, s *Source, held Held, rec *keychain.Record) (*Result, error)
+	Finish(ctx context.Context, s *Grant, held Held, rec *keychain.Record) (*Result, error)
 }
 
 // CancelledError is a caller cancelled while its refresh was on the wire:
@@ -46,7 +46,7 @@ func (e *CancelledError) Error() string {
 func (e *CancelledError) Is(target error) bool { return target == context.Canceled }
 
 // finish runs the refresh through s.Finish, or in this process.
-func (s *Source) finish(ctx context.Context, held Held, rec *keychain.Record) (*Result, error) {
+func (s *Grant) finish(ctx context.Context, held Held, rec *keychain.Record) (*Result, error) {
 	if s.Finish != nil {
 		return s.Finish.Finish(ctx, s, held, rec)
 	}
@@ -57,7 +57,7 @@ func (s *Source) finish(ctx context.Context, held Held, rec *keychain.Record) (*
 // cancellation does not reach: the refresh ends by its own bounds, and a
 // caller cancelled meanwhile gets a CancelledError after its result is
 // stored.
-func FinishInProcess(ctx context.Context, s *Source, rec *keychain.Record) (*Result, error) {
+func FinishInProcess(ctx context.Context, s *Grant, rec *keychain.Record) (*Result, error) {
 	res, err := s.refresh(context.WithoutCancel(ctx), rec)
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		return nil, &CancelledError{}

@@ -54,7 +54,7 @@ func IDTokenEarlyExpiry(r *keychain.Record) time.Time {
 	return exp.Add(-Margin(lifetime))
 }
 
-// IDTokenFresh is an Accept function for [Source]: r's ID token must stay
+// IDTokenFresh is an Accept function for [Grant]: r's ID token must stay
 // usable for minTTL more at now().
 func IDTokenFresh(now func() time.Time, minTTL time.Duration) func(*keychain.Record) bool {
 	return func(r *keychain.Record) bool {

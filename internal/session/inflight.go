@@ -46,7 +46,7 @@ type markers struct{ path string }
 // markers returns the marker store of s's grant; without a MarkerDir, or
 // when the directory cannot be had, one that keeps nothing: a marker only
 // improves a message and must never stop a refresh.
-func (s *Source) markers() markers {
+func (s *Grant) markers() markers {
 	if s.MarkerDir == nil {
 		return markers{}
 	}

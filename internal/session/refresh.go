@@ -52,7 +52,7 @@ func (a attempt) lost() bool {
 // result. The caller holds the profile lock. It re-reads the record
 // first: another process may have refreshed already. It is what a
 // [Finisher] runs, in this process or in another.
-func (s *Source) RefreshLocked(ctx context.Context) (*Result, error) {
+func (s *Grant) RefreshLocked(ctx context.Context) (*Result, error) {
 	rec, err := s.load(ctx)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (s *Source) RefreshLocked(ctx context.Context) (*Result, error) {
 // refresh redeems rec's refresh token (RFC 6749 §6) and stores the result
 // before anything else can fail. The caller holds the profile lock, and
 // ctx must not be cancelled by the caller's fate (see [Finisher]).
-func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, error) {
+func (s *Grant) refresh(ctx context.Context, rec *keychain.Record) (*Result, error) {
 	if rec.RefreshToken == "" {
 		return nil, &LoginRequiredError{Reason: fmt.Sprintf("the access token of profile %q expired and the server gave no refresh token", s.Binding.Profile)}
 	}
@@ -111,7 +111,7 @@ func (s *Source) refresh(ctx context.Context, rec *keychain.Record) (*Result, er
 }
 
 // send sends one refresh request and notes whether it reached the server.
-func (s *Source) send(ctx context.Context, client *http.Client, rec *keychain.Record) attempt {
+func (s *Grant) send(ctx context.Context, client *http.Client, rec *keychain.Record) attempt {
 	var wrote atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		WroteRequest: func(i httptrace.WroteRequestInfo) {
@@ -160,7 +160,7 @@ func isTimeout(err error) bool {
 // persist stores the refreshed grant at once, then checks what may still
 // fail. The server has rotated the refresh token: from here on, any
 // failure that left the new token unstored would lose the grant.
-func (s *Source) persist(ctx context.Context, rec *keychain.Record, tok *oauth2.Token, m markers) (*Result, error) {
+func (s *Grant) persist(ctx context.Context, rec *keychain.Record, tok *oauth2.Token, m markers) (*Result, error) {
 	if err := CheckTokenChars(tok); err != nil {
 		return nil, &RefreshError{Err: err}
 	}
@@ -190,7 +190,7 @@ func (s *Source) persist(ctx context.Context, rec *keychain.Record, tok *oauth2.
 
 // set writes the record, trying once more after a short pause: the
 // rotated refresh token exists nowhere else.
-func (s *Source) set(ctx context.Context, next *keychain.Record) error {
+func (s *Grant) set(ctx context.Context, next *keychain.Record) error {
 	err := s.Store.Set(ctx, s.Key, next)
 	if err == nil || errors.Is(err, keychain.ErrTooLarge) {
 		return err
@@ -205,7 +205,7 @@ func (s *Source) set(ctx context.Context, next *keychain.Record) error {
 // grant's is a real refusal: the grant is deleted. Any other failure (a
 // key fetch that failed, a skewed clock) keeps the grant and its previous
 // ID token, and says what is wrong.
-func (s *Source) adoptIDToken(ctx context.Context, rec, next *keychain.Record, raw string) error {
+func (s *Grant) adoptIDToken(ctx context.Context, rec, next *keychain.Record, raw string) error {
 	idt, err := s.VerifyIDToken(ctx, raw)
 	switch {
 	case err == nil && rec.Subject != "" && idt.Subject != rec.Subject:
@@ -259,7 +259,7 @@ func (r refused) reason() string {
 // process and is returned. Otherwise the grant is deleted, but only if the
 // store still holds the refused refresh token (compare-and-delete), and
 // the error says a login is required and why.
-func (s *Source) dropGrant(ctx context.Context, rejected *keychain.Record, why refused) (*Result, error) {
+func (s *Grant) dropGrant(ctx context.Context, rejected *keychain.Record, why refused) (*Result, error) {
 	Forget(s.Cache, s.Key, rejected, s.Resource)
 	cur, err := s.Store.Get(ctx, s.Key)
 	switch {
@@ -277,13 +277,13 @@ func (s *Source) dropGrant(ctx context.Context, rejected *keychain.Record, why r
 	return nil, &LoginRequiredError{Reason: why.reason(), Err: why.answer}
 }
 
-func (s *Source) warn(msg string) {
+func (s *Grant) warn(msg string) {
 	if s.Warn != nil {
 		s.Warn(msg)
 	}
 }
 
-func (s *Source) logf(format string, args ...any) {
+func (s *Grant) logf(format string, args ...any) {
 	if s.Log != nil {
 		s.Log(format, args...)
 	}

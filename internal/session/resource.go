@@ -23,7 +23,7 @@ import (
 // rec itself when its main access token is for that resource, otherwise a
 // copy whose access-token fields are the ones kept for the resource (empty,
 // so not fresh, when there is none yet).
-func (s *Source) view(rec *keychain.Record) *keychain.Record {
+func (s *Grant) view(rec *keychain.Record) *keychain.Record {
 	if rec.Resource == s.Resource {
 		return rec
 	}
@@ -43,7 +43,7 @@ func (s *Source) view(rec *keychain.Record) *keychain.Record {
 // apply returns the record to store after a refresh for s.Resource: the
 // grant's rotated refresh token and new ID token, and the new access token
 // in the slot of s.Resource. The other slots are kept.
-func (s *Source) apply(rec *keychain.Record, tok *oauth2.Token, now time.Time) *keychain.Record {
+func (s *Grant) apply(rec *keychain.Record, tok *oauth2.Token, now time.Time) *keychain.Record {
 	next := *rec
 	next.ResourceTokens = maps.Clone(rec.ResourceTokens)
 	if rec.Resource == s.Resource {
@@ -67,7 +67,7 @@ func (s *Source) apply(rec *keychain.Record, tok *oauth2.Token, now time.Time) *
 }
 
 // cacheKey is the volatile cache's key for s.Resource's token.
-func (s *Source) cacheKey() string { return CacheKey(s.Key, s.Resource) }
+func (s *Grant) cacheKey() string { return CacheKey(s.Key, s.Resource) }
 
 // CacheKey is the volatile cache's key for the access token of the grant
 // stored under key that is meant for resource: key itself when there is no

@@ -24,6 +24,15 @@ type rotatingServer struct {
 	// lose makes the next n refreshes succeed server-side but answer 502.
 	lose     int
 	noRotate bool
+	// refusal is the error code for a spent or unknown refresh token
+	// (default invalid_grant).
+	refusal string
+	// idToken, when set, is sent as the refresh's id_token.
+	idToken string
+	// hold, when set, is waited on before each answer; arrived, when set,
+	// is told first.
+	hold    chan struct{}
+	arrived chan struct{}
 }
 
 func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -39,9 +48,13 @@ func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("refresh_token") != s.current {
+		code := s.refusal
+		if code == "" {
+			code = "invalid_grant"
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"error":"invalid_grant","error_description":"grant request is invalid"}`)
+		fmt.Fprintf(w, `{"error":%q,"error_description":"grant request is invalid"}`, code)
 		return
 	}
 	s.n++
@@ -55,6 +68,17 @@ func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad gateway", http.StatusBadGateway)
 		return
 	}
+	if s.idToken != "" {
+		rt += fmt.Sprintf(`,"id_token":%q`, s.idToken)
+	}
+	if s.hold != nil {
+		if s.arrived != nil {
+			s.arrived <- struct{}{}
+		}
+		s.mu.Unlock()
+		<-s.hold
+		s.mu.Lock()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":"Bearer","expires_in":300,"scope":"openid"%s}`, s.n, rt)
 }
@@ -62,7 +86,7 @@ func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type fixture struct {
 	srv   *rotatingServer
 	store *keychain.Memory
-	src   *Source
+	src   *Grant
 	now   time.Time
 }
 
@@ -77,7 +101,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := f.store.Set(context.Background(), "k", rec); err != nil {
 		t.Fatal(err)
 	}
-	f.src = &Source{Store: f.store, Key: "k", Binding: b, Now: func() time.Time { return f.now },
+	f.src = &Grant{Store: f.store, Key: "k", Binding: b, Now: func() time.Time { return f.now },
 		HTTPClient: func() (*http.Client, error) { return ts.Client(), nil }}
 	return f
 }

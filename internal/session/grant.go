@@ -13,10 +13,10 @@ import (
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// Source hands out access tokens for one profile's grant. It is the only
+// Grant hands out access tokens for one profile's grant. It is the only
 // code that redeems a refresh token, and it does so only under the
 // profile's cross-process lock.
-type Source struct {
+type Grant struct {
 	Store   keychain.Store
 	Key     string
 	Binding Binding
@@ -48,10 +48,12 @@ type Source struct {
 	MarkerDir func() (string, error)
 	// VerifyIDToken, when set, verifies an ID token returned by a refresh
 	// (requirement 24): signature, iss, aud, azp, exp, iat. The subject
-	// check against the stored grant is the Source's own. It runs after the
+	// check against the stored grant is the Grant's own. It runs after the
 	// refreshed grant is stored: a key-fetch failure or a skewed clock
 	// must never cost the grant.
 	VerifyIDToken func(ctx context.Context, raw string) (*provider.IDToken, error)
+	// Revoke, when set, revokes a replaced or ended grant at its server.
+	Revoke Revoker
 	// Warn, when set, tells the person about a problem that did not stop
 	// the token from being handed out.
 	Warn func(msg string)
@@ -78,7 +80,7 @@ type Result struct {
 	Refreshed bool
 }
 
-func (s *Source) now() time.Time {
+func (s *Grant) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
@@ -89,7 +91,7 @@ func (s *Source) now() time.Time {
 // keychain record when it is fresh (no network, no keychain write), else
 // after one refresh under the profile lock whose result is stored before
 // Token returns.
-func (s *Source) Token(ctx context.Context) (*Result, error) {
+func (s *Grant) Token(ctx context.Context) (*Result, error) {
 	if rec, ok := s.cached(); ok {
 		return &Result{Record: rec}, nil
 	}
@@ -129,7 +131,7 @@ func (s *Source) Token(ctx context.Context) (*Result, error) {
 // the cache, where the process that holds the lock puts its result. Fifty
 // callers on an expired token thus make one keychain read and one refresh,
 // not fifty reads queued on the keychain daemon.
-func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
+func (s *Grant) tokenLockFirst(ctx context.Context) (*Result, error) {
 	var hit *keychain.Record
 	held, err := s.Lock(ctx, func() bool {
 		var ok bool
@@ -155,14 +157,14 @@ func (s *Source) tokenLockFirst(ctx context.Context) (*Result, error) {
 }
 
 // hasCache reports whether a volatile cache is configured.
-func (s *Source) hasCache() bool {
+func (s *Grant) hasCache() bool {
 	_, none := s.Cache.(tokencache.None)
 	return s.Cache != nil && !none
 }
 
 // cached returns the volatile cache's record when it is fresh and bound to
 // this profile.
-func (s *Source) cached() (*keychain.Record, bool) {
+func (s *Grant) cached() (*keychain.Record, bool) {
 	if s.Cache == nil {
 		return nil, false
 	}
@@ -183,7 +185,7 @@ func (s *Source) cached() (*keychain.Record, bool) {
 
 // remember puts rec's access token in the volatile cache until its early
 // expiry.
-func (s *Source) remember(rec *keychain.Record) {
+func (s *Grant) remember(rec *keychain.Record) {
 	if s.Cache != nil {
 		Remember(s.Cache, s.cacheKey(), rec, s.now())
 	}
@@ -202,7 +204,7 @@ func Remember(c tokencache.Cache, key string, rec *keychain.Record, now time.Tim
 }
 
 // load reads the profile's record and checks its binding.
-func (s *Source) load(ctx context.Context) (*keychain.Record, error) {
+func (s *Grant) load(ctx context.Context) (*keychain.Record, error) {
 	rec, err := s.Store.Get(ctx, s.Key)
 	if errors.Is(err, keychain.ErrNotFound) {
 		// The volatile cache never outlives the grant it came from.
@@ -222,7 +224,7 @@ func (s *Source) load(ctx context.Context) (*keychain.Record, error) {
 
 // fresh reports whether v may be handed out: a fresh access token, and
 // whatever Accept asks.
-func (s *Source) fresh(v *keychain.Record) bool {
+func (s *Grant) fresh(v *keychain.Record) bool {
 	return Fresh(v, s.now(), s.MinTTL) && (s.Accept == nil || s.Accept(v))
 }
 
@@ -230,7 +232,7 @@ func (s *Source) fresh(v *keychain.Record) bool {
 // one, signing with the grant's DPoP key when it is bound to one (RFC 9449
 // §5). One client serves a refresh and its retry, so a DPoP nonce learnt
 // on the first is used on the second.
-func (s *Source) refreshClient(rec *keychain.Record) (*http.Client, error) {
+func (s *Grant) refreshClient(rec *keychain.Record) (*http.Client, error) {
 	client := &http.Client{Timeout: RefreshTimeout}
 	if s.HTTPClient != nil {
 		c, err := s.HTTPClient()
@@ -249,10 +251,10 @@ func (s *Source) refreshClient(rec *keychain.Record) (*http.Client, error) {
 	return dpop.Client(client, key, s.Now, rec.TokenEndpoint), nil
 }
 
-// Stored returns the stored grant as this Source's caller sees it (its
+// Stored returns the stored grant as this Grant's caller sees it (its
 // resource's access token), after another process refreshed it. It is
 // not checked for freshness: a refresh's result is handed out as it is.
-func (s *Source) Stored(ctx context.Context) (*keychain.Record, error) {
+func (s *Grant) Stored(ctx context.Context) (*keychain.Record, error) {
 	rec, err := s.load(ctx)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,220 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// The refusals real servers give for a spent or ended refresh token all
+// end the grant: exit 4, never exit 1 call after call.
+func TestRefresh_NonStandardRefusalsEndTheGrant(t *testing.T) {
+	for _, code := range []string{"invalid_grant", "unauthorized_client", "invalid_request"} {
+		t.Run(code, func(t *testing.T) {
+			f := newFixture(t)
+			f.srv.current, f.srv.refusal = "spent-elsewhere", code
+			f.now = f.now.Add(time.Hour)
+			_, err := f.src.Token(context.Background())
+			if !errors.Is(err, ErrLoginRequired) {
+				t.Fatalf("err = %v, want login required", err)
+			}
+			if !strings.Contains(err.Error(), code+` ("grant request is invalid")`) {
+				t.Fatalf("the error does not give the server's answer: %v", err)
+			}
+			if _, err := f.store.Get(context.Background(), "k"); !errors.Is(err, keychain.ErrNotFound) {
+				t.Fatalf("the refused grant is still stored: %v", err)
+			}
+		})
+	}
+}
+
+// Another OAuth error (here invalid_scope) is an answer that leaves the
+// grant as it was: kept, not replayed.
+func TestRefresh_OtherOAuthErrorKeepsGrant(t *testing.T) {
+	f := newFixture(t)
+	f.srv.current, f.srv.refusal = "x", "invalid_scope"
+	f.now = f.now.Add(time.Hour)
+	_, err := f.src.Token(context.Background())
+	var re *RefreshError
+	if !errors.As(err, &re) || errors.Is(err, ErrLoginRequired) || f.srv.requests != 1 {
+		t.Fatalf("err=%v requests=%d, want a kept grant after one request", err, f.srv.requests)
+	}
+	if f.stored(t).RefreshToken != "SNTL-RT-0" {
+		t.Fatal("the grant was changed")
+	}
+}
+
+// Persist first: an ID token that cannot be verified at the moment (a key
+// fetch failed, the clock is off) costs nothing: the rotated grant is
+// stored, the access token handed out, the previous ID token kept, and the
+// person told.
+func TestRefresh_StoredBeforeIDTokenCheck(t *testing.T) {
+	f := newFixture(t)
+	f.srv.idToken = "new.id.token"
+	var warned []string
+	f.src.Warn = func(m string) { warned = append(warned, m) }
+	f.src.VerifyIDToken = func(ctx context.Context, raw string) (*provider.IDToken, error) {
+		// The record is already stored when verification runs.
+		if got := f.stored(t).RefreshToken; got != "SNTL-RT-1" {
+			t.Errorf("verification ran before the rotated grant was stored (stored %q)", got)
+		}
+		return nil, errors.New("id token: fetching keys: 503 Service Unavailable")
+	}
+	rec := f.stored(t)
+	rec.IDToken, rec.Subject = "old.id.token", "alice"
+	_ = f.store.Set(context.Background(), "k", rec)
+	f.now = f.now.Add(time.Hour)
+	res, err := f.src.Token(context.Background())
+	if err != nil || res.Record.AccessToken != "SNTL-AT-1" {
+		t.Fatalf("res=%+v err=%v, want the refreshed token", res, err)
+	}
+	if got := f.stored(t); got.RefreshToken != "SNTL-RT-1" || got.IDToken != "old.id.token" {
+		t.Fatalf("stored %q/%q, want the rotated refresh token and the previous ID token", got.RefreshToken, got.IDToken)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "could not be verified (id token: fetching keys: 503") {
+		t.Fatalf("warnings %q", warned)
+	}
+}
+
+func TestRefresh_VerifiedIDTokenIsStored(t *testing.T) {
+	f := newFixture(t)
+	f.srv.idToken = "new.id.token"
+	f.src.VerifyIDToken = func(context.Context, string) (*provider.IDToken, error) {
+		return &provider.IDToken{Subject: "alice"}, nil
+	}
+	rec := f.stored(t)
+	rec.Subject = "alice"
+	_ = f.store.Set(context.Background(), "k", rec)
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.src.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.stored(t).IDToken; got != "new.id.token" {
+		t.Fatalf("stored ID token %q", got)
+	}
+}
+
+func TestRefresh_IDTokenForAnotherSubjectEndsTheGrant(t *testing.T) {
+	f := newFixture(t)
+	f.srv.idToken = "new.id.token"
+	f.src.VerifyIDToken = func(context.Context, string) (*provider.IDToken, error) {
+		return &provider.IDToken{Subject: "mallory"}, nil
+	}
+	rec := f.stored(t)
+	rec.Subject = "alice"
+	_ = f.store.Set(context.Background(), "k", rec)
+	f.now = f.now.Add(time.Hour)
+	_, err := f.src.Token(context.Background())
+	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), "another user") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := f.store.Get(context.Background(), "k"); !errors.Is(err, keychain.ErrNotFound) {
+		t.Fatal("the grant of another user is still stored")
+	}
+}
+
+// A refresh whose answer does not come in time is never replayed: the
+// server may still be carrying it out. The marker stays, so a refusal
+// later is diagnosed as this machine's own interruption.
+func TestRefresh_TimeoutIsNotReplayed(t *testing.T) {
+	f := newFixture(t)
+	f.srv.hold = make(chan struct{})
+	defer close(f.srv.hold)
+	dir := t.TempDir()
+	f.src.MarkerDir = func() (string, error) { return dir, nil }
+	base := f.src.HTTPClient
+	f.src.HTTPClient = func() (*http.Client, error) {
+		c, _ := base()
+		c.Timeout = 100 * time.Millisecond
+		return c, nil
+	}
+	f.now = f.now.Add(time.Hour)
+	_, err := f.src.Token(context.Background())
+	var re *RefreshError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "did not answer") {
+		t.Fatalf("err = %v, want a timeout that keeps the grant", err)
+	}
+	f.srv.mu.Lock()
+	n := f.srv.requests
+	f.srv.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d requests: a refresh that may still be running was replayed", n)
+	}
+	if f.src.markers().read() == nil {
+		t.Fatal("no in-flight marker after an unanswered refresh")
+	}
+}
+
+// Honest diagnosis: a refusal after this machine's own interrupted
+// refresh says so; one sesame did not cause warns of theft.
+func TestRefresh_DiagnosisTellsLocalLossFromTheft(t *testing.T) {
+	for _, interrupted := range []bool{true, false} {
+		f := newFixture(t)
+		dir := t.TempDir()
+		f.src.MarkerDir = func() (string, error) { return dir, nil }
+		if interrupted {
+			// The earlier refresh of SNTL-RT-0 reached the server (which
+			// rotated) and its answer was never stored.
+			f.src.markers().write("SNTL-RT-0", f.now.Add(-time.Minute))
+		}
+		f.srv.current = "SNTL-RT-rotated-by-the-lost-refresh"
+		f.now = f.now.Add(time.Hour)
+		_, err := f.src.Token(context.Background())
+		if !errors.Is(err, ErrLoginRequired) {
+			t.Fatalf("err = %v", err)
+		}
+		local := strings.Contains(err.Error(), "the last refresh on this machine, at ")
+		theft := strings.Contains(err.Error(), "check your other machines")
+		if local != interrupted || theft == interrupted {
+			t.Fatalf("interrupted=%v: %v", interrupted, err)
+		}
+		if f.src.markers().read() != nil {
+			t.Fatal("the marker outlived the settled refusal")
+		}
+	}
+}
+
+// A marker of another refresh token (an older, settled grant) is no
+// excuse.
+func TestRefresh_MarkerOfAnotherTokenIsNoDiagnosis(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	f.src.MarkerDir = func() (string, error) { return dir, nil }
+	f.src.markers().write("SNTL-RT-older", f.now)
+	f.srv.current = "revoked"
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.src.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "check your other machines") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A caller cancelled while its refresh is on the wire (Ctrl-C, SIGTERM)
+// waits for the answer, which is stored; it gets a CancelledError.
+func TestFinishInProcess_CancelledCallerStillStores(t *testing.T) {
+	f := newFixture(t)
+	f.srv.hold, f.srv.arrived = make(chan struct{}), make(chan struct{}, 1)
+	f.now = f.now.Add(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.src.Token(ctx)
+		done <- err
+	}()
+	<-f.srv.arrived
+	cancel()
+	close(f.srv.hold)
+	err := <-done
+	var ce *CancelledError
+	if !errors.As(err, &ce) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want CancelledError", err)
+	}
+	if got := f.stored(t).RefreshToken; got != "SNTL-RT-1" {
+		t.Fatalf("stored %q: the answer of the cancelled refresh was lost", got)
+	}
+}
