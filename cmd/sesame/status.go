@@ -85,7 +85,7 @@ func runStatus(ctx context.Context, a *app, o *statusOptions, onlySelected bool)
 	}
 	out := statusJSON{Storage: store.Name(), Profiles: []profileStatus{}}
 	for _, n := range names {
-		st, err := describeProfile(ctx, store, cfg.Profile(n))
+		st, err := a.describeProfile(ctx, store, cfg.Profile(n))
 		if errors.Is(err, keychain.ErrUnavailable) || errors.Is(err, keychain.ErrLocked) {
 			return err
 		}
@@ -97,10 +97,13 @@ func runStatus(ctx context.Context, a *app, o *statusOptions, onlySelected bool)
 	return printStatus(a, out)
 }
 
-func describeProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (profileStatus, error) {
+func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (profileStatus, error) {
 	st := profileStatus{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, Resources: p.Resources, RegisteredClient: p.Register}
 	rec, err := store.Get(ctx, p.KeychainKey())
 	if errors.Is(err, keychain.ErrNotFound) {
+		// status and token agree: a grant deleted outside sesame takes its
+		// cached access token with it.
+		session.Forget(a.env.Cache, p.KeychainKey(), nil, p.Resources...)
 		return st, nil
 	}
 	if err != nil {

@@ -172,6 +172,10 @@ func (s *Grant) cached() (*keychain.Record, bool) {
 	if !ok || e.Issuer != s.Binding.Issuer || e.ClientID != s.Binding.ClientID || e.Profile != s.Binding.Profile {
 		return nil, false
 	}
+	if age := s.now().Sub(e.Checked); age < -time.Minute || age > CacheTrust {
+		// Past its trust window: the keychain is asked again.
+		return nil, false
+	}
 	rec := &keychain.Record{
 		Version: keychain.RecordVersion, Profile: e.Profile, Issuer: e.Issuer, ClientID: e.ClientID,
 		AccessToken: e.AccessToken, TokenType: e.TokenType, Scope: e.Scope, Expiry: e.Expiry, Lifetime: e.Lifetime,
@@ -191,7 +195,16 @@ func (s *Grant) remember(rec *keychain.Record) {
 	}
 }
 
-// Remember caches rec's access token under key until its early expiry.
+// CacheTrust is how long a cached access token is handed out without the
+// keychain being asked whether its grant is still there. Every change
+// sesame makes to a grant (refresh, login, logout, a refusal) updates or
+// drops the cache at once; this bounds how long a grant deleted outside
+// sesame (a keychain manager, secret-tool) can live on in the cache, at
+// the cost of one keychain read per window for a profile in steady use.
+const CacheTrust = 10 * time.Second
+
+// Remember caches rec's access token under key until its early expiry;
+// now is when the keychain was seen holding it.
 func Remember(c tokencache.Cache, key string, rec *keychain.Record, now time.Time) {
 	if rec.AccessToken == "" {
 		return
@@ -199,7 +212,7 @@ func Remember(c tokencache.Cache, key string, rec *keychain.Record, now time.Tim
 	c.Put(key, &tokencache.Entry{
 		Issuer: rec.Issuer, ClientID: rec.ClientID, Profile: rec.Profile,
 		AccessToken: rec.AccessToken, TokenType: rec.TokenType, Scope: rec.Scope,
-		Expiry: rec.Expiry, Lifetime: rec.Lifetime,
+		Expiry: rec.Expiry, Lifetime: rec.Lifetime, Checked: now,
 	}, EarlyExpiry(rec).Sub(now))
 }
 

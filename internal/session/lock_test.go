@@ -155,7 +155,7 @@ func TestToken_WaiterTakesCachedResultWithoutLockOrKeychain(t *testing.T) {
 		}
 		// The lock holder refreshes and caches its result.
 		cache.Put("k", &tokencache.Entry{Issuer: f.src.Binding.Issuer, ClientID: "cli", Profile: "p",
-			AccessToken: "SNTL-AT-holder", Expiry: f.now.Add(300 * time.Second), Lifetime: 300 * time.Second}, time.Minute)
+			AccessToken: "SNTL-AT-holder", Expiry: f.now.Add(300 * time.Second), Lifetime: 300 * time.Second, Checked: f.now}, time.Minute)
 		if !ready() {
 			t.Fatal("not ready after the holder cached a fresh token")
 		}
@@ -171,3 +171,30 @@ func TestToken_WaiterTakesCachedResultWithoutLockOrKeychain(t *testing.T) {
 type releaseFunc func()
 
 func (f releaseFunc) Release() { f() }
+
+// The volatile cache never outlives the grant: an entry is trusted for
+// CacheTrust after the keychain was last seen holding it; then the
+// keychain is asked, and a grant deleted outside sesame takes its cached
+// token with it.
+func TestToken_CacheDoesNotOutliveADeletedGrant(t *testing.T) {
+	f := newFixture(t)
+	cache := &tokencache.Memory{}
+	f.src.Cache = cache
+	if _, err := f.src.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Deleted by a keychain manager, behind sesame's back.
+	if err := f.store.Delete(context.Background(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.src.Token(context.Background()); err != nil {
+		t.Fatalf("within the trust window the cached token is still handed out: %v", err)
+	}
+	f.now = f.now.Add(CacheTrust + time.Second)
+	if _, err := f.src.Token(context.Background()); !errors.Is(err, ErrLoginRequired) {
+		t.Fatalf("err = %v, want login required once the trust window passed", err)
+	}
+	if _, ok := cache.Get("k"); ok {
+		t.Fatal("the deleted grant's token is still cached")
+	}
+}

@@ -39,6 +39,10 @@ type Entry struct {
 	Scope       string        `json:"scope,omitempty"`
 	Expiry      time.Time     `json:"exp"`
 	Lifetime    time.Duration `json:"life"`
+	// Checked is when the keychain record was last seen holding this
+	// token: the entry is trusted only for a short while after it, so a
+	// grant deleted outside sesame does not live on in the cache.
+	Checked time.Time `json:"chk,omitzero"`
 }
 
 // Cache stores entries by key. Every method is best effort: a cache that
