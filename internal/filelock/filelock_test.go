@@ -154,3 +154,34 @@ func TestLock_InheritedFileKeepsTheLock(t *testing.T) {
 	}
 	again.Release()
 }
+
+// TestLock_HandOffKeepsTheLockForTheOtherHolder: after HandOff, Release
+// closes this holder's file without unlocking, so another holder of the
+// same open file description (a child process) keeps the lock.
+func TestLock_HandOffKeepsTheLockForTheOtherHolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("locks are handed to children on Unix only")
+	}
+	dir := t.TempDir()
+	l, err := Acquire(context.Background(), dir, "v1:k", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a child inherits: the same open file description.
+	child, err := Adopt(dupFile(t, l.File()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.HandOff()
+	l.Release()
+	if other, err := Acquire(context.Background(), dir, "v1:k", 20*time.Millisecond); err == nil {
+		other.Release()
+		t.Fatal("the lock ended when the parent released it after handing it off")
+	}
+	child.Release()
+	again, err := Acquire(context.Background(), dir, "v1:k", time.Second)
+	if err != nil {
+		t.Fatalf("after the child released: %v", err)
+	}
+	again.Release()
+}

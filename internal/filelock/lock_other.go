@@ -33,6 +33,9 @@ func (l *Lock) Release() {
 	}
 }
 
+// HandOff does nothing here: no lock is handed to a child.
+func (l *Lock) HandOff() {}
+
 // File is nil here: a held lock is not handed to another process on this
 // platform.
 func (l *Lock) File() *os.File { return nil }

@@ -16,7 +16,12 @@ import (
 // inherits the file holds it too, and it ends only when the last holder
 // closes it or exits (SIGKILL included). That is what lets a refresh that is
 // already on the wire outlive the process that started it.
-type Lock struct{ f *os.File }
+type Lock struct {
+	f *os.File
+	// handedOff: a child process holds the lock too, and it is the
+	// child's to end.
+	handedOff bool
+}
 
 // tryLock opens the lock file and takes the lock without waiting; a nil
 // Lock and a nil error mean another holder has it.
@@ -43,14 +48,23 @@ func tryLock(path string) (*Lock, error) {
 	}
 }
 
-// Release unlocks. Releasing twice is harmless.
+// Release unlocks. Releasing twice is harmless. After HandOff it only
+// closes this process's file: unlocking would end the child's lock too,
+// since both hold the same open file description.
 func (l *Lock) Release() {
 	if l != nil && l.f != nil {
-		_ = unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
+		if !l.handedOff {
+			_ = unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
+		}
 		_ = l.f.Close()
 		l.f = nil
 	}
 }
+
+// HandOff records that a child process inherited the lock's file and now
+// holds the lock: it stays held until the child exits, whatever this
+// process does.
+func (l *Lock) HandOff() { l.handedOff = true }
 
 // File is the open lock file, for handing the held lock to a child
 // process (exec.Cmd.ExtraFiles). The lock stays held while either process
