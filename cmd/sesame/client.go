@@ -1,49 +1,45 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/session"
 )
 
-// httpClient builds the client for talking to p's authorization server:
-// TLS verified against the system roots plus the profile's CA file, bounded
-// timeouts and bodies, no redirects on credential-bearing requests.
-func (a *app) httpClient(p *profile.Profile) (*http.Client, error) {
-	return provider.NewHTTPClient(provider.Options{
-		CAFile:                p.CAFile,
-		AllowInsecureLoopback: p.InsecureLoopbackAS,
-		Debug:                 a.log,
-	})
+// deps are the session's dependencies, built from this run's Env.
+func (a *app) deps() *session.Deps {
+	return &session.Deps{
+		Store:     a.store,
+		Cache:     a.env.Cache,
+		LockDir:   func() (string, error) { return filelock.Dir(a.env.Getenv) },
+		ConfigDir: func() (string, error) { return profile.Dir(a.env.Getenv) },
+		HTTPClient: func(p *profile.Profile, responseTimeout time.Duration) (*http.Client, error) {
+			o := provider.Options{CAFile: p.CAFile, AllowInsecureLoopback: p.InsecureLoopbackAS, Debug: a.log}
+			if responseTimeout > 0 {
+				// A refresh is never abandoned while the server may
+				// still be carrying it out (session.RefreshTimeout).
+				o.HeaderTimeout, o.Timeout = responseTimeout, responseTimeout+5*time.Second
+			}
+			return provider.NewHTTPClient(o)
+		},
+		Finisher: a.finisher,
+		Now:      a.env.Now,
+		Log:      a.log,
+	}
 }
 
-// refreshHTTPClient is httpClient with a response timeout that fits a
-// slow token endpoint: a refresh is never abandoned while the server may
-// still be carrying it out (session.RefreshTimeout).
-func (a *app) refreshHTTPClient(p *profile.Profile) (*http.Client, error) {
-	return provider.NewHTTPClient(provider.Options{
-		CAFile:                p.CAFile,
-		AllowInsecureLoopback: p.InsecureLoopbackAS,
-		Debug:                 a.log,
-		HeaderTimeout:         session.RefreshTimeout,
-		Timeout:               session.RefreshTimeout + 5*time.Second,
-	})
-}
-
-// discover returns p's HTTP client and its server's validated metadata
-// (discovery, byte-exact issuer, https endpoints).
-func (a *app) discover(ctx context.Context, p *profile.Profile) (*http.Client, *provider.Metadata, error) {
-	client, err := a.httpClient(p)
-	if err != nil {
-		return nil, nil, err
+// ui is how the session speaks to the person at this run's stderr. A
+// helper call never opens a browser unless it runs for a person.
+func (a *app) ui(p *profile.Profile, lo loginUI) *session.UI {
+	return &session.UI{
+		Warn:        a.warn,
+		Info:        func(msg string) { a.say(msg) },
+		ShowAuthURL: a.showAuthURL,
+		Opener:      a.opener(p, lo.noBrowser),
+		Device:      a.deviceUI(p, lo),
 	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
-	if err != nil {
-		return nil, nil, err
-	}
-	return client, md, nil
 }

@@ -2,36 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"runtime"
-	"slices"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/devicecode"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
-// chooseFlow picks the login flow: the profile's when it names one; else
-// the device flow when the server offers it and either has no
-// authorization endpoint or no browser can be shown here; else the browser.
+// chooseFlow is the flow a login of p would take here.
 func (a *app) chooseFlow(p *profile.Profile, md *provider.Metadata) string {
-	switch p.Flow {
-	case profile.FlowBrowser, profile.FlowDevice:
-		return p.Flow
-	}
-	if md.DeviceAuthorizationEndpoint == "" {
-		return profile.FlowBrowser
-	}
-	if md.AuthorizationEndpoint == "" || !a.canShowBrowser(p) {
-		return profile.FlowDevice
-	}
-	return profile.FlowBrowser
+	return session.ChooseFlow(p, md, a.canShowBrowser(p))
 }
 
 // canShowBrowser guesses whether a browser can open where sesame runs: a
@@ -66,67 +50,57 @@ type deviceEvent struct {
 	ExpiresAt               time.Time `json:"expires_at"`
 }
 
-// deviceGrant runs the device authorization grant (RFC 8628): it shows the
-// code and the page on stderr (and, with --json, as an event on stdout) and
-// polls until the person approves, denies, or the code expires.
-func (a *app) deviceGrant(ctx context.Context, p *profile.Profile, md *provider.Metadata, client *http.Client, so signInOptions) (*oauth2.Token, *provider.IDToken, error) {
-	if md.DeviceAuthorizationEndpoint == "" {
-		return nil, nil, withHint(errors.New("the server offers no device authorization endpoint"), "use --flow browser")
-	}
-	countdown := a.env.StderrTTY && !so.json
-	var qrEncoder devicecode.QREncoder
-	if so.qr == qrAlways || (so.qr == qrAuto && a.env.StderrTTY) {
-		qrEncoder = terminalQR{}
-	}
-	flow, err := devicecode.New(devicecode.Config{
-		OAuth2:                   md.OAuth2Config(p.ClientID, p.EffectiveScopes()),
-		Issuer:                   p.Issuer,
-		HTTPClient:               client,
-		AcceptVerificationHost:   so.acceptVerificationHost,
-		AllowedVerificationHosts: p.VerificationHosts,
-		// PKCE on the device grant costs nothing where it is ignored and is
-		// required by servers such as Keycloak when the client demands it
-		// (int128/kubelogin#1470): send it whenever S256 is advertised.
-		PKCE:                  slices.Contains(md.CodeChallengeMethodsSupported, "S256"),
-		AllowInsecureLoopback: p.InsecureLoopbackAS,
-		AuthParams:            resourceParams(p.Resources),
-		TokenParams:           resourceParams(nonEmpty(p.DefaultResource())),
-		UI: devicecode.UI{
-			Show: func(pr devicecode.Prompt) { a.showDevicePrompt(ctx, p, pr, so) },
-			QR:   qrEncoder,
-			Waiting: func(w devicecode.Wait) {
-				if countdown {
-					fmt.Fprintf(a.env.Stderr, "\r\x1b[Ksesame: waiting for approval, %s left", w.Remaining.Truncate(time.Second))
-				}
-			},
-		},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	tok, err := flow.Token(ctx)
-	if countdown {
+// loginUI is what a login command asks of the terminal: flags that
+// change how the person is shown the login.
+type loginUI struct {
+	noBrowser bool
+	// json writes the device flow's events to stdout (login --json).
+	json bool
+	// openDevicePage opens the device verification page in the browser.
+	openDevicePage bool
+	// qr says when to draw the device flow's link as a QR code.
+	qr qrMode
+}
+
+// qrMode is --qr / --no-qr: auto draws the code on a terminal only.
+type qrMode int
+
+const (
+	qrAuto qrMode = iota
+	qrAlways
+	qrNever
+)
+
+// endCountdown clears the device flow's countdown line, if one was shown.
+func (a *app) endCountdown(lo loginUI) {
+	if a.env.StderrTTY && !lo.json {
 		fmt.Fprint(a.env.Stderr, "\r\x1b[K")
 	}
-	if errors.Is(err, devicecode.ErrVerificationHost) {
-		return nil, nil, withHint(err, "if this page is really your provider's, run the login again with --accept-verification-host")
+}
+
+// deviceUI shows the device flow (RFC 8628) on stderr — and, with --json,
+// as an event on stdout — with a countdown on a terminal.
+func (a *app) deviceUI(p *profile.Profile, lo loginUI) devicecode.UI {
+	countdown := a.env.StderrTTY && !lo.json
+	var qrEncoder devicecode.QREncoder
+	if lo.qr == qrAlways || (lo.qr == qrAuto && a.env.StderrTTY) {
+		qrEncoder = terminalQR{}
 	}
-	if err != nil {
-		return nil, nil, err
+	return devicecode.UI{
+		Show: func(pr devicecode.Prompt) { a.showDevicePrompt(p, pr, lo) },
+		QR:   qrEncoder,
+		Waiting: func(w devicecode.Wait) {
+			if countdown {
+				fmt.Fprintf(a.env.Stderr, "\r\x1b[Ksesame: waiting for approval, %s left", w.Remaining.Truncate(time.Second))
+			}
+		},
 	}
-	var idTok *provider.IDToken
-	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		if idTok, err = provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", a.env.Now); err != nil {
-			return nil, nil, err
-		}
-	}
-	return tok, idTok, nil
 }
 
 // showDevicePrompt tells the person where to go and what to enter
 // (SECURITY-REQUIREMENTS 41): the verification host on a line of its own,
 // the full page, the code exactly as received, and the phishing warning.
-func (a *app) showDevicePrompt(ctx context.Context, p *profile.Profile, pr devicecode.Prompt, so signInOptions) {
+func (a *app) showDevicePrompt(p *profile.Profile, pr devicecode.Prompt, lo loginUI) {
 	w := a.env.Stderr
 	host := pr.HostASCII
 	if pr.HostUnicode != pr.HostASCII {
@@ -145,7 +119,7 @@ func (a *app) showDevicePrompt(ctx context.Context, p *profile.Profile, pr devic
 		fmt.Fprintf(w, "sesame: WARNING: this page is on %s, not on the issuer's domain %s\n", pr.Domain, pr.IssuerDomain)
 	}
 	fmt.Fprintf(w, "sesame: %s; the code expires at %s\n", devicecode.PhishingWarning, pr.ExpiresAt.Local().Format("15:04:05"))
-	if so.json {
+	if lo.json {
 		_ = writeJSON(a.env.Stdout, deviceEvent{
 			Event:                   "device_authorization",
 			VerificationURI:         pr.VerificationURI,
@@ -154,9 +128,9 @@ func (a *app) showDevicePrompt(ctx context.Context, p *profile.Profile, pr devic
 			ExpiresAt:               pr.ExpiresAt.UTC().Truncate(time.Second),
 		})
 	}
-	if so.openDevicePage && a.env.StdinTTY && a.env.StderrTTY {
+	if lo.openDevicePage && a.env.StdinTTY && a.env.StderrTTY {
 		if o := a.opener(p, false); o != nil {
-			_ = o.Open(ctx, pr.BrowserURI())
+			_ = o.Open(context.Background(), pr.BrowserURI())
 		}
 	}
 }

@@ -93,6 +93,14 @@ func report(w io.Writer, profile string, err error) int {
 	case isCertificateError(err):
 		hints = append(hints, certificateHint)
 	}
+	var pr *session.Problem
+	if errors.As(err, &pr) {
+		c, h := problemHints(pr)
+		if c != exitError {
+			code = c
+		}
+		hints = append(h, hints...)
+	}
 	if errors.As(err, &he) {
 		if he.code != exitError {
 			code = he.code
@@ -104,6 +112,30 @@ func report(w io.Writer, profile string, err error) int {
 		fmt.Fprintln(w, "sesame: hint: "+oneLine(h))
 	}
 	return code
+}
+
+// problemHints are the exit code and hints of a problem the session
+// reports: what to type next is the command line's to say.
+func problemHints(pr *session.Problem) (int, []string) {
+	switch pr.Kind {
+	case session.Busy:
+		return exitError, []string{"another sesame is refreshing or signing in for this profile; try again, or end that process"}
+	case session.LoginInProgress:
+		return exitError, []string{"finish or cancel that login first, then run this one again if it is still needed"}
+	case session.NoClientID:
+		return exitLoginRequired, []string{fmt.Sprintf("run: sesame login -p %s   (it registers a new client)", pr.Profile)}
+	case session.NoRegistration:
+		return exitUsage, []string{"register a public client with your administrator and log in with --client-id instead of --register"}
+	case session.NoDPoP:
+		return exitUsage, []string{fmt.Sprintf("log in without DPoP: sesame login -p %s --dpop=false", pr.Profile)}
+	case session.NoDeviceFlow:
+		return exitError, []string{"use --flow browser"}
+	case session.VerificationHost:
+		return exitError, []string{"if this page is really your provider's, run the login again with --accept-verification-host"}
+	case session.NotStored:
+		return exitError, []string{"nothing was saved; fix the keychain and run the login again"}
+	}
+	return exitError, nil
 }
 
 // oneLine makes text safe for one terminal line: no control characters, no

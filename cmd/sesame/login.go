@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
@@ -157,49 +155,24 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
-	lock, err := a.lockLogin(ctx, p, loginLockWait)
-	if errors.Is(err, filelock.ErrTimeout) {
-		return withHint(fmt.Errorf("another login of profile %q is in progress", p.Name),
-			"finish or cancel that login first, then run this one again if it is still needed")
-	}
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
-	if p.Register && p.ClientID == "" {
-		if err := a.registerClient(ctx, p); err != nil {
-			return err
-		}
-		// Saved at once: a failed login must not lose the registration.
-		if err := a.saveProfile(ctx, p); err != nil {
-			return fmt.Errorf("a client was registered, but the profile could not be saved: %w", err)
-		}
-	}
-	var previous []*session.Grant
-	if before != nil && before.ClientID != "" && before.KeychainKey() != p.KeychainKey() {
-		// The profile now names another issuer or client: the grant it
-		// held goes when the new one is stored.
-		g, err := a.grantOf(before)
-		if err != nil {
-			return err
-		}
-		previous = append(previous, g)
-	}
-	rec, err := a.signIn(ctx, p, signInOptions{
-		noBrowser: o.noBrowser, timeout: o.timeout, json: o.json,
-		openDevicePage: o.open, acceptVerificationHost: o.acceptVerificationHost,
-		qr: o.qrMode(), previous: previous,
+	lo := loginUI{noBrowser: o.noBrowser, json: o.json, openDevicePage: o.open, qr: o.qrMode()}
+	rec, err := session.Login(ctx, a.deps(), a.ui(p, lo), session.LoginRequest{
+		Profile:                p,
+		Before:                 before,
+		Save:                   true,
+		Timeout:                o.timeout,
+		CanShowBrowser:         a.canShowBrowser(p),
+		AcceptVerificationHost: o.acceptVerificationHost,
+		LockWait:               loginLockWait,
 	})
+	a.endCountdown(lo)
 	if err != nil {
 		return err
-	}
-	if err := a.saveProfile(ctx, p); err != nil {
-		return fmt.Errorf("signed in, but the profile could not be saved: %w", err)
 	}
 	if store, err := a.store(); err == nil {
 		if fb, ok := store.(*keychain.Fallback); ok && fb.UsesSecondary() {
 			// Requirement 38: plain text never silently.
-			fmt.Fprintf(a.env.Stderr, "sesame: warning: there is no keychain here, so the grant is kept in a file only you can read (%s, as SESAME_STORE=file asks)\n", strings.TrimPrefix(store.Name(), "file "))
+			a.warn(fmt.Sprintf("there is no keychain here, so the grant is kept in a file only you can read (%s, as SESAME_STORE=file asks)", strings.TrimPrefix(store.Name(), "file ")))
 		}
 	}
 	return a.reportLogin(rec, o.json)
@@ -210,31 +183,6 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 // storing its grant, short enough to say at once that a browser is open.
 const loginLockWait = 3 * time.Second
 
-// saveProfile writes p into the configuration file, keeping every other
-// profile as it is on disk now.
-func (a *app) saveProfile(ctx context.Context, p *profile.Profile) error {
-	return a.updateConfig(ctx, func(c *profile.Config) error {
-		c.Profiles[p.Name] = p
-		return nil
-	})
-}
-
-// resourceParams turns RFC 8707 resource indicators into request parameters.
-func resourceParams(resources []string) map[string][]string {
-	if len(resources) == 0 {
-		return nil
-	}
-	return map[string][]string{"resource": slices.Clone(resources)}
-}
-
-// nonEmpty returns s as a list of one, or nil when it is empty.
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return []string{s}
-}
-
 // showAuthURL prints the authorization URL on stderr, always, so a user
 // whose browser did not open (or who is on SSH) can copy it.
 func (a *app) showAuthURL(u string) {
@@ -244,8 +192,7 @@ func (a *app) showAuthURL(u string) {
 // reportLogin tells the person (stderr) or the script (--json on stdout)
 // who is signed in.
 func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
-	who := firstNonEmpty(rec.Email, rec.Name, rec.Subject, "an unnamed account")
-	fmt.Fprintf(a.env.Stderr, "sesame: signed in to %s as %s (profile %q)\n", rec.Issuer, who, rec.Profile)
+	a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", rec.Issuer, who(rec), rec.Profile))
 	if !asJSON {
 		return nil
 	}
@@ -257,6 +204,11 @@ func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
 		Email:     rec.Email,
 		ExpiresAt: session.EarlyExpiry(rec),
 	})
+}
+
+// who names the account a grant is for: as the ID token at login said.
+func who(rec *keychain.Record) string {
+	return firstNonEmpty(rec.Email, rec.Name, rec.Subject, "an unnamed account")
 }
 
 func firstNonEmpty(s ...string) string {

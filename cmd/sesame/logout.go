@@ -9,8 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/provider"
-	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/internal/session"
 )
 
 type logoutOptions struct {
@@ -62,52 +61,24 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 		}
 		targets = []*profile.Profile{p}
 	}
-	store, err := a.store()
-	if err != nil {
-		return err
-	}
 	var unrevoked, undeleted []string
-	// What the configuration loses: profiles to forget, and the client ids
-	// of deleted registrations.
-	forget, unregistered := map[string]bool{}, map[string]bool{}
 	for _, p := range targets {
-		confirmed, err := a.logoutProfile(ctx, p)
+		out, err := session.Logout(ctx, a.deps(), a.ui(p, loginUI{}), p, o.forget)
 		if err != nil {
 			return err
-		}
-		clientID := p.ClientID
-		deregistered, err := a.deregisterClient(ctx, store, p)
-		if err != nil {
-			return err
-		}
-		if !confirmed {
-			unrevoked = append(unrevoked, p.Name)
 		}
 		switch {
-		case !deregistered:
+		case !out.SignedIn:
+			a.say(fmt.Sprintf("profile %q was not signed in", p.Name))
+		case out.Revoked:
+			a.say(fmt.Sprintf("logged out of %q; the server revoked the grant", p.Name))
+		default:
+			unrevoked = append(unrevoked, p.Name)
+		}
+		if !out.Deregistered {
 			// The profile and the registration's management token stay, so
 			// a later logout can delete the registration.
 			undeleted = append(undeleted, p.Name)
-		case o.forget:
-			forget[p.Name] = true
-		case p.ClientID != clientID:
-			unregistered[p.Name] = true
-		}
-	}
-	if len(forget)+len(unregistered) > 0 {
-		err := a.updateConfig(ctx, func(c *profile.Config) error {
-			for n := range forget {
-				delete(c.Profiles, n)
-			}
-			for n := range unregistered {
-				if cp := c.Profiles[n]; cp != nil {
-					cp.ClientID = ""
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 	}
 	return notConfirmed(unrevoked, undeleted)
@@ -141,55 +112,3 @@ type notConfirmedError struct{ msg string }
 
 func (e *notConfirmedError) Error() string        { return e.msg }
 func (e *notConfirmedError) Is(target error) bool { return target == errNotRevoked }
-
-// logoutProfile revokes and deletes one profile's grant, under its lock.
-// It reports whether the server confirmed the revocation (true when
-// nothing was stored).
-func (a *app) logoutProfile(ctx context.Context, p *profile.Profile) (bool, error) {
-	g, err := a.grantOf(p)
-	if err != nil {
-		return false, err
-	}
-	done, err := g.End(ctx, p.Resources...)
-	if err != nil {
-		return false, err
-	}
-	switch {
-	case !done.Found:
-		fmt.Fprintf(a.env.Stderr, "sesame: profile %q was not signed in\n", p.Name)
-	case done.Confirmed:
-		fmt.Fprintf(a.env.Stderr, "sesame: logged out of %q; the server revoked the grant\n", p.Name)
-	}
-	return done.Confirmed, nil
-}
-
-// revokeRecord revokes the refresh token, then the access token (RFC 7009
-// §2.1), and reports whether the refresh token's revocation was confirmed.
-func (a *app) revokeRecord(ctx context.Context, p *profile.Profile, rec *keychain.Record) bool {
-	warn := func(err error) {
-		fmt.Fprintln(a.env.Stderr, "sesame: warning: "+oneLine(err.Error()))
-	}
-	client, md, err := a.discover(ctx, p)
-	if err != nil {
-		warn(err)
-		return false
-	}
-	if md.RevocationEndpoint == "" {
-		warn(errors.New("the server offers no revocation endpoint"))
-		return false
-	}
-	confirmed := true
-	if rec.RefreshToken != "" {
-		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.RefreshToken, provider.HintRefreshToken, nil); err != nil {
-			warn(err)
-			confirmed = false
-		}
-	}
-	if rec.AccessToken != "" {
-		if err := provider.Revoke(ctx, client, md.RevocationEndpoint, rec.ClientID, rec.AccessToken, provider.HintAccessToken, nil); err != nil && rec.RefreshToken == "" {
-			warn(err)
-			confirmed = false
-		}
-	}
-	return confirmed
-}

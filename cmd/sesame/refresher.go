@@ -72,22 +72,26 @@ const (
 
 // childFinisher is the session.Finisher of a real process.
 type childFinisher struct {
-	a *app
-	p *profile.Profile
+	a   *app
+	p   *profile.Profile
+	req session.TokenRequest
 }
 
 // finisher returns the finisher for p's refreshes: a child process where
 // the platform can hand it the lock, else the in-process one.
-func (a *app) finisher(p *profile.Profile) session.Finisher {
+func (a *app) finisher(p *profile.Profile, req session.TokenRequest) session.Finisher {
 	if !a.env.DetachRefresh {
 		return nil
 	}
-	return &childFinisher{a: a, p: p}
+	return &childFinisher{a: a, p: p, req: req}
 }
 
 // Finish starts the child, hands it the lock and waits for its report.
 func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held session.Held, rec *keychain.Record) (*session.Result, error) {
-	lf, ok := held.(interface{ File() *os.File })
+	lf, ok := held.(interface {
+		File() *os.File
+		HandOff()
+	})
 	if !ok || lf.File() == nil {
 		return session.FinishInProcess(ctx, s, rec)
 	}
@@ -104,7 +108,7 @@ func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held sessi
 	if s.Resource != "" {
 		args = append(args, "--resource", s.Resource)
 	}
-	if f.a.idToken {
+	if f.req.IDToken {
 		args = append(args, "--id-token")
 	}
 	if f.a.debug {
@@ -119,6 +123,9 @@ func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held sessi
 		f.a.log.Printf("refresh: cannot start the refresher (%v); refreshing in this process", err)
 		return session.FinishInProcess(ctx, s, rec)
 	}
+	// From now on the lock is the child's: this process may return, be
+	// cancelled or die, and the lock lasts until the child is done.
+	lf.HandOff()
 	f.a.log.Printf("refresh: profile %q: refresher %d started", f.p.Name, cmd.Process.Pid)
 	reports := make(chan refreshReport, 1)
 	go func() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -153,15 +154,9 @@ func (a *app) loadConfig() (*profile.Config, error) {
 }
 
 // updateConfig changes the configuration file under its lock, on a fresh
-// read of it: another sesame may have saved a profile since this one
-// loaded the file (profile.Update).
+// read of it (session.UpdateConfig).
 func (a *app) updateConfig(ctx context.Context, change func(*profile.Config) error) error {
-	dir, err := profile.Dir(a.env.Getenv)
-	if err != nil {
-		return err
-	}
-	_, err = profile.Update(ctx, dir, change)
-	return err
+	return session.UpdateConfig(ctx, a.deps(), change)
 }
 
 // requireProfile loads the configuration and returns the selected profile,
@@ -181,6 +176,11 @@ func (a *app) requireProfile() (*profile.Config, *profile.Profile, error) {
 			fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name))
 	}
 	return cfg, p, nil
+}
+
+// say tells the person something on stderr, one line.
+func (a *app) say(msg string) {
+	fmt.Fprintln(a.env.Stderr, "sesame: "+oneLine(msg))
 }
 
 // warn tells the person about a problem that did not stop the command.

@@ -4,18 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
-	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/loopback"
 )
 
 type tokenOptions struct {
@@ -109,48 +107,15 @@ func tokenType(rec *keychain.Record) string {
 	return rec.TokenType
 }
 
-// grantOf is the owner of p's grant. Nothing expensive happens
-// here: the HTTP client (CA pool) is built only if a refresh is needed.
+// grantOf is the owner of p's grant for this helper call (its
+// --resource, kubectl's --id-token). Nothing expensive happens here: the
+// HTTP client (CA pool) is built only if a refresh is needed.
 func (a *app) grantOf(p *profile.Profile) (*session.Grant, error) {
-	store, err := a.store()
-	if err != nil {
-		return nil, err
-	}
 	resource, err := a.resourceFor(p)
 	if err != nil {
 		return nil, err
 	}
-	var accept func(*keychain.Record) bool
-	if a.idToken {
-		accept = session.IDTokenFresh(a.env.Now, 0)
-	}
-	return &session.Grant{
-		Accept:   accept,
-		Resource: resource,
-		Store:    store,
-		Key:      p.KeychainKey(),
-		Binding:  session.Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID},
-		HTTPClient: func() (*http.Client, error) {
-			return a.refreshHTTPClient(p)
-		},
-		VerifyIDToken: func(ctx context.Context, raw string) (*provider.IDToken, error) {
-			return a.verifyRefreshIDToken(ctx, p, raw)
-		},
-		Cache: a.env.Cache,
-		Lock: func(ctx context.Context, ready func() bool) (session.Held, error) {
-			return a.lockProfileUnless(ctx, p, ready)
-		},
-		Finish: a.finisher(p),
-		Revoke: func(ctx context.Context, rec *keychain.Record) bool {
-			return a.revokeRecord(ctx, p, rec)
-		},
-		MarkerDir: func() (string, error) {
-			return filelock.Dir(a.env.Getenv)
-		},
-		Warn: func(msg string) { a.warn(msg) },
-		Log:  a.log.Printf,
-		Now:  a.env.Now,
-	}, nil
+	return session.Open(a.deps(), a.ui(p, loginUI{}), p, session.TokenRequest{Resource: resource, IDToken: a.idToken})
 }
 
 // freshToken is what every helper command asks for: a fresh access token
@@ -167,7 +132,17 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	src.MinTTL = minTTL
 	res, err := src.Token(ctx)
 	if errors.Is(err, session.ErrLoginRequired) && interactive && !p.NoHelperLogin {
-		res, err = a.helperLogin(ctx, p, src)
+		res, err = session.Relogin(ctx, a.deps(), a.ui(p, loginUI{}), src, session.LoginRequest{
+			Profile:        p,
+			Timeout:        loopback.DefaultTimeout,
+			CanShowBrowser: a.canShowBrowser(p),
+			LockWait:       loopback.DefaultTimeout + session.LockWait,
+		}, func(reason error) {
+			a.say(fmt.Sprintf("profile %q needs a new login (%s)", p.Name, oneLine(reason.Error())))
+		})
+		if err == nil && res.SignedIn {
+			a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", res.Record.Issuer, who(res.Record), p.Name))
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -183,20 +158,6 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	}
 	a.log.Printf("token: expires %s (handed out until %s)", rec.Expiry.Format(time.RFC3339), session.EarlyExpiry(rec).Format(time.RFC3339))
 	return rec, nil
-}
-
-// verifyRefreshIDToken verifies an ID token that came with a refresh
-// (SECURITY-REQUIREMENTS 24): signature, iss, aud, azp, exp and iat as at
-// login; the session compares the subject. It runs only after a refresh
-// that returned an ID token, and after the refreshed grant is stored, so
-// the discovery and key fetch it needs are never on the warm path and
-// their failure never costs the grant.
-func (a *app) verifyRefreshIDToken(ctx context.Context, p *profile.Profile, raw string) (*provider.IDToken, error) {
-	client, md, err := a.discover(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", a.env.Now)
 }
 
 // addResourceFlag gives a helper command --resource, the RFC 8707 resource

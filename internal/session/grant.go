@@ -78,6 +78,8 @@ type Held interface{ Release() }
 type Result struct {
 	Record    *keychain.Record
 	Refreshed bool
+	// SignedIn: the grant is new, from a login a helper started.
+	SignedIn bool
 }
 
 func (s *Grant) now() time.Time {

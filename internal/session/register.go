@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"context"
@@ -18,28 +18,24 @@ const registeredClientName = "sesame"
 // deviceGrantType is RFC 8628's grant type.
 const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
-// registerClient gives p a client id of its own by dynamic client
-// registration (RFC 7591): a public native client (no secret,
-// token_endpoint_auth_method none) with loopback redirect URIs on any port
-// (RFC 8252 §7.3). A per-installation client id means one stolen or
-// misused installation can be cut off alone (RFC 6819 §5.2.3.4). The
-// management token, when the server gives one with a management URI, is
-// kept in the keychain so logout can deregister (RFC 7592).
-func (a *app) registerClient(ctx context.Context, p *profile.Profile) error {
-	store, err := a.store()
+// register gives p a client id of its own by dynamic client registration
+// (RFC 7591): a public native client (no secret, token_endpoint_auth_method
+// none) with loopback redirect URIs on any port (RFC 8252 §7.3). A
+// per-installation client id means one stolen or misused installation can
+// be cut off alone (RFC 6819 §5.2.3.4). The management token, when the
+// server gives one with a management URI, is kept in the keychain so
+// logout can deregister (RFC 7592).
+func register(ctx context.Context, d *Deps, p *profile.Profile) error {
+	store, err := d.store()
 	if err != nil {
 		return err
 	}
-	client, md, err := a.discover(ctx, p)
+	client, md, err := discover(ctx, d, p)
 	if err != nil {
 		return err
 	}
 	if md.RegistrationEndpoint == "" {
-		return &hintedError{
-			err:   errors.New("the server does not offer dynamic client registration (no registration_endpoint in its metadata)"),
-			code:  exitUsage,
-			hints: []string{"register a public client with your administrator and log in with --client-id instead of --register"},
-		}
+		return &Problem{Kind: NoRegistration, Profile: p.Name, Err: errors.New("the server does not offer dynamic client registration (no registration_endpoint in its metadata)")}
 	}
 	grants := []string{"authorization_code", "refresh_token"}
 	if md.DeviceAuthorizationEndpoint != "" {
@@ -53,7 +49,7 @@ func (a *app) registerClient(ctx context.Context, p *profile.Profile) error {
 	if err != nil {
 		return fmt.Errorf("client registration: %w", err)
 	}
-	a.log.Printf("login: profile %q: registered client %s (management: %v)", p.Name, reg.ClientID, reg.RegistrationClientURI != "")
+	d.logf("login: profile %q: registered client %s (management: %v)", p.Name, reg.ClientID, reg.RegistrationClientURI != "")
 	if reg.RegistrationClientURI != "" && reg.RegistrationAccessToken != "" {
 		rec := &keychain.Record{
 			Version:                 keychain.RecordVersion,
@@ -63,7 +59,7 @@ func (a *app) registerClient(ctx context.Context, p *profile.Profile) error {
 			TokenEndpoint:           md.TokenEndpoint,
 			RegistrationAccessToken: reg.RegistrationAccessToken,
 			RegistrationClientURI:   reg.RegistrationClientURI,
-			IssuedAt:                a.env.Now().UTC(),
+			IssuedAt:                d.now().UTC(),
 		}
 		if err := store.Set(ctx, keychain.RegistrationKey(p.Issuer, reg.ClientID, p.Name), rec); err != nil {
 			// Without its management token the registration could never
@@ -76,14 +72,18 @@ func (a *app) registerClient(ctx context.Context, p *profile.Profile) error {
 	return nil
 }
 
-// deregisterClient deletes p's dynamic registration (RFC 7592 §2.3) when
-// sesame holds its management token, and then forgets the client id, so
-// the next login registers a new one. It reports whether the server
-// confirmed (or no longer knew the client). Without a management token
-// there is nothing to delete and the client id stays for the next login.
-func (a *app) deregisterClient(ctx context.Context, store keychain.Store, p *profile.Profile) (bool, error) {
+// deregister deletes p's dynamic registration (RFC 7592 §2.3) when sesame
+// holds its management token, and then forgets the client id, so the next
+// login registers a new one. It reports whether the server confirmed (or
+// no longer knew the client). Without a management token there is nothing
+// to delete and the client id stays for the next login.
+func deregister(ctx context.Context, d *Deps, ui *UI, p *profile.Profile) (bool, error) {
 	if !p.Register || p.ClientID == "" {
 		return true, nil
+	}
+	store, err := d.store()
+	if err != nil {
+		return false, err
 	}
 	key := keychain.RegistrationKey(p.Issuer, p.ClientID, p.Name)
 	rec, err := store.Get(ctx, key)
@@ -93,19 +93,19 @@ func (a *app) deregisterClient(ctx context.Context, store keychain.Store, p *pro
 	if err != nil {
 		return false, err
 	}
-	c, err := a.httpClient(p)
+	c, err := d.HTTPClient(p, 0)
 	if err != nil {
 		return false, err
 	}
 	err = registration.Delete(ctx, c, rec.RegistrationClientURI, rec.RegistrationAccessToken)
 	switch {
 	case err == nil:
-		fmt.Fprintf(a.env.Stderr, "sesame: deleted the client registration of %q at the server\n", p.Name)
+		ui.info(fmt.Sprintf("deleted the client registration of %q at the server", p.Name))
 	case errors.Is(err, registration.ErrGone):
-		fmt.Fprintf(a.env.Stderr, "sesame: the server no longer knew the client registration of %q\n", p.Name)
+		ui.info(fmt.Sprintf("the server no longer knew the client registration of %q", p.Name))
 	default:
 		// Keep the management token: a later logout can try again.
-		fmt.Fprintln(a.env.Stderr, "sesame: warning: the client registration could not be deleted: "+oneLine(err.Error()))
+		ui.warn("the client registration could not be deleted: " + err.Error())
 		return false, nil
 	}
 	if err := store.Delete(ctx, key); err != nil {

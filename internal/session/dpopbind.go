@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"fmt"
@@ -17,23 +17,20 @@ import (
 // profile without DPoP it returns client and no key. A profile that asks
 // for DPoP never falls back to an unbound grant (requirement 31): a server
 // that offers neither ES256 nor EdDSA is refused before any browser opens.
-func (a *app) bindDPoP(p *profile.Profile, md *provider.Metadata, client *http.Client) (*http.Client, *dpop.Key, error) {
+func bindDPoP(d *Deps, p *profile.Profile, md *provider.Metadata, client *http.Client) (*http.Client, *dpop.Key, error) {
 	if !p.DPoP {
 		return client, nil, nil
 	}
 	if !dpop.Supported(md.DPoPSigningAlgValuesSupported) {
-		return nil, nil, &hintedError{
-			err:   fmt.Errorf("profile %q uses DPoP, but the server does not offer it with ES256 or EdDSA (dpop_signing_alg_values_supported: %s)", p.Name, algList(md.DPoPSigningAlgValuesSupported)),
-			code:  exitUsage,
-			hints: []string{fmt.Sprintf("log in without DPoP: sesame login -p %s --dpop=false", p.Name)},
-		}
+		return nil, nil, &Problem{Kind: NoDPoP, Profile: p.Name,
+			Err: fmt.Errorf("profile %q uses DPoP, but the server does not offer it with ES256 or EdDSA (dpop_signing_alg_values_supported: %s)", p.Name, algList(md.DPoPSigningAlgValuesSupported))}
 	}
 	key, err := dpop.GenerateFor(md.DPoPSigningAlgValuesSupported)
 	if err != nil {
 		return nil, nil, err
 	}
-	a.log.Printf("login: profile %q: DPoP key %s, thumbprint %s", p.Name, key.Alg(), key.Thumbprint())
-	return dpop.Client(client, key, a.env.Now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint), key, nil
+	d.logf("login: profile %q: DPoP key %s, thumbprint %s", p.Name, key.Alg(), key.Thumbprint())
+	return dpop.Client(client, key, d.Now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint), key, nil
 }
 
 // algList shows a server's algorithm list in an error: "none" when absent.
