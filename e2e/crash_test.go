@@ -13,12 +13,15 @@ import (
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// TestToken_KillDuringRefresh: 100 forced refreshes, each killed with
-// SIGKILL at a random instant (before, during or after the request, during
-// the keychain write). After every kill the keychain record must decode,
-// and the next call must answer within its deadline: a valid token here,
-// since this server (the in-process one, with a reuse grace) accepts a
-// refresh token whose rotation was lost with the killed process.
+// TestToken_KillDuringRefresh: 100 forced refreshes, each caller killed
+// with SIGKILL at a random instant. The refresh itself runs in the `sesame
+// __refresh` child, which the kill does not reach, so every refresh already
+// sent is finished and stored. After every kill the keychain record must
+// decode, and the next call must answer within its deadline with a token
+// from the server's latest grant. This server's reuse grace is not what
+// saves the grant: TestGrantLoss_KillCallerGroup_RealServer proves the same
+// against a server without one, and TestGrantLoss_KillRefresher_RealServer
+// measures what killing the child itself costs.
 func TestToken_KillDuringRefresh(t *testing.T) {
 	rig.RequireTools(t)
 	as := authtest.New(t, authtest.WithReuseGrace(time.Hour))

@@ -44,18 +44,7 @@ func TestFaultClockOffset(t *testing.T) {
 		t.Errorf("access token expires in %v, want about 30 s", ttl)
 	}
 
-	resp, err := srv.HTTPClient.Get(srv.Issuer + "/.well-known/openid-configuration")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	date, err := http.ParseTime(resp.Header.Get("Date"))
-	if err != nil {
-		t.Fatalf("Date header %q: %v", resp.Header.Get("Date"), err)
-	}
-	if skew := time.Until(date) - offset; skew < -5*time.Second || skew > 5*time.Second {
-		t.Errorf("Date header %v, want about now %v", date, offset)
-	}
+	requireServerDate(t, srv, offset)
 
 	// The event log stays on the real clock and says the offset.
 	started := srv.Events("server.started")
@@ -66,6 +55,78 @@ func TestFaultClockOffset(t *testing.T) {
 		t.Errorf("server.started time %v, want real time", e.Time)
 	}
 	checkNoSecrets(t, srv, tok)
+}
+
+// TestFaultClockOffsetOnSignal: a server started with ClockOffsetOnSignal
+// runs on the right clock (sign-in, ID token iat, Date header) until
+// ApplyClockOffset; from then on the same grant's refresh gets an ID token
+// issued 6 min ahead and the Date header is 6 min ahead. The event log says
+// when the offset took effect, on the real clock.
+func TestFaultClockOffsetOnSignal(t *testing.T) {
+	const offset = 6 * time.Minute
+	srv := rig.StartServer(t, rig.ServerOptions{ClockOffset: offset, ClockOffsetOnSignal: true})
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, srv.HTTPClient)
+
+	before := time.Now()
+	cfg, tok := faultLogin(t, srv, rig.PublicClientID)
+	requireIatNear(t, "before the signal: the login's id_token", idTokenClaims(t, tok), before, time.Now())
+	requireServerDate(t, srv, 0)
+	started := srv.Events("server.started")
+	if len(started) != 1 || started[0].Fields["clock_offset"] != nil ||
+		started[0].Fields["clock_offset_on_signal"] != float64(offset/time.Second) {
+		t.Fatalf("server.started events: %+v", started)
+	}
+	if n := len(srv.Events("clock.offset")); n != 0 {
+		t.Fatalf("%d clock.offset events before the signal", n)
+	}
+
+	signalled := time.Now()
+	srv.ApplyClockOffset(t)
+	events := srv.Events("clock.offset")
+	if len(events) != 1 || events[0].Fields["clock_offset"] != float64(offset/time.Second) {
+		t.Fatalf("clock.offset events: %+v", events)
+	}
+	if e := events[0]; e.Time.Before(signalled.Add(-time.Second)) || time.Since(e.Time) < 0 {
+		t.Errorf("clock.offset time %v, want real time after %v", e.Time, signalled)
+	}
+	t.Logf("clock.offset %v after the signal", time.Since(signalled).Round(time.Millisecond))
+
+	before = time.Now()
+	tok2, err := faultRefresh(ctx, cfg, tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("refresh after the signal: %v", err)
+	}
+	requireIatNear(t, "after the signal: the refreshed id_token", idTokenClaims(t, tok2), before.Add(offset), time.Now().Add(offset))
+	requireServerDate(t, srv, offset)
+	checkNoSecrets(t, srv, tok, tok2)
+}
+
+// requireIatNear fails the test unless claims.iat is within [from, to]
+// (2 s slack either side: iat is whole seconds).
+func requireIatNear(t *testing.T, what string, claims faultIDClaims, from, to time.Time) {
+	t.Helper()
+	iat := time.Unix(claims.Iat, 0)
+	if iat.Before(from.Add(-2*time.Second)) || iat.After(to.Add(2*time.Second)) {
+		t.Fatalf("%s: iat %v, want within [%v, %v]", what, iat, from, to)
+	}
+}
+
+// requireServerDate fails the test unless the Date header of the server's
+// answers is about now+offset.
+func requireServerDate(t *testing.T, srv *rig.Server, offset time.Duration) {
+	t.Helper()
+	resp, err := srv.HTTPClient.Get(srv.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		t.Fatalf("Date header %q: %v", resp.Header.Get("Date"), err)
+	}
+	if skew := time.Until(date) - offset; skew < -5*time.Second || skew > 5*time.Second {
+		t.Fatalf("Date header %v, want about now %+v", date, offset)
+	}
 }
 
 // TestFaultJWKSFailAfterRefresh: after each successful refresh the next N

@@ -56,6 +56,10 @@ type ServerOptions struct {
 	// either sign): the iat, exp and auth_time it issues and the Date
 	// header it sends, not its cookies' lifetimes (a browser sign-in works).
 	ClockOffset time.Duration
+	// ClockOffsetOnSignal starts the server on the right clock: ClockOffset
+	// (which must then be non-zero) takes effect only when the test calls
+	// Server.ApplyClockOffset, e.g. after a sign-in.
+	ClockOffsetOnSignal bool
 	// JWKSFailAfterRefresh: after each successful refresh_token grant, the
 	// next JWKSFailAfterRefresh requests to the jwks_uri are answered 503
 	// with an empty body (event jwks.failed).
@@ -102,9 +106,10 @@ type Server struct {
 	Metadata   Metadata     // the discovery document
 	HTTPClient *http.Client // trusts only the CA; 10 s timeout
 
-	rsSecret string
-	stopOnce sync.Once
-	stop     func()
+	rsSecret       string
+	offsetOnSignal bool // started with ClockOffsetOnSignal
+	stopOnce       sync.Once
+	stop           func()
 }
 
 // StartServer starts the test authorization server (node server.js) and
@@ -161,6 +166,13 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		// = form: parseArgs takes no value that starts with a dash otherwise.
 		args = append(args, "--clock-offset="+strconv.Itoa(s))
 	}
+	if opts.ClockOffsetOnSignal {
+		if opts.ClockOffset/time.Second == 0 {
+			t.Fatal("e2e: ClockOffsetOnSignal needs a ClockOffset of at least a second")
+		}
+		args = append(args, "--clock-offset-on-signal")
+		s.offsetOnSignal = true
+	}
 	if opts.JWKSFailAfterRefresh > 0 {
 		args = append(args, "--jwks-fail-after-refresh", strconv.Itoa(opts.JWKSFailAfterRefresh))
 	}
@@ -209,6 +221,31 @@ func (s *Server) Stop() {
 			s.stop()
 		}
 	})
+}
+
+// ApplyClockOffset puts the server's clock ServerOptions.ClockOffset off
+// now, for a server started with ClockOffsetOnSignal: it sends SIGUSR2 to
+// the node process and waits (at most 10 s) for the clock.offset event the
+// server writes once the offset is in effect. Every request answered after
+// it returns sees the shifted clock. It fails the test otherwise.
+func (s *Server) ApplyClockOffset(t testing.TB) {
+	t.Helper()
+	if !s.offsetOnSignal {
+		t.Fatal("e2e: ApplyClockOffset on a server not started with ClockOffsetOnSignal")
+	}
+	before := len(s.Events("clock.offset"))
+	// kill(1), not syscall.SIGUSR2: its number differs between systems, and
+	// this file builds everywhere.
+	if out, err := exec.Command("kill", "-s", "USR2", strconv.Itoa(s.PID)).CombinedOutput(); err != nil {
+		t.Fatalf("e2e: kill -s USR2 %d: %v %s", s.PID, err, bytes.TrimSpace(out))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.Events("clock.offset")) == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("e2e: no clock.offset event 10 s after SIGUSR2; server output:\n%s", tail(s.OutputPath, 40))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // Event is one line of the server's event log. The typed fields are the

@@ -31,6 +31,11 @@
 // Fault injection (all off by default):
 //   --clock-offset S      E2E_CLOCK_OFFSET         the server's clock runs S seconds off (signed;
 //                                                  pass a negative one as --clock-offset=-S)
+//   --clock-offset-on-signal
+//                         E2E_CLOCK_OFFSET_ON_SIGNAL=1
+//                                                  the clock starts right (offset 0) and the
+//                                                  --clock-offset takes effect when the process
+//                                                  gets SIGUSR2 (event clock.offset)
 //   --jwks-fail-after-refresh N
 //                         E2E_JWKS_FAIL_AFTER_REFRESH
 //                                                  after each successful refresh_token grant, the
@@ -52,9 +57,14 @@
 // cookies, shifted back so that the browser keeps them for their real
 // lifetime and a sign-in works whatever the offset. DPoP proofs whose iat is
 // off by more than oidc-provider's tolerance are refused, as a skewed server
-// would. Every refresh_token request event carries delay_ms when it was
-// delayed and rewritten_from when its error was rewritten; each 503 of the
-// jwks_uri records a jwks.failed event.
+// would. With --clock-offset-on-signal the offset is 0 until SIGUSR2 and
+// --clock-offset from then on (so a sign-in can happen on the right clock
+// and only later requests see the skew); each SIGUSR2 records a clock.offset
+// event (clock_offset in seconds, server_time on the shifted clock) once the
+// new offset is in effect, so a test can wait for it. Every refresh_token
+// request event carries delay_ms when it was delayed and rewritten_from when
+// its error was rewritten; each 503 of the jwks_uri records a jwks.failed
+// event.
 //
 // DPoP (ES256, EdDSA) is always offered, as oidc-provider does by default; a
 // client that sends proofs gets a refresh token bound to its key. Resource
@@ -93,6 +103,7 @@ const { values: args } = parseArgs({
     'dpop-algs': { type: 'string' },
     'id-token-ttl': { type: 'string' },
     'clock-offset': { type: 'string' },
+    'clock-offset-on-signal': { type: 'boolean' },
     'jwks-fail-after-refresh': { type: 'string' },
     'refresh-delay-ms': { type: 'string' },
     'refresh-error-code': { type: 'string' },
@@ -140,12 +151,16 @@ const config = {
   dpopAlgs: opt('dpop-algs', 'E2E_DPOP_ALGS', 'ES256,Ed25519,EdDSA').split(',').filter(Boolean),
   idTokenTTL: int('id-token-ttl', 'E2E_ID_TOKEN_TTL', 3600),
   clockOffset: signedInt('clock-offset', 'E2E_CLOCK_OFFSET', 0),
+  clockOffsetOnSignal: args['clock-offset-on-signal'] === true || env.E2E_CLOCK_OFFSET_ON_SIGNAL === '1',
   jwksFailAfterRefresh: int('jwks-fail-after-refresh', 'E2E_JWKS_FAIL_AFTER_REFRESH', 0),
   refreshDelayMs: int('refresh-delay-ms', 'E2E_REFRESH_DELAY_MS', 0),
   refreshErrorCode: opt('refresh-error-code', 'E2E_REFRESH_ERROR_CODE', ''),
 };
 if (!config.cert || !config.key) fail('--cert and --key (or E2E_TLS_CERT, E2E_TLS_KEY) are required');
 if (!config.rsSecret) fail('--rs-secret (or E2E_RS_SECRET) is required');
+if (config.clockOffsetOnSignal && config.clockOffset === 0) {
+  fail('--clock-offset-on-signal / E2E_CLOCK_OFFSET_ON_SIGNAL needs a non-zero --clock-offset');
+}
 if (config.accessTokenTTL < 1) fail('access token TTL must be at least 1 second');
 // RFC 6749 §5.2: error is %x20-21 / %x23-5B / %x5D-7E; no space either here.
 if (config.refreshErrorCode && !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(config.refreshErrorCode)) {
@@ -156,8 +171,10 @@ if (config.refreshErrorCode && !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(config.refres
 
 const RealDate = Date;
 const realNow = RealDate.now;
-const clockOffsetMs = config.clockOffset * 1000;
-if (clockOffsetMs !== 0) {
+// The offset in effect; with --clock-offset-on-signal, 0 until SIGUSR2.
+let clockOffsetMs = config.clockOffsetOnSignal ? 0 : config.clockOffset * 1000;
+const clockShifted = config.clockOffset !== 0; // now or after SIGUSR2
+if (clockShifted) {
   // Date.now itself (oidc-provider's epochTime, its memory adapter) and a
   // Proxy for new Date() / Date() without arguments (jose's checks); with
   // arguments, and for instanceof, Date stays the real one. Node's own
@@ -389,7 +406,7 @@ const provider = new Provider(issuer, {
 
 // ---- clock offset: what the browser and the Date header see ---------------
 
-if (clockOffsetMs !== 0) {
+if (clockShifted) {
   // Registered first, so outermost: it sees every cookie and the final answer.
   provider.use(async (ctx, next) => {
     await next();
@@ -530,11 +547,19 @@ for (const model of ['access_token', 'refresh_token', 'authorization_code', 'dev
 // ---- serve -----------------------------------------------------------------
 
 handler = provider.callback();
+if (config.clockOffsetOnSignal) {
+  // Before the ready line: a test may signal as soon as it has read it.
+  process.on('SIGUSR2', () => {
+    clockOffsetMs = config.clockOffset * 1000;
+    record('clock.offset', { clock_offset: config.clockOffset, server_time: new Date().toISOString() });
+  });
+}
 process.stdout.write(`${JSON.stringify({ issuer, pid: process.pid })}\n`);
 record('server.started', {
   issuer,
   pid: process.pid,
-  clock_offset: config.clockOffset || undefined,
+  clock_offset: clockOffsetMs / 1000 || undefined,
+  clock_offset_on_signal: config.clockOffsetOnSignal ? config.clockOffset : undefined,
   server_time: clockOffsetMs ? new Date().toISOString() : undefined,
 });
 
