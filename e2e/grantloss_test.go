@@ -120,6 +120,9 @@ func TestGrantLoss_ServerClockSixMinutesOff_RealServer(t *testing.T) {
 // receives the answer and stores it. A second caller started meanwhile
 // waits for that lock and gets the same new token.
 func TestGrantLoss_SignalWhileAnswerHeld_RealServer(t *testing.T) {
+	// Mostly waiting on a held or slow answer: it overlaps the other
+	// waiting tests.
+	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			signalWhileAnswerHeld(t, sig)
@@ -249,6 +252,9 @@ func sigName(sig syscall.Signal) string {
 // with a replay), and a second caller arriving meanwhile waits for the
 // first's result instead of refreshing again.
 func TestGrantLoss_SlowTokenEndpoint_RealServer(t *testing.T) {
+	// Mostly waiting on a held or slow answer: it overlaps the other
+	// waiting tests.
+	t.Parallel()
 	rig.RequireTools(t)
 	const delay = 25 * time.Second
 	srv := rig.StartServer(t, rig.ServerOptions{RefreshDelay: delay, AccessTokenTTL: 2 * time.Hour})

@@ -34,6 +34,9 @@ import (
 // the newest refresh token, and delete it: nothing is written back, and
 // the refresh token the held refresh produced is dead at the server.
 func TestLifecycle_LogoutWaitsForHeldRefresh_RealServer(t *testing.T) {
+	// Mostly waiting on a held or slow answer: it overlaps the other
+	// waiting tests.
+	t.Parallel()
 	rig.RequireTools(t)
 	srv := rig.StartServer(t, rig.ServerOptions{})
 	c := newCLI(t, srv, "e2e-lc-logout")
