@@ -31,7 +31,7 @@ const exitCodesHelp = `Exit codes:
   2    usage error (unknown command or flag, bad argument)
   4    login required: no valid grant and the caller cannot log in interactively
   5    logout could not confirm the revocation at the server (local data was deleted)
-  130  cancelled (Ctrl-C or SIGTERM)`
+  130  cancelled (Ctrl-C or SIGTERM); a refresh already sent is still finished and stored`
 
 // certificateHint follows a TLS verification failure.
 const certificateHint = "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)"
