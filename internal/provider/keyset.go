@@ -91,3 +91,18 @@ func (f *fetchLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return base.RoundTrip(req)
 }
+
+// WarmKeySet fetches the server's signing keys into this process's key
+// set, if they are not there yet, by checking the signature of an ID token
+// signed with them (its claims, expiry included, are not looked at). A
+// refresh calls it before it is sent, with the stored ID token, so the
+// refreshed ID token is verified with keys already at hand: a key fetch
+// that fails just after the server rotated the refresh token then costs
+// nothing. An error only means the keys are not at hand yet.
+func WarmKeySet(ctx context.Context, client *http.Client, m *Metadata, raw string) error {
+	if m == nil || m.JWKSURI == "" || client == nil {
+		return errors.New("no jwks_uri")
+	}
+	_, err := keySetFor(client, m.JWKSURI).VerifySignature(ctx, raw)
+	return err
+}

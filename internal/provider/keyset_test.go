@@ -71,3 +71,25 @@ func TestVerifyIDToken_JWKSRefetchRateLimited_Req24(t *testing.T) {
 		t.Fatalf("%d JWKS fetches, want 2", n)
 	}
 }
+
+// TestWarmKeySet_RefreshNeedsNoFetchAfterRotation: the keys fetched with
+// the stored, expired ID token before a refresh verify the refreshed one
+// even when the key endpoint fails just after the rotation.
+func TestWarmKeySet_RefreshNeedsNoFetchAfterRotation(t *testing.T) {
+	p := newIDP(t)
+	ctx := context.Background()
+	now := time.Now()
+	stored := p.claims(now.Add(-3 * time.Hour))
+	stored["exp"] = now.Add(-2 * time.Hour).Unix()
+	if err := WarmKeySet(ctx, p.client, p.meta, p.sign(jose.ES256, p.es, "k1", stored)); err != nil {
+		t.Fatalf("an expired but well-signed ID token must warm the key set: %v", err)
+	}
+	p.jwksCode.Store(503)
+	fresh := p.sign(jose.ES256, p.es, "k1", p.claims(now))
+	if _, err := VerifyIDToken(ctx, p.client, p.meta, testClientID, fresh, "", nil); err != nil {
+		t.Fatalf("the refreshed ID token needed the failing key endpoint: %v", err)
+	}
+	if n := p.jwksFetch.Load(); n != 1 {
+		t.Fatalf("%d key fetches, want the one before the refresh", n)
+	}
+}

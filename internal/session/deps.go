@@ -145,6 +145,7 @@ func Open(d *Deps, ui *UI, p *profile.Profile, req TokenRequest) (*Grant, error)
 	if resource == "" {
 		resource = p.DefaultResource()
 	}
+	ids := &idTokenChecker{d: d, p: p}
 	g := &Grant{
 		Resource: resource,
 		MinTTL:   req.MinTTL,
@@ -154,13 +155,8 @@ func Open(d *Deps, ui *UI, p *profile.Profile, req TokenRequest) (*Grant, error)
 		HTTPClient: func() (*http.Client, error) {
 			return d.HTTPClient(p, RefreshTimeout)
 		},
-		VerifyIDToken: func(ctx context.Context, raw string) (*provider.IDToken, error) {
-			client, md, err := discover(ctx, d, p)
-			if err != nil {
-				return nil, err
-			}
-			return provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", d.Now)
-		},
+		PrepareIDToken: ids.prepare,
+		VerifyIDToken:  ids.verify,
 		Revoke: func(ctx context.Context, rec *keychain.Record) bool {
 			return revoke(ctx, d, ui, p, rec)
 		},
@@ -201,4 +197,44 @@ func discover(ctx context.Context, d *Deps, p *profile.Profile) (*http.Client, *
 		return nil, nil, err
 	}
 	return client, md, nil
+}
+
+// idTokenChecker verifies the ID tokens of p's refreshes with one HTTP
+// client and one discovery per process, so the keys fetched before a
+// refresh are the ones its ID token is checked with.
+type idTokenChecker struct {
+	d      *Deps
+	p      *profile.Profile
+	client *http.Client
+	md     *provider.Metadata
+}
+
+func (c *idTokenChecker) server(ctx context.Context) (*http.Client, *provider.Metadata, error) {
+	if c.md == nil {
+		client, md, err := discover(ctx, c.d, c.p)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.client, c.md = client, md
+	}
+	return c.client, c.md, nil
+}
+
+// prepare fetches discovery and the server's keys before a refresh is
+// sent, so nothing the ID-token check needs is fetched after the server
+// rotated the refresh token.
+func (c *idTokenChecker) prepare(ctx context.Context, storedIDToken string) error {
+	client, md, err := c.server(ctx)
+	if err != nil {
+		return err
+	}
+	return provider.WarmKeySet(ctx, client, md, storedIDToken)
+}
+
+func (c *idTokenChecker) verify(ctx context.Context, raw string) (*provider.IDToken, error) {
+	client, md, err := c.server(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return provider.VerifyIDToken(ctx, client, md, c.p.ClientID, raw, "", c.d.Now)
 }

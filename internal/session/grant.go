@@ -46,6 +46,12 @@ type Grant struct {
 	// (the lock directory), which let a refused grant be diagnosed
 	// honestly (see inflight.go).
 	MarkerDir func() (string, error)
+	// PrepareIDToken, when set, is called with the stored ID token before
+	// a refresh is sent: it fetches what VerifyIDToken will need (the
+	// server's metadata and keys), so that a refresh does not depend on
+	// requests made after the server rotated the token. Its failure does
+	// not stop the refresh.
+	PrepareIDToken func(ctx context.Context, storedIDToken string) error
 	// VerifyIDToken, when set, verifies an ID token returned by a refresh
 	// (requirement 24): signature, iss, aud, azp, exp, iat. The subject
 	// check against the stored grant is the Grant's own. It runs after the

@@ -75,6 +75,7 @@ func (s *Grant) refresh(ctx context.Context, rec *keychain.Record) (*Result, err
 	if err != nil {
 		return nil, &RefreshError{Err: err}
 	}
+	s.prepareIDToken(ctx, rec)
 	m := s.markers()
 	interrupted := m.interruptedEarlier(rec.RefreshToken)
 	m.write(rec.RefreshToken, s.now())
@@ -108,6 +109,23 @@ func (s *Grant) refresh(ctx context.Context, rec *keychain.Record) (*Result, err
 		m.remove()
 	}
 	return nil, &RefreshError{Err: a.err}
+}
+
+// prepareTimeout bounds the fetches made before a refresh for the ID-token
+// check that follows it.
+const prepareTimeout = 10 * time.Second
+
+// prepareIDToken fetches, before the refresh is sent, what verifying the
+// refreshed ID token will need. A grant without an ID token expects none.
+func (s *Grant) prepareIDToken(ctx context.Context, rec *keychain.Record) {
+	if rec.IDToken == "" || s.PrepareIDToken == nil || s.VerifyIDToken == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, prepareTimeout)
+	defer cancel()
+	if err := s.PrepareIDToken(ctx, rec.IDToken); err != nil {
+		s.logf("refresh: the server's keys are not at hand before the refresh (%v); it goes on", err)
+	}
 }
 
 // send sends one refresh request and notes whether it reached the server.

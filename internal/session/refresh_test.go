@@ -218,3 +218,39 @@ func TestFinishInProcess_CancelledCallerStillStores(t *testing.T) {
 		t.Fatalf("stored %q: the answer of the cancelled refresh was lost", got)
 	}
 }
+
+// What the ID-token check needs is fetched before the refresh is sent,
+// not after the server rotated the token; a failure there does not stop
+// the refresh.
+func TestRefresh_IDTokenCheckPreparedBeforeTheRefresh(t *testing.T) {
+	for _, prepErr := range []error{nil, errors.New("jwks: 503")} {
+		f := newFixture(t)
+		f.srv.idToken = "new.id.token"
+		rec := f.stored(t)
+		rec.IDToken, rec.Subject = "old.id.token", "alice"
+		_ = f.store.Set(context.Background(), "k", rec)
+		prepared := -1
+		f.src.PrepareIDToken = func(_ context.Context, stored string) error {
+			f.srv.mu.Lock()
+			prepared = f.srv.requests
+			f.srv.mu.Unlock()
+			if stored != "old.id.token" {
+				t.Errorf("prepared with %q, want the stored ID token", stored)
+			}
+			return prepErr
+		}
+		f.src.VerifyIDToken = func(context.Context, string) (*provider.IDToken, error) {
+			return &provider.IDToken{Subject: "alice"}, nil
+		}
+		f.now = f.now.Add(time.Hour)
+		if _, err := f.src.Token(context.Background()); err != nil {
+			t.Fatalf("prepare error %v: %v", prepErr, err)
+		}
+		if prepared != 0 {
+			t.Fatalf("prepared after %d refresh requests, want before any", prepared)
+		}
+		if f.stored(t).IDToken != "new.id.token" {
+			t.Fatal("the verified ID token was not stored")
+		}
+	}
+}
