@@ -137,4 +137,3 @@ func nonEmpty(s string) []string {
 	}
 	return []string{s}
 }
-
