@@ -208,10 +208,9 @@ func newRefresherCmd(a *app) *cobra.Command {
 		Hidden: true,
 		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			report := os.NewFile(refresherReportFD, "report")
-			lockFile := os.NewFile(refresherLockFD, "lock")
-			if report == nil || lockFile == nil {
-				return errors.New("sesame __refresh is started by sesame itself")
+			report, lockFile, err := inheritedFiles()
+			if err != nil {
+				return usageErrorf("%s is started by sesame itself, with a held lock (%v)", refresherCommand, err)
 			}
 			defer report.Close()
 			rep := runRefresher(a, lockFile, minTTL)
@@ -231,15 +230,25 @@ func newRefresherCmd(a *app) *cobra.Command {
 // caller's interrupts (main ignores them for this command) and that ends
 // by its own bounds.
 func runRefresher(a *app, lockFile *os.File, minTTL time.Duration) refreshReport {
+	_, p, err := a.requireProfile()
+	if err != nil {
+		return reportOf(nil, err)
+	}
+	// The inherited file must be this grant's lock file, held.
+	dir, err := filelock.Dir(a.env.Getenv)
+	if err != nil {
+		return reportOf(nil, err)
+	}
+	want, err := os.Stat(filelock.Path(dir, p.KeychainKey()))
+	got, gerr := lockFile.Stat()
+	if err != nil || gerr != nil || !os.SameFile(want, got) {
+		return reportOf(nil, errors.New("the inherited lock is not this profile's"))
+	}
 	lock, err := filelock.Adopt(lockFile)
 	if err != nil {
 		return reportOf(nil, err)
 	}
 	defer lock.Release()
-	_, p, err := a.requireProfile()
-	if err != nil {
-		return reportOf(nil, err)
-	}
 	src, err := a.grantOf(p)
 	if err != nil {
 		return reportOf(nil, err)

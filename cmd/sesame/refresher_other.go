@@ -17,5 +17,10 @@ func startDetached(string, []string, io.Writer, *os.File, *os.File) (*exec.Cmd, 
 
 func shieldRefresher() {}
 
+// inheritedFiles: no refresher is started here.
+func inheritedFiles() (report, lock *os.File, err error) {
+	return nil, nil, errors.New("not supported on this platform")
+}
+
 // canDetachRefresh: no lock can be handed to a child here.
 const canDetachRefresh = false

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // startDetached starts the refresher child in a session of its own, with
@@ -26,6 +29,22 @@ func startDetached(exe string, args []string, stderr io.Writer, report, lock *os
 // not kill it.
 func shieldRefresher() {
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGQUIT)
+}
+
+// inheritedFiles returns the report pipe and the lock file a refresher
+// inherits as fds 3 and 4, after checking their types with fstat: in a
+// process started otherwise those numbers may belong to the Go runtime
+// (its epoll and event descriptors), and an *os.File over them would close
+// them when collected.
+func inheritedFiles() (report, lock *os.File, err error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(refresherReportFD, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return nil, nil, errors.New("fd 3 is not the report pipe")
+	}
+	if err := unix.Fstat(refresherLockFD, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, nil, errors.New("fd 4 is not a lock file")
+	}
+	return os.NewFile(refresherReportFD, "report"), os.NewFile(refresherLockFD, "lock"), nil
 }
 
 // canDetachRefresh: a held lock can be handed to a child here.

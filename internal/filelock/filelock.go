@@ -77,7 +77,7 @@ func Acquire(ctx context.Context, dir, name string, wait time.Duration) (*Lock, 
 // another process's refresh can take its result without queueing for the
 // lock. ready is called between attempts and must be cheap.
 func AcquireUnless(ctx context.Context, dir, name string, wait time.Duration, ready func() bool) (*Lock, error) {
-	path := filepath.Join(dir, fileName(name))
+	path := Path(dir, name)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	tick := time.NewTicker(pollInterval)
@@ -102,6 +102,9 @@ func AcquireUnless(ctx context.Context, dir, name string, wait time.Duration, re
 		}
 	}
 }
+
+// Path is the file of the lock called name in dir.
+func Path(dir, name string) string { return filepath.Join(dir, fileName(name)) }
 
 // fileName turns a lock name (a keychain key such as "v1:Ab-_") into a
 // file name that is valid everywhere.
