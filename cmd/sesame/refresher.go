@@ -129,8 +129,12 @@ func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held sessi
 	f.a.log.Printf("refresh: profile %q: refresher %d started", f.p.Name, cmd.Process.Pid)
 	reports := make(chan refreshReport, 1)
 	go func() {
-		reports <- readReport(r)
+		rep := readReport(r)
+		// The child exits right after its report: reap it before the
+		// report is taken, so it never lingers as a zombie whose argv and
+		// environment read as empty.
 		_ = cmd.Wait()
+		reports <- rep
 	}()
 	var rep refreshReport
 	select {
