@@ -206,11 +206,6 @@ func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
 	})
 }
 
-// who names the account a grant is for: as the ID token at login said.
-func who(rec *keychain.Record) string {
-	return firstNonEmpty(rec.Email, rec.Name, rec.Subject, "an unnamed account")
-}
-
 func firstNonEmpty(s ...string) string {
 	for _, v := range s {
 		if v != "" {
