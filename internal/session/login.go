@@ -80,11 +80,17 @@ func Relogin(ctx context.Context, d *Deps, ui *UI, g *Grant, req LoginRequest, n
 	if notice != nil {
 		notice(err)
 	}
-	rec, err := loginLocked(ctx, d, ui, req)
+	if _, err := loginLocked(ctx, d, ui, req); err != nil {
+		return nil, err
+	}
+	// The new grant's token, as this caller wants it: another resource
+	// than the login's, or a longer --min-ttl, takes a refresh of it.
+	res, err = g.Token(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Record: g.view(rec), Refreshed: true, SignedIn: true}, nil
+	res.SignedIn = true
+	return res, nil
 }
 
 // lockLogin takes p's login lock. It is apart from the grant lock, which
