@@ -2,7 +2,7 @@
 # tests need on a fresh Debian machine (root or sudo) and runs every test.
 
 SHELL      := /bin/bash
-SHARED     ?= ../shared
+KEYRING    := scripts/keyring-session
 GO         ?= go
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS   := chromium gnome-keyring dbus-daemon dbus-bin openssl
@@ -69,12 +69,12 @@ unit:
 # real-keychain tests, the end-to-end tests against oidc-provider with
 # headless Chromium, and every fuzz target for two seconds.
 test: deps check cross
-	$(SHARED)/keyring-session env SESAME_E2E=1 SESAME_REAL_KEYRING=1 $(GO) test -race -count=1 -timeout 15m ./...
+	$(KEYRING) env SESAME_E2E=1 SESAME_REAL_KEYRING=1 $(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -tags man -run Man ./cmd/sesame/
 	FUZZTIME=2s GO='$(GO)' bash scripts/fuzz.sh
 
 bench: build
-	$(SHARED)/keyring-session env SESAME_REAL_KEYRING=1 $(GO) test -run '^$$' -bench . -benchtime 20x ./keychain/
+	$(KEYRING) env SESAME_REAL_KEYRING=1 $(GO) test -run '^$$' -bench . -benchtime 20x ./keychain/
 
 clean:
 	rm -rf sesame dist bin completions man
@@ -84,4 +84,4 @@ clean:
 # system browser when there is a display, else headless chromium), shows
 # status and the token's shape, then logs out.
 demo:
-	SHARED='$(SHARED)' GO='$(GO)' bash scripts/demo.sh
+	GO='$(GO)' bash scripts/demo.sh

@@ -17,7 +17,7 @@ import (
 // reports the medians and their ratio, next to 50 bare process starts and
 // 50 warm calls, and fails if the 50 ever cause more than one refresh.
 //
-//	SESAME_E2E=1 ../shared/keyring-session go test -run '^$' -bench ParallelRefresh -benchtime 10x ./e2e/
+//	SESAME_E2E=1 scripts/keyring-session go test -run '^$' -bench ParallelRefresh -benchtime 10x ./e2e/
 func BenchmarkParallelRefresh_RealServer(b *testing.B) {
 	rig.RequireTools(b)
 	srv := rig.StartServer(b, rig.ServerOptions{})

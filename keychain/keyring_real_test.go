@@ -20,7 +20,7 @@ import (
 // SESAME_REAL_KEYRING=1; on headless Linux run them inside a private
 // keychain:
 //
-//	SESAME_REAL_KEYRING=1 ../shared/keyring-session go test -race -count=1 ./keychain/
+//	SESAME_REAL_KEYRING=1 scripts/keyring-session go test -race -count=1 ./keychain/
 //
 // Each run uses its own service name and deletes everything under it.
 
@@ -31,7 +31,7 @@ const realKeyringEnv = "SESAME_REAL_KEYRING"
 func realService(tb testing.TB) string {
 	tb.Helper()
 	if os.Getenv(realKeyringEnv) != "1" {
-		tb.Skipf("real keychain tests need %s=1 (and on headless Linux, ../shared/keyring-session)", realKeyringEnv)
+		tb.Skipf("real keychain tests need %s=1 (and on headless Linux, scripts/keyring-session)", realKeyringEnv)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -166,10 +166,9 @@ func TestRealKeyring_UnavailableChild(t *testing.T) {
 	}
 }
 
-// keyringSession is the script that gives a command its own D-Bus session
-// and an unlocked gnome-keyring; the repository's tests expect it beside the
-// checkout, as the README's test command does.
-const keyringSession = "../../shared/keyring-session"
+// keyringSession is the repository's script that gives a command its own
+// D-Bus session and an unlocked gnome-keyring.
+const keyringSession = "../scripts/keyring-session"
 
 // A locked keyring must come back as ErrLocked, not as "not found" or an
 // unreadable grant (gh reports it as an invalid token, cli/cli#14171). The

@@ -12,8 +12,8 @@
 # the test CA); without one, Debian's chromium (installed if missing) is driven
 # by e2e/testbrowser and signs in as "alice". Keychain: your session's Secret
 # Service when one is reachable, else the demo re-runs itself inside
-# ../shared/keyring-session ($SHARED/keyring-session), a private D-Bus session
-# with a throwaway, unlocked gnome-keyring.
+# scripts/keyring-session, a private D-Bus session with a throwaway, unlocked
+# gnome-keyring.
 #
 # Everything lives in a temporary directory that is removed at exit; the
 # server, the browser and every other process the demo started are stopped.
@@ -60,11 +60,9 @@ if [[ -n ${SESAME_DEMO_PRIVATE_KEYRING:-} ]]; then
 elif secret_service_reachable; then
 	keychain="your session's Secret Service (org.freedesktop.secrets); logout removes the demo's entry again"
 else
-	shared=${SHARED:-../shared}
-	[[ $shared == /* ]] || shared="$repo/$shared"
-	ks="$shared/keyring-session"
+	ks="$repo/scripts/keyring-session"
 	[[ -x $ks ]] || die "no Secret Service is reachable, and $ks is not there to start a private one" \
-		"run the demo in a desktop session, or set SHARED to the directory that holds keyring-session"
+		"run the demo in a desktop session"
 	say "keychain: no Secret Service on this session's D-Bus; re-running the demo inside $ks"
 	say "          (a private D-Bus session with a throwaway, unlocked gnome-keyring; it installs gnome-keyring if missing)"
 	SESAME_DEMO_PRIVATE_KEYRING=1 exec "$ks" bash "$self" "$@"

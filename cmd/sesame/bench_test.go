@@ -17,9 +17,9 @@ import (
 
 // BenchmarkTokenWarmProcess times whole `sesame token` processes answering
 // from a warm record in the real keychain, and reports the median and the
-// stripped binary's size. Run it inside ../shared/keyring-session:
+// stripped binary's size. Run it inside scripts/keyring-session:
 //
-//	SESAME_REAL_KEYRING=1 ../shared/keyring-session go test -run '^$' -bench TokenWarm -benchtime 30x ./cmd/sesame/
+//	SESAME_REAL_KEYRING=1 scripts/keyring-session go test -run '^$' -bench TokenWarm -benchtime 30x ./cmd/sesame/
 func BenchmarkTokenWarmProcess(b *testing.B) {
 	bin, env, size := warmProfile(b, false)
 	const token = "SNTL-AT-bench"
@@ -32,7 +32,7 @@ func BenchmarkTokenWarmProcess(b *testing.B) {
 // a DPoP-bound profile: the access token from the warm cache or record,
 // the key from the keychain, one ES256 signature.
 //
-//	SESAME_REAL_KEYRING=1 ../shared/keyring-session go test -run '^$' -bench DPoPProof -benchtime 30x ./cmd/sesame/
+//	SESAME_REAL_KEYRING=1 scripts/keyring-session go test -run '^$' -bench DPoPProof -benchtime 30x ./cmd/sesame/
 func BenchmarkDPoPProofProcess(b *testing.B) {
 	bin, env, _ := warmProfile(b, true)
 	median := timeProcesses(b, bin, env, func(out string) bool { return strings.Count(out, ".") == 2 },
@@ -45,7 +45,7 @@ func BenchmarkDPoPProofProcess(b *testing.B) {
 // the binary, the environment to run it in and the binary's size.
 func warmProfile(b *testing.B, withKey bool) (string, []string, int64) {
 	if os.Getenv("SESAME_REAL_KEYRING") != "1" {
-		b.Skip("needs a real keychain: set SESAME_REAL_KEYRING=1 and run inside ../shared/keyring-session")
+		b.Skip("needs a real keychain: set SESAME_REAL_KEYRING=1 and run inside scripts/keyring-session")
 	}
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "sesame")
