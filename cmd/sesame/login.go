@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -142,18 +144,33 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 }
 
 func runLogin(ctx context.Context, a *app, o *loginOptions) error {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
 	name := a.profile()
 	if err := profile.ValidateName(name); err != nil {
 		return &usageError{msg: err.Error()}
+	}
+	if err := o.resolveCAFile(); err != nil {
+		return err
+	}
+	cfg, err := a.loadConfig()
+	var rel *profile.RelativeCAFileError
+	if errors.As(err, &rel) && rel.Profile == name && o.changed("ca-file") {
+		// The fix the load error asks for: write the absolute path now,
+		// as the relative one is refused everywhere anyway.
+		err = a.repairCAFile(ctx, name, o.caFile)
+		if err == nil {
+			cfg, err = a.loadConfig()
+		}
+	}
+	if err != nil {
+		return err
 	}
 	before := cfg.Profile(name)
 	p, err := o.mergeProfile(name, before)
 	if err != nil {
 		return err
+	}
+	if o.changed("ca-file") && p.CAFile != "" {
+		a.say(fmt.Sprintf("trusting the CA certificates in %s for profile %q", p.CAFile, name))
 	}
 	lo := loginUI{noBrowser: o.noBrowser, json: o.json, openDevicePage: o.open, qr: o.qrMode()}
 	rec, err := session.Login(ctx, a.deps(), a.ui(p, lo), session.LoginRequest{
@@ -176,6 +193,32 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		}
 	}
 	return a.reportLogin(rec, o.json)
+}
+
+// resolveCAFile makes --ca-file an absolute, clean path, resolved once
+// against login's working directory: the profile keeps that path, never a
+// relative one, which each later caller would read from its own working
+// directory (a git credential helper runs at the top of the repository).
+func (o *loginOptions) resolveCAFile() error {
+	if !o.changed("ca-file") || o.caFile == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(o.caFile)
+	if err != nil {
+		return &usageError{msg: fmt.Sprintf("cannot resolve --ca-file %s: %v", o.caFile, err)}
+	}
+	o.caFile = abs
+	return nil
+}
+
+// repairCAFile replaces the relative ca_file that keeps the configuration
+// from loading with the one this login was given.
+func (a *app) repairCAFile(ctx context.Context, name, caFile string) error {
+	dir, err := profile.Dir(a.env.Getenv)
+	if err != nil {
+		return err
+	}
+	return profile.RepairCAFile(ctx, dir, name, caFile)
 }
 
 // loginLockWait is how long a login waits for another login of the same

@@ -51,6 +51,12 @@ func Dir(getenv func(string) string) (string, error) {
 // configuration; a file that does not parse is an error naming the file and,
 // where known, the line.
 func Load(dir string) (*Config, error) {
+	return load(dir, nil)
+}
+
+// load is Load; a profile whose Validate error tolerate accepts is loaded
+// all the same (RepairCAFile).
+func load(dir string, tolerate func(error) bool) (*Config, error) {
 	path := filepath.Join(dir, FileName)
 	c := &Config{Version: configVersion, Profiles: map[string]*Profile{}, path: path}
 	f, err := os.Open(path)
@@ -68,14 +74,16 @@ func Load(dir string) (*Config, error) {
 	if len(data) > maxConfigBytes {
 		return nil, fmt.Errorf("%s is larger than 1 MiB", path)
 	}
-	if err := decode(data, c); err != nil {
+	if err := decode(data, c, tolerate); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
 }
 
-// decode parses a configuration file strictly into c.
-func decode(data []byte, c *Config) error {
+// decode parses a configuration file strictly into c. Profiles are
+// validated in name order, so the error names the same profile every time;
+// a Validate error that tolerate (if not nil) accepts is not one.
+func decode(data []byte, c *Config, tolerate func(error) bool) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
@@ -93,12 +101,13 @@ func decode(data []byte, c *Config) error {
 	if c.Profiles == nil {
 		c.Profiles = map[string]*Profile{}
 	}
-	for name, p := range c.Profiles {
+	for _, name := range c.Names() {
+		p := c.Profiles[name]
 		if p == nil {
 			return fmt.Errorf("profile %q is empty", name)
 		}
 		p.Name = name
-		if err := p.Validate(); err != nil {
+		if err := p.Validate(); err != nil && (tolerate == nil || !tolerate(err)) {
 			return fmt.Errorf("profile %q: %w", name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -41,6 +42,9 @@ type Profile struct {
 	// for SSH tunnels and servers that registered one port.
 	CallbackPort int `json:"callback_port,omitempty"`
 	// CAFile is a PEM file of CA certificates added to the system roots.
+	// It is an absolute path (login resolves --ca-file once): a relative
+	// one would be read from each caller's working directory, such as the
+	// top of whatever git repository runs the credential helper.
 	CAFile string `json:"ca_file,omitempty"`
 	// InsecureLoopbackAS allows an http issuer whose host is a loopback
 	// IP literal (a local test server), and nothing else (requirement 20).
@@ -149,6 +153,9 @@ func (p *Profile) Validate() error {
 	case "", FlowAuto, FlowBrowser, FlowDevice:
 	default:
 		return fmt.Errorf("invalid flow %q: use auto, browser or device", p.Flow)
+	}
+	if p.CAFile != "" && !filepath.IsAbs(p.CAFile) {
+		return &RelativeCAFileError{Profile: p.Name, CAFile: p.CAFile}
 	}
 	if p.CallbackPort < 0 || p.CallbackPort > 65535 {
 		return fmt.Errorf("invalid callback port %d", p.CallbackPort)

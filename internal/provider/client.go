@@ -5,11 +5,16 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/private"
 	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
@@ -121,15 +126,142 @@ func rootPool(caFile string) (*x509.CertPool, error) {
 	if caFile == "" {
 		return pool, nil
 	}
-	pem, err := os.ReadFile(caFile)
+	pem, err := readCAFile(caFile)
 	if err != nil {
-		// os errors already name the file.
-		return nil, fmt.Errorf("ca file: %w", err)
+		return nil, err
 	}
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("ca file %s: no PEM certificate found", caFile)
 	}
 	return pool, nil
+}
+
+// maxCAFileBytes bounds what readCAFile reads: the largest system bundles
+// are a few hundred KiB.
+const maxCAFileBytes = 16 << 20
+
+// readCAFile reads the PEM file of CA certificates at path, an absolute
+// path, after checking that no other user can change what it holds, as ssh
+// checks its key files: a CA file is a trust decision, and whoever can
+// write it can have sesame's refresh tokens sent to their own server.
+//
+// Refused (except on Windows, where the mode bits mean nothing): a file
+// that is not regular; a file, or a symbolic link to it, owned by a user
+// other than the current one or root; a file that group or others can
+// write; a directory holding the file (or the link) that a user other than
+// the current one or root owns; such a directory that group or others can
+// write, unless it is sticky (/tmp), where only an entry's owner can
+// replace it. The file is checked and read through one open descriptor.
+func readCAFile(path string) ([]byte, error) {
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("the CA file %q is not an absolute path (it would be read from each caller's working directory); sesame will not trust it", path)
+	}
+	if runtime.GOOS == "windows" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			// os errors already name the file.
+			return nil, fmt.Errorf("ca file: %w", err)
+		}
+		return data, nil
+	}
+	uid := os.Getuid()
+	link, err := os.Lstat(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca file: %w", err)
+	}
+	target := path
+	if link.Mode()&fs.ModeSymlink != 0 {
+		// The link is an entry of its directory too: whoever can replace
+		// it chooses the file.
+		if err := checkCAEntry(path, path, link, uid); err != nil {
+			return nil, err
+		}
+		if target, err = filepath.EvalSymlinks(path); err != nil {
+			return nil, fmt.Errorf("ca file: %w", err)
+		}
+	}
+	before, err := os.Stat(target)
+	if err != nil {
+		return nil, fmt.Errorf("ca file: %w", err)
+	}
+	if !before.Mode().IsRegular() {
+		// Checked before opening: opening a FIFO would block.
+		return nil, fmt.Errorf("the CA file %s is not a regular file; sesame will not trust it", path)
+	}
+	f, err := os.Open(target)
+	if err != nil {
+		return nil, fmt.Errorf("ca file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("ca file %s: %w", path, err)
+	}
+	if !os.SameFile(before, fi) {
+		return nil, fmt.Errorf("the CA file %s changed while it was being read; sesame will not trust it", path)
+	}
+	if err := checkCAEntry(path, target, fi, uid); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCAFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("ca file %s: %w", path, err)
+	}
+	if len(data) > maxCAFileBytes {
+		return nil, fmt.Errorf("the CA file %s is larger than 16 MiB", path)
+	}
+	return data, nil
+}
+
+// checkCAEntry checks entry (the CA file, or a symbolic link to it, with
+// its Lstat or fstat info fi) and the directory that holds it against
+// other users, with uid the current user. path is the name the user gave,
+// for the message.
+func checkCAEntry(path, entry string, fi fs.FileInfo, uid int) error {
+	dir := filepath.Dir(entry)
+	di, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("ca file %s: %w", path, err)
+	}
+	return caFilePermError(path, entry, fi, dir, di, uid)
+}
+
+// caFilePermError is the refusal of a CA file entry with info fi in the
+// directory dir with info di, for the user uid, or nil. It reads no file.
+func caFilePermError(path, entry string, fi fs.FileInfo, dir string, di fs.FileInfo, uid int) error {
+	what := "the CA file " + path
+	if entry != path {
+		what += " (" + entry + ")"
+	}
+	owner, ok := private.Owner(fi)
+	switch {
+	case !ok:
+		return fmt.Errorf("%s: cannot tell who owns it; sesame will not trust it", what)
+	case owner != uid && owner != 0:
+		return fmt.Errorf("%s belongs to another user (uid %d); sesame will not trust it", what, owner)
+	case fi.Mode()&fs.ModeSymlink == 0 && fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s can be written by other users (mode %s); sesame will not trust it", what, octalMode(fi.Mode()))
+	}
+	downer, ok := private.Owner(di)
+	switch {
+	case !ok:
+		return fmt.Errorf("%s: cannot tell who owns its directory %s; sesame will not trust it", what, dir)
+	case downer != uid && downer != 0:
+		return fmt.Errorf("%s is in a directory of another user (%s, uid %d); sesame will not trust it", what, dir, downer)
+	case di.Mode().Perm()&0o022 != 0 && di.Mode()&fs.ModeSticky == 0:
+		return fmt.Errorf("%s is in a directory other users can write (%s, mode %s); sesame will not trust it", what, dir, octalMode(di.Mode()))
+	}
+	return nil
+}
+
+// octalMode shows m's permission bits, and the sticky bit, in octal as
+// chmod takes them: 0666, 01777.
+func octalMode(m fs.FileMode) string {
+	bits := uint32(m.Perm())
+	if m&fs.ModeSticky != 0 {
+		bits |= 0o1000
+	}
+	return fmt.Sprintf("%04o", bits)
 }
 
 // ErrRedirectRefused is returned (wrapped in a *url.Error) when the client
