@@ -64,10 +64,14 @@
 // §4.12).
 //
 // Every wait is bounded. The server cuts connections that are slow to send
-// headers (5 s), limits headers to 8 KiB and serves at most 8 connections at
-// once. The whole login ends after [Config.Timeout] (5 minutes by default, 15
-// at most) with [ErrTimeout], and the port is closed as soon as the response
-// has been answered (RFC 8252 §8.3).
+// headers (5 s) and limits headers to 8 KiB. It serves connections
+// concurrently and holds at most 64 at once, but never makes a new one wait
+// for a slot: at the limit it closes the connection that has waited longest
+// without a request being handled, so idle or slow-loris connections opened
+// by another user cannot keep the browser's request queued. The whole login
+// ends after [Config.Timeout] (5 minutes by default, 15 at most) with
+// [ErrTimeout], and the port is closed as soon as the response has been
+// answered (RFC 8252 §8.3).
 //
 // # Concurrency
 //

@@ -12,15 +12,18 @@ import (
 // serverLimits bound what a local process can make the callback server do
 // while a login is pending (SECURITY-REQUIREMENTS 23). Anything on the machine
 // can connect to a loopback port, so the server treats every connection as
-// possibly hostile: headers must arrive quickly and be small, and only a
-// handful of connections are served at once.
+// possibly hostile: headers must arrive quickly and be small, and at most
+// maxConns connections are held at once. Connections are served concurrently
+// and a new one never waits for a slot: at the limit, the one that has waited
+// longest without a request being handled is closed (see connLimiter), so
+// idle or slow connections opened by another user cannot delay the browser.
 type serverLimits struct {
 	readHeaderTimeout time.Duration // cuts slow-loris connections
 	readTimeout       time.Duration // a callback has no body to wait for
 	writeTimeout      time.Duration // covers the token exchange done in the handler
 	idleTimeout       time.Duration // a browser keep-alive need not outlive the page
 	maxHeaderBytes    int
-	maxConns          int
+	maxConns          int           // sockets held at once; the oldest waiting one makes room
 	shutdownGrace     time.Duration // time for the final page to drain
 }
 
@@ -33,7 +36,7 @@ var defaultLimits = serverLimits{
 	writeTimeout:      exchangeTimeout + 30*time.Second,
 	idleTimeout:       5 * time.Second,
 	maxHeaderBytes:    8 << 10,
-	maxConns:          8,
+	maxConns:          64,
 	shutdownGrace:     time.Second,
 }
 
@@ -60,15 +63,21 @@ func newServer(ctx context.Context, h http.Handler, lim serverLimits) *http.Serv
 // know it has stopped.
 type runningServer struct {
 	srv   *http.Server
-	ln    net.Listener
+	ln    *connLimiter
 	grace time.Duration
 	done  chan struct{}
 }
 
+// startServer serves ln through a connLimiter, whose hooks it installs in
+// srv before serving.
 func startServer(srv *http.Server, ln net.Listener, lim serverLimits) *runningServer {
+	cl := newConnLimiter(ln, lim.maxConns)
+	srv.Handler = cl.track(srv.Handler)
+	srv.ConnContext = cl.connContext
+	srv.ConnState = cl.connState
 	rs := &runningServer{
 		srv:   srv,
-		ln:    newLimitListener(ln, lim.maxConns),
+		ln:    cl,
 		grace: lim.shutdownGrace,
 		done:  make(chan struct{}),
 	}
@@ -80,10 +89,14 @@ func startServer(srv *http.Server, ln net.Listener, lim serverLimits) *runningSe
 }
 
 // shutdown closes the listener at once, so the port refuses new connections
-// (RFC 8252 §8.3: open the port only while the response is expected), then
-// gives in-flight responses — the final page — a short grace to drain before
-// closing every connection.
+// (RFC 8252 §8.3: open the port only while the response is expected), and
+// every connection with no request in a handler — idle ones and those still
+// sending headers, which net/http would otherwise leave open until the grace
+// ends — then gives in-flight responses — the final page — a short grace to
+// drain before closing every connection.
 func (rs *runningServer) shutdown() {
+	_ = rs.ln.Close()
+	rs.ln.closeWaiting()
 	ctx, cancel := context.WithTimeout(context.Background(), rs.grace)
 	defer cancel()
 	if rs.srv.Shutdown(ctx) != nil {
