@@ -1,10 +1,16 @@
 package main
 
 import (
+	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -62,4 +68,130 @@ func TestDebugFile_Req37(t *testing.T) {
 	r = h.run("token", "-p", "work")
 	wantExit(t, r, exitError)
 	wantOneErrorLine(t, r, "chmod 600")
+}
+
+// TestDebugFile_HostileTypes_Issue14: whatever another user plants at the
+// debug file's path (it may be in /tmp), sesame neither blocks nor writes
+// to it. A FIFO, with or without a reader, a socket and a directory are
+// refused at once with one error line that names the path; each command
+// must end within seconds (a blocking open would wait for a reader
+// forever, and no signal would end it).
+func TestDebugFile_HostileTypes_Issue14(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	dir := t.TempDir()
+
+	fifo := filepath.Join(dir, "fifo.log")
+	haveFIFO := mkfifo(t, fifo)
+	socket := filepath.Join(dir, "s.log")
+	if l, err := net.Listen("unix", socket); err == nil {
+		defer l.Close()
+	} else {
+		socket = ""
+	}
+	subdir := filepath.Join(dir, "dir.log")
+	if err := os.Mkdir(subdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	type tc struct{ name, path, says string }
+	cases := []tc{{"directory", subdir, "a directory"}}
+	if socket != "" {
+		cases = append(cases, tc{"socket", socket, "a socket"})
+	}
+	if haveFIFO {
+		cases = append(cases, tc{"fifo without a reader", fifo, "a named pipe (FIFO)"})
+	}
+	for _, c := range cases {
+		for _, args := range [][]string{{"status"}, {"token", "-p", "work"}} {
+			h.env["SESAME_DEBUG_FILE"] = c.path
+			r := runWithin(t, h, 10*time.Second, args...)
+			wantExit(t, r, exitError)
+			wantOneErrorLine(t, r, c.path)
+			if !strings.Contains(r.stderr, c.says) || r.stdout != "" {
+				t.Fatalf("%s, %v: stdout %q, stderr %q", c.name, args, r.stdout, r.stderr)
+			}
+		}
+	}
+
+	if haveFIFO {
+		// A reader on the other end: the open succeeds, fstat refuses,
+		// and nothing is written to the reader.
+		rd, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Close()
+		h.env["SESAME_DEBUG_FILE"] = fifo
+		h.advance(time.Hour) // the token call would refresh, and log it
+		r := runWithin(t, h, 10*time.Second, "token", "-p", "work", "--debug")
+		wantExit(t, r, exitError)
+		wantOneErrorLine(t, r, "a named pipe (FIFO)")
+		buf := make([]byte, 64)
+		if n, _ := rd.Read(buf); n != 0 {
+			t.Fatalf("the reader of the FIFO got %q", buf[:n])
+		}
+	}
+}
+
+// TestDebugFile_BlockingForWrites_Issue14: the regular file that passed
+// its checks is written in blocking mode: O_NONBLOCK, needed only for the
+// open, is cleared (read back from /proc on Linux).
+func TestDebugFile_BlockingForWrites_Issue14(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "debug.log")
+	f, w, err := openDebugFile(path, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.WriteString(w, "sesame: debug: one\n"); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the open file's flags are read from /proc")
+	}
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(int(f.Fd())))
+	if err != nil {
+		t.Skip(err)
+	}
+	m := regexp.MustCompile(`(?m)^flags:\s*([0-7]+)$`).FindSubmatch(info)
+	if m == nil {
+		t.Fatalf("no flags in fdinfo:\n%s", info)
+	}
+	flags, err := strconv.ParseUint(string(m[1]), 8, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags&syscall.O_NONBLOCK != 0 || flags&syscall.O_APPEND == 0 {
+		t.Fatalf("flags %o: O_NONBLOCK not cleared, or O_APPEND lost", flags)
+	}
+}
+
+// mkfifo makes a FIFO at path with mkfifo(1), and reports whether it could
+// (not on Windows).
+func mkfifo(t *testing.T, path string) bool {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		return false
+	}
+	if err := exec.Command("mkfifo", "-m", "0600", path).Run(); err != nil {
+		t.Logf("no FIFO: %v", err)
+		return false
+	}
+	return true
+}
+
+// runWithin runs a command and fails the test if it has not returned
+// within d: the hostile cases must never block.
+func runWithin(t *testing.T, h *harness, d time.Duration, args ...string) result {
+	t.Helper()
+	done := make(chan result, 1)
+	go func() { done <- h.run(args...) }()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(d):
+		t.Fatalf("sesame %v still running after %s: it blocked", args, d)
+		return result{}
+	}
 }

@@ -13,15 +13,21 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
 func main() {
 	disableCoreDumps()
+	ctx, stop := context.Background(), func() {}
 	if len(os.Args) > 1 && os.Args[1] == refresherCommand {
+		// The refresher stays deaf to every signal of its caller's
+		// (refresher.go): it gets no signal context, since signal.Notify
+		// would undo the Ignore for the signals it names.
 		shieldRefresher()
+	} else {
+		ctx, stop = cancelOnSignal(context.Background(), os.Exit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args[1:]
 	// Installed as docker-credential-sesame (a link), sesame is docker's
 	// credential helper: "credsStore": "sesame".
@@ -31,4 +37,53 @@ func main() {
 	code := Main(ctx, args, systemEnv())
 	stop()
 	os.Exit(code)
+}
+
+// stopSignals end a command: Ctrl-C (SIGINT), SIGTERM from kubectl, IDEs,
+// `timeout` and service managers, SIGQUIT (Ctrl-\), and SIGHUP, the
+// terminal that was closed under a login waiting for its browser. Each
+// cancels the command's context, so it ends the way Ctrl-C always did:
+// waits stop, the loopback listener closes, the lock is released, a
+// refresh already on the wire is finished by the refresher child (or, in
+// this process, before returning), and the exit code is 130 (cancelled).
+// Their default actions would do worse: SIGHUP and SIGTERM kill without
+// any of that, and SIGQUIT also dumps every goroutine's stack on stderr.
+//
+// On Windows, Ctrl-C and Ctrl-Break arrive as os.Interrupt and a closed
+// console window as SIGTERM; SIGHUP and SIGQUIT are never sent.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// cancelOnSignal returns a context cancelled by the first of stopSignals.
+// A second one ends the process at once with exit code 130, through exit:
+// the way out for a person whose command is stuck in something no context
+// reaches. Like a SIGKILL it does not wait for a refresh finished in this
+// process, which happens only where no refresher child can be started; the
+// child itself is in a session of its own and never gets these signals.
+// stop restores the default handling.
+func cancelOnSignal(parent context.Context, exit func(int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, len(stopSignals))
+	signal.Notify(sigs, stopSignals...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			exit(exitCancelled)
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+			cancel()
+		})
+	}
 }

@@ -42,6 +42,9 @@ type rule struct {
 	// a line with no secret field at all, off the slow case-insensitive
 	// regexp path.
 	needles []string
+	// keep, if set, spares a value that is not a secret after all: the
+	// header rule's prose ("dpop: proof target must not …").
+	keep func(value string) bool
 }
 
 var (
@@ -57,36 +60,48 @@ type compiled struct {
 	rules    []rule
 	schemeRe *regexp.Regexp
 	jwtRe    *regexp.Regexp
+	prefixRe *regexp.Regexp
 }
 
 var patterns = sync.OnceValue(func() *compiled {
 	// Header lines in HTTP dumps, "Authorization: Bearer x" up to the end of
 	// the line. This also covers Go's http.Header formatting
 	// ("map[Authorization:[Bearer x]]"), where the rest of the line goes.
-	headerRule := rule{regexp.MustCompile(`(?i)(` + secretHeaders + `)([ \t]*:[ \t]*)([^\r\n]*)`), headerNeedles}
+	//
+	// The same words also start sesame's own messages ("dpop: proof target
+	// must not carry user information", "log in without DPoP: sesame login
+	// …"): a value that reads as a sentence is kept (see proseValue), and
+	// the other rules still run over it.
+	headerRule := rule{re: regexp.MustCompile(`(?i)(` + secretHeaders + `)([ \t]*:[ \t]*)([^\r\n]*)`), needles: headerNeedles, keep: proseValue}
 
 	// JSON members whose value is a string: "code": "x". The value follows
 	// JSON escaping (RFC 8259 §7), so an escaped quote does not end it.
-	jsonStringRule := rule{regexp.MustCompile(`(?i)(` + secretFields + `|` + secretHeaders + `)("[ \t\r\n]*:[ \t\r\n]*")((?:[^"\\]|\\.)*)`), anyNeedles}
+	jsonStringRule := rule{re: regexp.MustCompile(`(?i)(` + secretFields + `|` + secretHeaders + `)("[ \t\r\n]*:[ \t\r\n]*")((?:[^"\\]|\\.)*)`), needles: anyNeedles}
 
 	// JSON inside a JSON string, as in an error body that quotes a request:
 	// \"code\":\"x\". The value ends at the next escaped quote; an escaped
 	// quote inside the inner string appears as \\\" and does not end it.
-	jsonEscapedRule := rule{regexp.MustCompile(`(?i)(` + secretFields + `|` + secretHeaders + `)(\\"[ \t]*:[ \t]*\\")((?:\\\\\\"|\\\\|\\[^"\\]|[^"\\])*)`), anyNeedles}
+	jsonEscapedRule := rule{re: regexp.MustCompile(`(?i)(` + secretFields + `|` + secretHeaders + `)(\\"[ \t]*:[ \t]*\\")((?:\\\\\\"|\\\\|\\[^"\\]|[^"\\])*)`), needles: anyNeedles}
 
 	// JSON members whose value is not a string (a number, true).
-	jsonBareRule := rule{regexp.MustCompile(`(?i)(` + secretFields + `|` + secretHeaders + `)(\\?"[ \t\r\n]*:[ \t\r\n]*)([^\s,}\]"\\]+)`), anyNeedles}
+	jsonBareRule := rule{re: regexp.MustCompile(`(?i)(` + secretFields + `|` + secretHeaders + `)(\\?"[ \t\r\n]*:[ \t\r\n]*)([^\s,}\]"\\]+)`), needles: anyNeedles}
 
 	// URL queries and form bodies (RFC 6749 §4.1.2, Appendix B): code=x&…,
 	// also percent-encoded once (code%3Dx) as inside a redirect_uri. The
 	// value ends at the next parameter or at characters a URL cannot hold
 	// unencoded.
-	formRule := rule{regexp.MustCompile(`(?i)(` + secretFields + `)(=|%3D)([^&\s"'<>#]*)`), fieldNeedles}
+	formRule := rule{re: regexp.MustCompile(`(?i)(` + secretFields + `)(=|%3D)([^&\s"'<>#]*)`), needles: fieldNeedles}
 
 	// Go's fmt output of maps and structs: map[code:[x]], {AccessToken:x}.
-	goFmtRule := rule{regexp.MustCompile(`(?i)(` + secretFields + `|` + goStructFields + `)(:\[?)([^\]\s}]*)`), fieldNeedles}
+	goFmtRule := rule{re: regexp.MustCompile(`(?i)(` + secretFields + `|` + goStructFields + `)(:\[?)([^\]\s}]*)`), needles: fieldNeedles}
 
-	allRules := []rule{headerRule, jsonStringRule, jsonEscapedRule, jsonBareRule, formRule, goFmtRule}
+	// The password in a URL's user information (RFC 3986 §3.2.1):
+	// https://user:secret@host/. The user name stays, so the message still
+	// says whose it was. The password runs to the last "@" before the path,
+	// as Go's url.Parse reads it, so an unencoded "@" in it hides nothing.
+	userinfoRule := rule{re: regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://[^\s/?#@:]*)(:)([^\s/?#]*)@`), needles: []string{"://"}}
+
+	allRules := []rule{headerRule, jsonStringRule, jsonEscapedRule, jsonBareRule, formRule, goFmtRule, userinfoRule}
 
 	// A bearer credential outside a header line, as in an error that
 	// quotes "Bearer x". Only the capitalised scheme names are matched so
@@ -97,16 +112,26 @@ var patterns = sync.OnceValue(func() *compiled {
 	// header, which always starts with "eyJ" ('{"'), then two or four more
 	// dot-separated segments. The signature may be empty (alg "none").
 	jwtRe := regexp.MustCompile(`eyJ[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){2,4}`)
-	return &compiled{rules: allRules, schemeRe: schemeRe, jwtRe: jwtRe}
+
+	// Tokens whose issuers mark them with a fixed prefix, wherever they
+	// appear: GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab
+	// (glpat-) and Slack (xoxb-, …). git and docker hand such tokens to
+	// credential helpers, and they are not JWTs.
+	prefixRe := regexp.MustCompile(`(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_\-]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,})`)
+	return &compiled{rules: allRules, schemeRe: schemeRe, jwtRe: jwtRe, prefixRe: prefixRe}
 })
 
-// String returns s with the values of secret fields, secret headers and
-// any JWT-shaped string replaced by [Placeholder].
+// String returns s with the values of secret fields, secret headers, the
+// password of a URL's user information, any JWT-shaped string, tokens with
+// a known issuer prefix and long random-looking base64url strings replaced
+// by [Placeholder].
 //
 // It understands URL queries and form bodies, JSON (also escaped inside a
 // JSON string), HTTP header lines, Go's %v formatting of maps and structs,
-// and multi-line HTTP dumps. Empty values are left alone. String is
-// idempotent: String(String(s)) == String(s).
+// and multi-line HTTP dumps. Empty values are left alone. Prose is left
+// alone too: a header name that starts a sentence ("dpop: proof target
+// must not carry user information") does not hide the sentence.
+// String is idempotent: String(String(s)) == String(s).
 func String(s string) string {
 	if s == "" {
 		return s
@@ -121,18 +146,115 @@ func String(s string) string {
 			s, lower = out, strings.ToLower(out)
 		}
 	}
-	if !strings.Contains(s, "Bearer") && !strings.Contains(s, "Basic") && !strings.Contains(s, "DPoP") {
-		return c.jwtRe.ReplaceAllLiteralString(s, Placeholder)
+	if strings.Contains(s, "Bearer") || strings.Contains(s, "Basic") || strings.Contains(s, "DPoP") {
+		s = c.schemeRe.ReplaceAllStringFunc(s, func(m string) string {
+			scheme, cred, _ := strings.Cut(m, " ")
+			if !looksLikeCredential(strings.TrimLeft(cred, " ")) {
+				return m
+			}
+			return scheme + " " + Placeholder
+		})
 	}
-	s = c.schemeRe.ReplaceAllStringFunc(s, func(m string) string {
-		scheme, cred, _ := strings.Cut(m, " ")
-		if !looksLikeCredential(strings.TrimLeft(cred, " ")) {
-			return m
-		}
-		return scheme + " " + Placeholder
-	})
-	return c.jwtRe.ReplaceAllLiteralString(s, Placeholder)
+	if strings.Contains(s, "eyJ") {
+		s = c.jwtRe.ReplaceAllLiteralString(s, Placeholder)
+	}
+	if strings.Contains(s, "gh") || strings.Contains(s, "glpat-") || strings.Contains(s, "xox") {
+		s = c.prefixRe.ReplaceAllLiteralString(s, Placeholder)
+	}
+	return redactBlobs(s)
 }
+
+// minBlob is the shortest run of base64url characters [redactBlobs]
+// considers: 32 characters carry about 190 bits, the size of an opaque
+// token, and are longer than the words and names of a message.
+const minBlob = 32
+
+// redactBlobs replaces every long run of base64url characters that looks
+// random (see looksRandom) by [Placeholder]: an opaque access or refresh
+// token quoted outside any field the other rules know ("invalid token
+// 8xK2…"). A JWT is gone by then, replaced whole.
+func redactBlobs(s string) string {
+	var b strings.Builder
+	last, start := 0, -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && isBlobByte(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start >= minBlob && looksRandom(s[start:i]) {
+			if last == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:start])
+			b.WriteString(Placeholder)
+			last = i
+		}
+		start = -1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isBlobByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+}
+
+// looksRandom tells a token from a long name. Names are made of words
+// ("TestFileStore_OptInWithoutKeychain_Req38" and the digits t.TempDir
+// adds, "docker-credential-sesame"): almost all their letters stand in
+// runs of two or more lower-case letters, with at most one capital in
+// front. In random base64url, lower and upper case alternate too often for
+// that, and digits fall between letters. The thresholds hide 98.7% of
+// random 32-character strings and 99.7% of 43-character ones (256 bits),
+// and none of this repository's test directory names.
+func looksRandom(s string) bool {
+	var letters, inWords, digitLetter int
+	var upper, lower bool
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case isUpper(c) || isLower(c):
+			j := i
+			if isUpper(c) {
+				j++
+			}
+			k := j
+			for k < len(s) && isLower(s[k]) {
+				k++
+			}
+			if k-j >= 2 {
+				inWords += k - i
+			}
+			if k == i {
+				k = i + 1
+			}
+			for _, c := range []byte(s[i:k]) {
+				upper = upper || isUpper(c)
+				lower = lower || isLower(c)
+			}
+			letters += k - i
+			i = k
+		default:
+			if '0' <= c && c <= '9' && i+1 < len(s) && (isUpper(s[i+1]) || isLower(s[i+1])) {
+				digitLetter++
+			}
+			i++
+		}
+	}
+	if !upper || !lower {
+		return false
+	}
+	words := float64(inWords) / float64(letters)
+	return words < 0.6 || digitLetter >= 2 && words < 0.8
+}
+
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
 
 func containsAny(s string, needles []string) bool {
 	for _, n := range needles {
@@ -155,7 +277,8 @@ func (r rule) apply(s string) string {
 	last := 0
 	for _, m := range matches {
 		vStart, vEnd := m[6], m[7]
-		if vStart < 0 || vStart == vEnd || s[vStart:vEnd] == Placeholder || isPublicName(s, m[2], m[3]) {
+		if vStart < 0 || vStart == vEnd || s[vStart:vEnd] == Placeholder || isPublicName(s, m[2], m[3]) ||
+			(r.keep != nil && r.keep(s[vStart:vEnd])) {
 			continue
 		}
 		b.WriteString(s[last:vStart])
@@ -179,6 +302,50 @@ func isPublicName(s string, start, end int) bool {
 		}
 	}
 	return false
+}
+
+// proseValue reports whether the text after a header name and a colon is
+// a sentence rather than a header value. sesame's own messages start that
+// way ("dpop: the server offers neither ES256 nor EdDSA") or quote a
+// command after one ("log in without DPoP: sesame login -p work
+// --dpop=false"). A header that carries a credential starts with an
+// authentication scheme ("Bearer x", "DPoP x"), a cookie ("sid=x; …") or
+// is one token (a DPoP proof): never with two plain lower-case words, of
+// which the first is no scheme. Anything else is hidden, as before.
+func proseValue(v string) bool {
+	first, rest, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok {
+		return false
+	}
+	second, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
+	return plainWord(first, true) && plainWord(second, false) && !authSchemes[strings.ToLower(first)]
+}
+
+// plainWord reports whether w is a short word of lower-case letters (the
+// first word of a sentence may be capitalised), optionally ending in a
+// comma, semicolon or colon.
+func plainWord(w string, capital bool) bool {
+	w = strings.TrimRight(w, ",;:")
+	if w == "" || len(w) > 15 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if ('a' > c || c > 'z') && !(i == 0 && capital && 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// authSchemes are HTTP authentication schemes (the IANA registry and a few
+// common private ones), lower case: a header value starting with one is a
+// credential, whatever follows.
+var authSchemes = map[string]bool{
+	"basic": true, "bearer": true, "digest": true, "dpop": true, "gnap": true, "hoba": true,
+	"mutual": true, "negotiate": true, "ntlm": true, "privatetoken": true, "vapid": true,
+	"token": true, "mac": true, "hawk": true, "oauth": true, "apikey": true, "jwt": true,
+	"kerberos": true,
 }
 
 // looksLikeCredential tells a credential after "Bearer " from an English

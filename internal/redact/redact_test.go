@@ -61,6 +61,17 @@ func TestString_Req37(t *testing.T) {
 		{"status code prose kept", "status code: 400", "status code: 400"},
 		{"metadata names kept", `"authorization_endpoint":"https://as/authorize","token_endpoint":"https://as/token"`,
 			`"authorization_endpoint":"https://as/authorize","token_endpoint":"https://as/token"`},
+		{"url password", "GET https://alice:SNTL-PW@api.example.com/x -> 401", "GET https://alice:REDACTED@api.example.com/x -> 401"},
+		{"url password with @", "proxy http://u:p@ss:w0rd@proxy.example:3128/", "proxy http://u:REDACTED@proxy.example:3128/"},
+		{"url user only kept", "ssh://git@git.example.com/repo", "ssh://git@git.example.com/repo"},
+		{"url port kept", "https://as.example:8443/token", "https://as.example:8443/token"},
+		{"github token", "remote: ghp_abcdefghijklmnopqrstuvwxyz0123456789 is bad", "remote: REDACTED is bad"},
+		{"gitlab token", "token glpat-xY3_abcdefghij0123456 refused", "token REDACTED refused"},
+		{"opaque token", "invalid token dGhpcyBpcyBub3QgYSB0b2tlbiBhdCBhbGwu9Q_k-L", "invalid token REDACTED"},
+		{"opaque token in json", `{"error":"x","detail":"AbCdEf0123456789GhIjKl_-MnOpQr9876"}`, `{"error":"x","detail":"REDACTED"}`},
+		{"long name kept", "/tmp/TestDebugFile_HostileTypes1234567890/001/debug.log", "/tmp/TestDebugFile_HostileTypes1234567890/001/debug.log"},
+		{"hex kept", "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		{"short mixed kept", "client Ab3dE5gH9", "client Ab3dE5gH9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
