@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/sesame-auth/sesame/credhelper"
 	"github.com/sesame-auth/sesame/internal/redact"
@@ -31,7 +30,8 @@ const exitCodesHelp = `Exit codes:
   2    usage error (unknown command or flag, bad argument)
   4    login required: no valid grant and the caller cannot log in interactively
   5    logout could not confirm the revocation at the server (local data was deleted)
-  130  cancelled (Ctrl-C or SIGTERM); a refresh already sent is still finished and stored`
+  130  cancelled (Ctrl-C, SIGTERM, SIGHUP or SIGQUIT; a second signal ends sesame at once);
+       a refresh already sent is still finished and stored`
 
 // certificateHint follows a TLS verification failure.
 const certificateHint = "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)"
@@ -138,17 +138,10 @@ func problemHints(pr *session.Problem) (int, []string) {
 	return exitError, nil
 }
 
-// oneLine makes text safe for one terminal line: no control characters, no
-// escape sequences, no secrets.
-func oneLine(s string) string {
-	s = redact.String(s)
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// oneLine makes text safe for one terminal line: no control, bidi or
+// format characters, no escape sequences, no secrets (redact.Line, the one
+// sanitizer for what reaches a terminal).
+func oneLine(s string) string { return redact.Line(s) }
 
 // isCertificateError reports whether err is a TLS verification failure.
 func isCertificateError(err error) bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -139,14 +140,17 @@ func printStatus(a *app, s statusJSON) error {
 	fmt.Fprintln(tw, "PROFILE\tISSUER\tACCOUNT\tACCESS TOKEN\tREFRESH TOKEN")
 	now := a.env.Now()
 	for _, p := range s.Profiles {
-		account := "not signed in"
+		// Every cell is one line of text without a tab, control, bidi or
+		// format character (tabwriter would split a cell at a tab, and the
+		// claims and errors come from servers).
+		who := "not signed in"
 		if p.SignedIn {
-			account = firstNonEmpty(p.Email, p.Name, p.Subject, "signed in")
+			who = account("signed in", p.Email, p.Name, p.Subject)
 		}
 		if p.Error != "" {
-			account = "error: " + p.Error
+			who = "error: " + redact.Line(p.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Profile, p.Issuer, account, describeExpiry(p.AccessExpiry, now, p.SignedIn), describeRefresh(p, now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn), describeRefresh(p, now))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

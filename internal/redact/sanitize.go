@@ -2,6 +2,8 @@ package redact
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -12,17 +14,28 @@ const MaxText = 200
 // ellipsis marks text that [Sanitize] shortened.
 const ellipsis = "…"
 
-// Sanitize makes text that came from a server safe to show on a terminal:
-// error and error_description (RFC 6749 §5.2 allows any of %x20-7E, and
-// servers send more), error bodies, header values.
+// Sanitize makes text that came from a server safe to show on one line of
+// a terminal, a header or a log: error and error_description (RFC 6749
+// §5.2 allows any of %x20-7E, and servers send more), error bodies, header
+// values, ID-token claims (sub, name, email), account names. It is the one
+// sanitizer for server text; [UntrustedText] and [Line] are it with
+// redaction, and [IsUnsafe] names the characters it never lets through.
 //
 // It removes C0 and C1 control characters, DEL and whole ANSI escape
-// sequences (a bare ESC could recolour or retitle the terminal, or hide
-// the text that follows), removes Unicode bidirectional overrides (which
-// can make text read differently from what it is), turns tabs, line breaks
-// and line separators into spaces so one message stays one line, replaces
-// invalid UTF-8, trims spaces and caps the result at [MaxText] runes, the
-// last of which is "…" when text was cut.
+// sequences (a bare ESC could recolour or retitle the terminal, move the
+// cursor over text already shown, or hide the text that follows), removes
+// Unicode format characters (general category Cf: bidirectional
+// embeddings, overrides and isolates such as U+202E and U+2066-U+2069,
+// the marks U+200E, U+200F and U+061C, zero-width U+200B-U+200D, U+2060 and
+// U+FEFF, soft hyphens, tag characters), which can make text read
+// differently from what it is or hide part of it; turns tabs, line breaks
+// and the line and paragraph separators into spaces so one message stays
+// one line; replaces invalid UTF-8; trims spaces and caps the result at
+// [MaxText] runes, the last of which is "…" when text was cut.
+//
+// The result is valid UTF-8, holds no rune for which [IsUnsafe] is true,
+// and Sanitize(Sanitize(s)) == Sanitize(s). Text without such characters
+// is shown exactly as the server sent it, up to the trim and the cap.
 //
 // Sanitize does not redact; see [UntrustedText].
 func Sanitize(s string) string {
@@ -36,12 +49,52 @@ func Sanitize(s string) string {
 // field name ("co\x00de=x"). The length is capped last: cutting first
 // could leave half a token that no longer looks like one.
 func UntrustedText(s string) string {
+	return untrusted(s, MaxText)
+}
+
+// MaxLine is the most runes [Line] returns.
+const MaxLine = 2000
+
+// Line is [UntrustedText] for a whole line sesame writes around server text:
+// an error message and the chain it wraps, a status row, a warning. The
+// server's parts of it went through [Sanitize] or [UntrustedText] already,
+// capped at [MaxText] each; Line makes sure that nothing else in the line
+// (a wrapped library error quoting a server, a claim stored before this
+// check existed) can carry a control, escape or format character, a line
+// break or a secret. The cap is [MaxLine], not [MaxText]: sesame's own
+// words around the server's must not be cut.
+func Line(s string) string {
+	return untrusted(s, MaxLine)
+}
+
+// untrusted redacts, sanitizes and caps s at n runes.
+func untrusted(s string, n int) string {
 	s, cut := precut(s)
-	s = capRunes(strings.TrimSpace(String(stripControls(String(s)))), MaxText)
+	s = capRunes(strings.TrimSpace(String(stripControls(String(s)))), n)
 	if cut && !strings.HasSuffix(s, ellipsis) {
-		s = capRunes(s+" "+ellipsis, MaxText)
+		s = capRunes(s+" "+ellipsis, n)
 	}
 	return s
+}
+
+// IsUnsafe reports whether r is a character [Sanitize] never lets through:
+// a C0 or C1 control (tab and line feed included), DEL, a Unicode format
+// character (category Cf: bidi controls, zero-width characters, tags),
+// the line or paragraph separator, or a surrogate code point (which valid
+// UTF-8 cannot hold anyway). Anything else is text a terminal shows as
+// itself.
+func IsUnsafe(r rune) bool {
+	switch {
+	case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+		return true
+	case r < utf8.RuneSelf:
+		return false
+	case r == '\u2028' || r == '\u2029':
+		return true
+	case r >= 0xd800 && r <= 0xdfff:
+		return true
+	}
+	return unicode.Is(unicode.Cf, r)
 }
 
 // maxScan bounds the input [UntrustedText] redacts. Its output is at most
@@ -90,13 +143,67 @@ func stripControls(s string) string {
 			i = skipString(s, i)
 		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
 			// Other C0 and C1 controls and DEL: dropped.
-		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
-			// Bidirectional embeddings, overrides and isolates.
+		case unicode.Is(unicode.Cf, r):
+			// Format characters: bidirectional embeddings, overrides,
+			// isolates and marks (U+202A-U+202E, U+2066-U+2069, U+200E,
+			// U+200F, U+061C), zero-width characters (U+200B-U+200D,
+			// U+2060, U+FEFF), soft hyphens, tags (U+E0000 block). Each
+			// can make text on a terminal read other than it is.
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// EscapeJSON rewrites encoded JSON so that no character [IsUnsafe] reports
+// reaches a terminal raw, without changing what the JSON means: every such
+// rune becomes a \uXXXX escape (a surrogate pair above U+FFFF), and
+// invalid UTF-8 becomes \ufffd. encoding/json escapes C0 controls and
+// U+2028/U+2029 itself, but writes DEL, C1 controls and format characters
+// (U+202E, U+2066-U+2069, U+200B-U+200F, …) as they are. Outside its
+// strings, JSON text holds only ASCII punctuation, letters, digits and
+// white space, so every rune rewritten here is inside a string, where the
+// escape decodes to the very same value: a script reading the JSON gets
+// the server's value exactly, and a person whose terminal shows it sees
+// the escape instead of its effect.
+//
+// Tab, CR and LF are left alone: outside strings they are JSON white space
+// (the encoder ends its output with a line feed), and inside strings
+// encoding/json has escaped them already.
+func EscapeJSON(b []byte) []byte {
+	clean := true
+	for _, c := range b {
+		if c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return b
+	}
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, len(b)+32)
+	escape := func(r rune) {
+		out = append(out, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+	}
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			escape(utf8.RuneError)
+		case r == '\t' || r == '\n' || r == '\r' || !IsUnsafe(r):
+			out = append(out, b[i:i+size]...)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			escape(r1)
+			escape(r2)
+		default:
+			escape(r)
+		}
+		i += size
+	}
+	return out
 }
 
 // isPlain reports whether s is printable ASCII, the common case, so that

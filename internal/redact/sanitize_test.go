@@ -29,6 +29,16 @@ func TestSanitize_Req16(t *testing.T) {
 		{"html kept inert", "<script>alert(1)</script>", "<script>alert(1)</script>"},
 		{"trimmed", "  padded  ", "padded"},
 		{"unicode kept", "café ünïcödé 日本", "café ünïcödé 日本"},
+		{"right-to-left text kept", "שלום مرحبا", "שלום مرحبا"},
+		{"emoji kept", "🔑 key", "🔑 key"},
+		{"bidi isolates and marks", "a\u2067b\u200ec\u200fd\u061ce\u2068f\u2069", "abcdef"},
+		{"zero width", "ad\u200bmin\u200c@\u200dcorp\u2060.example\ufeff", "admin@corp.example"},
+		{"soft hyphen and tags", "a\u00adb\U000e0041\U000e007fc", "abc"},
+		{"paragraph separator and nel", "a\u2029b\u0085c", "a bc"},
+		{"vertical tab and form feed", "a\vb\fc", "abc"},
+		{"fake identity line", "mallory@evil.example\r\x1b[2K\x1b[1Gsesame: signed in as alice@corp.example",
+			"mallory@evil.example sesame: signed in as alice@corp.example"},
+		{"only controls", "\x1b[0m\u202e\u200b", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +90,7 @@ func FuzzSanitize(f *testing.F) {
 			t.Fatalf("too long: %d runes", utf8.RuneCountInString(got))
 		}
 		for _, r := range got {
-			if r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			if IsUnsafe(r) {
 				t.Fatalf("control %U survived in %q", r, got)
 			}
 		}

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/oauthbody"
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -130,7 +131,7 @@ func FuzzRefreshResponse(f *testing.F) {
 		after, gerr := store.Get(ctx, "k")
 		switch {
 		case errors.Is(gerr, keychain.ErrNotFound):
-			if !errors.Is(err, ErrLoginRequired) || want.Error != "invalid_grant" {
+			if !errors.Is(err, ErrLoginRequired) || !refusalCodes[want.Error] {
 				t.Fatalf("record deleted after %d %q (error %q, result %v)", code, body, err, res)
 			}
 		case gerr != nil:
@@ -140,6 +141,16 @@ func FuzzRefreshResponse(f *testing.F) {
 		case reflect.DeepEqual(after, before):
 			if err == nil {
 				t.Fatalf("handed out %+v without storing it", res.Record)
+			}
+		case CheckTokenType(&oauth2.Token{TokenType: tokenTypeMember(oauthbody.Fields(ctype, body))}) != nil:
+			// A type sesame cannot hand out: the rotated refresh token is
+			// stored all the same, no access token is kept or given.
+			wantRT := want.RefreshToken
+			if wantRT == "" {
+				wantRT = fuzzRefreshToken
+			}
+			if err == nil || res != nil || after.AccessToken != "" || after.TokenType != "" || after.RefreshToken != wantRT {
+				t.Fatalf("unusable token type: stored %+v, result %v, error %v after %d %q", after, res, err, code, body)
 			}
 		default:
 			wantRT := want.RefreshToken

@@ -80,7 +80,8 @@ func Relogin(ctx context.Context, d *Deps, ui *UI, g *Grant, req LoginRequest, n
 	if notice != nil {
 		notice(err)
 	}
-	if _, err := loginLocked(ctx, d, ui, req); err != nil {
+	signed, err := loginLocked(ctx, d, ui, req)
+	if err != nil {
 		return nil, err
 	}
 	// The new grant's token, as this caller wants it: another resource
@@ -89,7 +90,10 @@ func Relogin(ctx context.Context, d *Deps, ui *UI, g *Grant, req LoginRequest, n
 	if err != nil {
 		return nil, err
 	}
-	res.SignedIn = true
+	// The cache keeps no claims: the account is the login's.
+	v := *res.Record
+	v.Subject, v.Email, v.Name = signed.Subject, signed.Email, signed.Name
+	res.Record, res.SignedIn = &v, true
 	return res, nil
 }
 

@@ -2,6 +2,8 @@ package session
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -31,6 +33,9 @@ func NewRecord(b Binding, tokenEndpoint string, tok *oauth2.Token, now time.Time
 	if err := CheckTokenChars(tok); err != nil {
 		return nil, err
 	}
+	if err := CheckTokenType(tok); err != nil {
+		return nil, fmt.Errorf("%w; nothing was stored", err)
+	}
 	r := &keychain.Record{
 		Version:       keychain.RecordVersion,
 		Profile:       b.Profile,
@@ -46,11 +51,21 @@ func NewRecord(b Binding, tokenEndpoint string, tok *oauth2.Token, now time.Time
 // Apply updates r with a token response received at now: the new access
 // token and its expiry, the rotated refresh token when one came (RFC 6749
 // §6: otherwise the old one stays valid), the granted scope and ID token.
+//
+// An access token of a type [CheckTokenType] refuses is not kept: r is left
+// with no access token at all (not the previous one, which the refresh has
+// replaced at the server), so nothing can ever present it, while the
+// rotated refresh token, which exists nowhere else, is still taken. Only a
+// refresh gets here with such a type; [NewRecord] refuses it first.
 func Apply(r *keychain.Record, tok *oauth2.Token, now time.Time) {
-	r.AccessToken = tok.AccessToken
-	r.TokenType = tok.Type()
-	r.Lifetime = Lifetime(expiresIn(tok, now))
-	r.Expiry = now.Add(r.Lifetime).UTC()
+	if typ, ok := tokenType(tok.TokenType); ok {
+		r.AccessToken = tok.AccessToken
+		r.TokenType = typ
+		r.Lifetime = Lifetime(expiresIn(tok, now))
+		r.Expiry = now.Add(r.Lifetime).UTC()
+	} else {
+		r.AccessToken, r.TokenType, r.Lifetime, r.Expiry = "", "", 0, time.Time{}
+	}
 	if tok.RefreshToken != "" {
 		r.RefreshToken = tok.RefreshToken
 	}
@@ -90,4 +105,61 @@ func CheckTokenChars(tok *oauth2.Token) error {
 		}
 	}
 	return nil
+}
+
+// maxTokenTypeText is the longest token_type an error quotes. A longer one
+// could carry a secret the server echoes back (the refresh token sent), and
+// errors never quote more than a few bytes of a token response.
+const maxTokenTypeText = 12
+
+// CheckTokenType refuses a token response whose token_type sesame cannot
+// use (RFC 6749 §5.1, §7.1): only "Bearer" (RFC 6750) and "DPoP" (RFC 9449)
+// are accepted, in any case, since the type is case-insensitive. The type
+// is written into "Authorization: <type> <token>" by `sesame token --output
+// header` and the credential helpers, so any other value, above all one
+// holding CR LF, would let the server add header lines to the requests of
+// whoever uses the token.
+//
+// An empty or absent token_type is accepted as Bearer: the member is
+// REQUIRED, but lenient servers leave it out, x/oauth2 reads it as Bearer,
+// and RFC 6750 is the only type such a server can mean.
+//
+// The error is one line and quotes the type only when it is a short type
+// name (RFC 6749 appendix A.13: letters, digits, "-", "." and "_"), so it
+// never holds a control character or more than a few bytes of the answer.
+// Login calls it through [NewRecord], before anything is stored; a refresh
+// must call it only once the rotated refresh token is stored ([Apply] keeps
+// no access token of a refused type), and refuse just to hand the access
+// token out.
+func CheckTokenType(tok *oauth2.Token) error {
+	if _, ok := tokenType(tok.TokenType); ok {
+		return nil
+	}
+	if t := tok.TokenType; len(t) <= maxTokenTypeText && isTypeName(t) {
+		return fmt.Errorf("the server issued a token of type %q, which sesame cannot use (only Bearer and DPoP)", t)
+	}
+	return fmt.Errorf("the server issued a token of a type sesame cannot use (%d bytes, not shown; only Bearer and DPoP)", len(tok.TokenType))
+}
+
+// isTypeName reports whether t is 1*name-char (RFC 6749 appendix A.13).
+func isTypeName(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c == '-' || c == '.' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return t != ""
+}
+
+// tokenType returns the canonical spelling of a token_type sesame accepts
+// ("Bearer" for an empty one, see [CheckTokenType]) and whether it is one.
+func tokenType(t string) (string, bool) {
+	switch {
+	case t == "" || strings.EqualFold(t, "bearer"):
+		return "Bearer", true
+	case strings.EqualFold(t, "dpop"):
+		return "DPoP", true
+	}
+	return "", false
 }

@@ -195,6 +195,11 @@ func (s *Grant) persist(ctx context.Context, rec *keychain.Record, tok *oauth2.T
 			return nil, err
 		}
 	}
+	if err := CheckTokenType(tok); err != nil {
+		// The rotated refresh token is stored (Apply keeps no access
+		// token of a type sesame cannot hand out): the grant lives on.
+		return nil, &RefreshError{Err: fmt.Errorf("%w; the rotated grant is stored, but no token was handed out", err)}
+	}
 	v := s.view(next)
 	s.remember(v)
 	if s.Accept != nil && !s.Accept(v) {

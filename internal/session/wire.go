@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -80,6 +81,13 @@ func (r refreshRequest) post(ctx context.Context, c *http.Client, now time.Time)
 // tokenFrom builds the x/oauth2 token of a successful response (RFC 6749
 // §5.1). Extra holds every member, so callers read scope, id_token and
 // refresh_expires_in as from x/oauth2's own responses.
+//
+// token_type is passed on as the server sent it, and not checked here: the
+// refresh has rotated the refresh token already, so a token_type sesame
+// cannot use ([CheckTokenType]) must still let the new refresh token be
+// stored; only the access token is then refused. A token_type that is not
+// a string is kept in its JSON form, so that it is refused too rather
+// than read as an absent one (Bearer).
 func tokenFrom(fields map[string]any, now time.Time) (*oauth2.Token, error) {
 	if fields == nil {
 		return nil, errNotTokenResponse
@@ -94,7 +102,7 @@ func tokenFrom(fields map[string]any, now time.Time) (*oauth2.Token, error) {
 	}
 	tok := &oauth2.Token{
 		AccessToken:  str(fields, "access_token"),
-		TokenType:    str(fields, "token_type"),
+		TokenType:    tokenTypeMember(fields),
 		RefreshToken: str(fields, "refresh_token"),
 	}
 	if tok.AccessToken == "" {
@@ -105,6 +113,23 @@ func tokenFrom(fields map[string]any, now time.Time) (*oauth2.Token, error) {
 		tok.Expiry = now.Add(time.Duration(n) * time.Second)
 	}
 	return tok.WithExtra(fields), nil
+}
+
+// tokenTypeMember returns token_type: the string, "" when absent or null,
+// and otherwise the member in JSON, which [CheckTokenType] refuses.
+func tokenTypeMember(fields map[string]any) string {
+	switch v := fields["token_type"].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil || len(b) == 0 {
+			return "?"
+		}
+		return string(b)
+	}
 }
 
 // str returns a string member, or "" when it is absent or not a string.
