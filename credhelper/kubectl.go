@@ -32,6 +32,12 @@ const maxExecInfo = 1 << 20
 // version other than v1 and v1beta1, or one that is not an ExecCredential.
 var ErrUnsupportedAPIVersion = errors.New("unsupported ExecCredential apiVersion or kind; sesame speaks client.authentication.k8s.io/v1 and v1beta1")
 
+// ErrNoClusterInfo reports a request that names no cluster (no
+// spec.cluster: the kubeconfig's exec entry lacks provideClusterInfo: true)
+// made to a profile bound to one. Such a request could be for any server,
+// so a cluster-bound profile gives it no token (SECURITY-REQUIREMENTS 40).
+var ErrNoClusterInfo = errors.New("kubectl did not say which cluster it is calling (no spec.cluster in KUBERNETES_EXEC_INFO); no token given")
+
 // ExecInfo is the ExecCredential that kubectl (client-go) passes to an exec
 // credential plugin in KUBERNETES_EXEC_INFO. It mirrors the request half of
 // client-go's clientauthentication v1 and v1beta1 ExecCredential types, which
@@ -168,7 +174,8 @@ func WriteExecCredential(w io.Writer, apiVersion, token string, expiry time.Time
 // is not a bearer token and writes the ExecCredential in info's API version.
 // expiry is as for WriteExecCredential. Whether info's cluster is the
 // profile's is the caller's check (ServerMatches), made before a token is
-// fetched at all.
+// fetched at all; for a profile bound to a cluster, a request without
+// cluster information is refused too (ErrNoClusterInfo).
 func KubectlRespond(w io.Writer, info *ExecInfo, tok *oauth2.Token, expiry time.Time) error {
 	if info == nil || tok == nil {
 		return errors.New("kubectl response needs a request and a token")

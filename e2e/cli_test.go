@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/e2e/rig"
+	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/internal/session"
+	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -29,6 +32,10 @@ type cli struct {
 	cfgDir     string
 	browserLog string
 	extraEnv   []string
+	// grantDir, when set, is the grant file store's directory (a test that
+	// runs sesame with SESAME_STORE=file and no Secret Service): store()
+	// is then that file store instead of the real keychain.
+	grantDir string
 	// outputs collects every stream a token must never appear in.
 	stderrs []string
 }
@@ -131,7 +138,55 @@ func (c *cli) key() string {
 }
 
 func (c *cli) store() keychain.Store {
+	if c.grantDir != "" {
+		return keychain.NewFile(c.grantDir)
+	}
 	return keychain.NewKeyring(keychain.KeyringOptions{Timeout: 10 * time.Second})
+}
+
+// expire makes the profile's stored access tokens expired, as time would,
+// so the next `sesame token -p NAME` (with any --resource) refreshes: the
+// way to force a refresh. (`--min-ttl 1h` no longer is: against tokens
+// shorter than that, sesame refreshes once per token lifetime and warns.)
+func (c *cli) expire() {
+	c.t.Helper()
+	c.expireKey(c.t, c.key())
+}
+
+// expireKey is expire for the grant stored under key, reporting to t. It
+// works under the profile lock, as sesame does, so it never writes over a
+// refresh a sesame process is storing (the refresher child of a caller the
+// test has just killed, above all).
+func (c *cli) expireKey(t testing.TB, key string) {
+	t.Helper()
+	ctx := context.Background()
+	// The sandbox sets HOME and no XDG_RUNTIME_DIR or XDG_CACHE_HOME, so
+	// sesame's lock directory is the user cache directory's sesame/locks.
+	// A lock directory that cannot be used (not there yet, or made unusable
+	// by the test) is one no sesame process holds a lock in either.
+	l, err := filelock.Acquire(ctx, filepath.Join(c.home, ".cache", "sesame", "locks"), key, 90*time.Second)
+	switch {
+	case errors.Is(err, filelock.ErrTimeout):
+		t.Fatalf("expire: the profile lock stayed held: %v", err)
+	case err == nil:
+		defer l.Release()
+	}
+	rec, err := c.store().Get(ctx, key)
+	if err != nil {
+		t.Fatalf("expire: the stored grant: %v", err)
+	}
+	past := time.Now().Add(-time.Minute)
+	rec.Expiry = past
+	for _, at := range rec.ResourceTokens {
+		if at != nil {
+			at.Expiry = past
+		}
+	}
+	if err := c.store().Set(ctx, key, rec); err != nil {
+		t.Fatalf("expire: %v", err)
+	}
+	// The volatile cache's copies: the main token's and each resource's.
+	session.Forget(tokencache.New(), key, rec)
 }
 
 // record is the profile's record in the real keychain, or nil.
@@ -199,6 +254,15 @@ func oneErrorLine(t *testing.T, r run, contains string) {
 	if errs != 1 || !strings.Contains(r.stderr, contains) || strings.Contains(r.stderr, "goroutine") {
 		t.Fatalf("want one 'sesame: error:' line saying %q, got:\n%s", contains, r.stderr)
 	}
+}
+
+// stderrLines splits stderr into its lines.
+func stderrLines(stderr string) []string {
+	s := strings.TrimSpace(stderr)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }
 
 // shortTempDir is a fresh directory with a short path under /tmp, removed

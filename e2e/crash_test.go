@@ -13,15 +13,16 @@ import (
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// TestToken_KillDuringRefresh: 100 forced refreshes, each caller killed
-// with SIGKILL at a random instant. The refresh itself runs in the `sesame
-// __refresh` child, which the kill does not reach, so every refresh already
-// sent is finished and stored. After every kill the keychain record must
-// decode, and the next call must answer within its deadline with a token
-// from the server's latest grant. This server's reuse grace is not what
-// saves the grant: TestGrantLoss_KillCallerGroup_RealServer proves the same
-// against a server without one, and TestGrantLoss_KillRefresher_RealServer
-// measures what killing the child itself costs.
+// TestToken_KillDuringRefresh: 100 forced refreshes (c.expire, then
+// `sesame token`), each caller killed with SIGKILL at a random instant.
+// The refresh itself runs in the `sesame __refresh` child, which the kill
+// does not reach, so every refresh already sent is finished and stored.
+// After every kill the keychain record must decode, and the next call must
+// answer within its deadline with a token from the server's latest grant.
+// This server's reuse grace is not what saves the grant:
+// TestGrantLoss_KillCallerGroup_RealServer proves the same against a
+// server without one, and TestGrantLoss_KillRefresher_RealServer measures
+// what killing the child itself costs.
 func TestToken_KillDuringRefresh(t *testing.T) {
 	rig.RequireTools(t)
 	as := authtest.New(t, authtest.WithReuseGrace(time.Hour))
@@ -33,7 +34,9 @@ func TestToken_KillDuringRefresh(t *testing.T) {
 	ctx := context.Background()
 	killed := 0
 	for i := range 100 {
-		cmd := c.command(ctx, "token", "-p", c.name, "--min-ttl", "1h")
+		// Waits for the last killed caller's refresher to store its result.
+		c.expire()
+		cmd := c.command(ctx, "token", "-p", c.name)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +49,8 @@ func TestToken_KillDuringRefresh(t *testing.T) {
 			t.Fatalf("after kill %d the keychain record is unreadable: %v", i, err)
 		}
 	}
-	r := c.run("token", "-p", c.name, "--min-ttl", "1h")
+	c.expire()
+	r := c.run("token", "-p", c.name)
 	if r.code != 0 {
 		t.Fatalf("after 100 killed refreshes: exit %d\n%s", r.code, r.stderr)
 	}

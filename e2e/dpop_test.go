@@ -84,7 +84,7 @@ func TestDPoP_BoundGrant_RealServer(t *testing.T) {
 
 	// Two refreshes in fresh processes (each must learn the nonce anew).
 	for i := range 2 {
-		expireNow(t, c)
+		c.expire()
 		c.mustRun("token", "-p", c.name)
 		if n := refreshes(srv); n != i+1 {
 			t.Fatalf("%d refreshes after %d expiries", n, i+1)
@@ -119,7 +119,7 @@ func TestDPoP_BoundGrant_RealServer(t *testing.T) {
 			t.Fatalf("replayed refresh (key %v): HTTP %d %q, want 400 invalid_grant", k != nil, status, code)
 		}
 	}
-	expireNow(t, c)
+	c.expire()
 	c.mustRun("token", "-p", c.name)
 	if rec := c.record(); rec.RefreshToken == stolen || rec.DPoPKey != first.DPoPKey {
 		t.Fatal("after the refused replays, the real grant did not refresh with its own key")
@@ -149,7 +149,7 @@ func TestDPoP_EdDSA_RealServer(t *testing.T) {
 	if err != nil || key.Alg() != dpop.AlgEdDSA {
 		t.Fatalf("stored key: %v", err)
 	}
-	expireNow(t, c)
+	c.expire()
 	c.mustRun("token", "-p", c.name)
 	grants := srv.Events("grant.success")
 	if len(grants) != 2 {

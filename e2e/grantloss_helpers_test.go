@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/e2e/rig"
-	"github.com/sesame-auth/sesame/internal/session"
 )
 
 // Helpers of grantloss_test.go: sesame processes the test signals or kills,
@@ -227,14 +226,11 @@ func pointTokenEndpoint(t *testing.T, c *cli, url string, expire bool) {
 		t.Fatal("no stored grant")
 	}
 	rec.TokenEndpoint = url
-	if expire {
-		rec.Expiry = time.Now().Add(-time.Minute)
-	}
 	if err := c.store().Set(context.Background(), c.key(), rec); err != nil {
 		t.Fatal(err)
 	}
 	if expire {
-		expireNow(t, c) // drops the volatile cache too
+		c.expire()
 	}
 }
 
@@ -281,20 +277,18 @@ func grantErrors(srv *rig.Server) string {
 	return strings.Join(s, "; ")
 }
 
-// forcedRefresh runs `sesame token --min-ttl 1h` on a grant whose access
-// token cannot last an hour (made so if needed): it must exit 0, refresh
-// once at the server, store the rotated grant and print its access token.
+// forcedRefresh runs `sesame token` on the grant with its access token
+// made expired (c.expire): it must exit 0, refresh once at the server,
+// store the rotated grant and print its access token.
 func forcedRefresh(t *testing.T, c *cli, srv *rig.Server) run {
 	t.Helper()
 	prev := c.record()
 	if prev == nil {
 		t.Fatal("no stored grant to refresh")
 	}
-	if session.Fresh(prev, time.Now(), time.Hour) {
-		expireNow(t, c)
-	}
+	c.expire()
 	before := refreshes(srv)
-	r := c.run("token", "-p", c.name, "--min-ttl", "1h")
+	r := c.run("token", "-p", c.name)
 	if r.code != 0 {
 		t.Fatalf("a forced refresh: exit %d\n%s\nserver: %d refreshes, %s", r.code, r.stderr, refreshes(srv), grantErrors(srv))
 	}
@@ -332,13 +326,4 @@ func requireGrantAlive(t *testing.T, c *cli, srv *rig.Server) {
 	if !storesNewest(c, srv) {
 		t.Fatal("after one more refresh the keychain does not hold the server's newest refresh token")
 	}
-}
-
-// stderrLines splits stderr into its lines.
-func stderrLines(stderr string) []string {
-	s := strings.TrimSpace(stderr)
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
 }

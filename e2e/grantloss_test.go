@@ -141,8 +141,9 @@ func TestGrantLoss_SignalWhileAnswerHeld_RealServer(t *testing.T) {
 
 func signalWhileAnswerHeld(t *testing.T, sig syscall.Signal) {
 	rig.RequireTools(t)
-	// Access tokens outlive --min-ttl 1h: a refreshed token satisfies a
-	// second caller, which then needs no refresh of its own.
+	// Access tokens outlive --min-ttl 1h (2 h tokens meet it): a refreshed
+	// token satisfies a second caller, which then needs no refresh of its
+	// own.
 	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 2 * time.Hour})
 	c := newCLI(t, srv, "e2e-gl-"+strings.ToLower(strings.TrimPrefix(sigName(sig), "SIG")))
 	loginOrFatal(t, c)
@@ -270,7 +271,7 @@ func TestGrantLoss_SlowTokenEndpoint_RealServer(t *testing.T) {
 	c := newCLI(t, srv, "e2e-gl-slow")
 	loginOrFatal(t, c)
 	old := c.record()
-	expireNow(t, c)
+	c.expire()
 
 	first := c.startBG(t, false, "token", "-p", c.name, "--min-ttl", "1h")
 	// The second caller starts 2 s after the first, and in any case once the
@@ -334,7 +335,9 @@ func TestGrantLoss_KillCallerGroup_RealServer(t *testing.T) {
 	exits := map[int]int{}
 	began := time.Now()
 	for range n {
-		cmd := c.command(context.Background(), "token", "-p", c.name, "--min-ttl", "1h")
+		// Waits for the last killed caller's refresher to store its result.
+		c.expire()
+		cmd := c.command(context.Background(), "token", "-p", c.name)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stdio: /dev/null
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -384,7 +387,8 @@ func TestGrantLoss_KillRefresher_RealServer(t *testing.T) {
 	// sets the window the kills are spread over.
 	var life time.Duration
 	for range 5 {
-		caller := c.startBG(t, false, "token", "-p", c.name, "--min-ttl", "1h")
+		c.expire()
+		caller := c.startBG(t, false, "token", "-p", c.name)
 		pid := waitRefresher(c.name, 10*time.Second, caller.exited)
 		seen := time.Now()
 		for pid != 0 && isRefresher(pid, c.name) {
@@ -402,7 +406,8 @@ func TestGrantLoss_KillRefresher_RealServer(t *testing.T) {
 	var landed, lost, attempts, dishonest, missed int
 	for landed < want && attempts < 4*want {
 		attempts++
-		caller := c.startBG(t, false, "token", "-p", c.name, "--min-ttl", "1h")
+		c.expire()
+		caller := c.startBG(t, false, "token", "-p", c.name)
 		pid := waitRefresher(c.name, 10*time.Second, caller.exited)
 		if pid == 0 {
 			r := caller.wait(90 * time.Second)
@@ -422,7 +427,8 @@ func TestGrantLoss_KillRefresher_RealServer(t *testing.T) {
 		waitNoRefresher(t, c.name, 10*time.Second)
 
 		// Did the grant survive? A forced refresh tells.
-		check := c.run("token", "-p", c.name, "--min-ttl", "1h")
+		c.expire()
+		check := c.run("token", "-p", c.name)
 		switch check.code {
 		case 0:
 			if !storesNewest(c, srv) {
@@ -481,7 +487,11 @@ func TestGrantLoss_ReuseAnsweredUnauthorizedClient_RealServer(t *testing.T) {
 		t.Fatalf("%d grant.revoked events after the replay, want 1", n)
 	}
 
-	r := c.run("token", "-p", c.name, "--min-ttl", "1h")
+	// The access token from the forced refresh is still fresh: expired, the
+	// next call refreshes with the current refresh token of the revoked
+	// grant.
+	c.expire()
+	r := c.run("token", "-p", c.name)
 	if r.code != 4 || r.stdout != "" {
 		t.Fatalf("token on the revoked grant: exit %d, stdout %d bytes; want 4 and nothing\n%s", r.code, len(r.stdout), r.stderr)
 	}
@@ -530,11 +540,11 @@ func TestGrantLoss_DiagnosisAfterLocalLoss_RealServer(t *testing.T) {
 	c := newCLI(t, srv, "e2e-gl-diagnosis")
 	loginOrFatal(t, c)
 	p := startHoldProxy(t, srv)
-	pointTokenEndpoint(t, c, p.url, false)
+	pointTokenEndpoint(t, c, p.url, true)
 	old := c.record()
 
 	p.HoldNext()
-	caller := c.startBG(t, false, "token", "-p", c.name, "--min-ttl", "1h")
+	caller := c.startBG(t, false, "token", "-p", c.name)
 	select {
 	case <-p.Holding():
 	case <-caller.done:
@@ -565,7 +575,8 @@ func TestGrantLoss_DiagnosisAfterLocalLoss_RealServer(t *testing.T) {
 	}
 
 	// Nothing is held now: the proxy passes the next refresh through.
-	r = c.run("token", "-p", c.name, "--min-ttl", "1h")
+	c.expire()
+	r = c.run("token", "-p", c.name)
 	if r.code != 4 || r.stdout != "" {
 		t.Fatalf("token after the lost answer: exit %d, stdout %d bytes; want 4 and nothing\n%s", r.code, len(r.stdout), r.stderr)
 	}

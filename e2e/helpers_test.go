@@ -14,7 +14,6 @@ import (
 
 	"github.com/sesame-auth/sesame/e2e/rig"
 	"github.com/sesame-auth/sesame/internal/session"
-	"github.com/sesame-auth/sesame/internal/tokencache"
 )
 
 // activeAt makes the test resource servers accept exactly the tokens the
@@ -49,15 +48,10 @@ func runTool(t *testing.T, env []string, dir, name string, args ...string) (int,
 	}
 }
 
-// expireNow makes the stored access token expired, as time would.
+// expireNow is c.expire reporting to t (a subtest's, say).
 func expireNow(t *testing.T, c *cli) {
 	t.Helper()
-	rec := c.record()
-	rec.Expiry = time.Now().Add(-time.Minute)
-	if err := c.store().Set(context.Background(), c.key(), rec); err != nil {
-		t.Fatal(err)
-	}
-	session.Forget(tokencache.New(), c.key(), rec)
+	c.expireKey(t, c.key())
 }
 
 // TestKubectl_RealKubectl_RealServer: the real kubectl runs `sesame kubectl`
@@ -153,7 +147,7 @@ func TestGit_RealGit_RealServer(t *testing.T) {
 	}
 
 	// Ten parallel fetches on an expired token: one refresh.
-	expireNow(t, c)
+	c.expire()
 	var wg sync.WaitGroup
 	codes := make([]int, 10)
 	outs := make([]string, 10)

@@ -51,9 +51,9 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 	// a refresh run there still trusts only the saved one.
 	dirB := hostileDir(t, "b")
 	hostileCopy(t, rig.NewCA(t).CAFile, filepath.Join(dirB, "ca.pem"))
-	expireNow(t, c)
+	c.expire()
 	before := c.record()
-	r = c.hostileRunIn(dirB, "token", "-p", c.name, "--min-ttl", "1h")
+	r = c.hostileRunIn(dirB, "token", "-p", c.name)
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
 		t.Fatalf("token in a directory with a planted ca.pem: exit %d\n%s", r.code, r.stderr)
 	}
@@ -65,9 +65,9 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 
 	t.Run("relative ca_file in config.json is refused", func(t *testing.T) {
 		c.hostileEditCAFile("ca.pem")
-		expireNow(t, c)
+		c.expire()
 		kept := c.record()
-		r := c.hostileRunIn(dirB, "token", "-p", c.name, "--min-ttl", "1h")
+		r := c.hostileRunIn(dirB, "token", "-p", c.name)
 		if r.code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 		}
@@ -109,10 +109,10 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 				if err := os.Chmod(tc.path, tc.mode); err != nil {
 					t.Fatal(err)
 				}
-				expireNow(t, c)
+				c.expire()
 				kept := c.record()
 				refreshes := len(hostileRefreshEvents(srv))
-				r := c.hostileRunIn(dirB, "token", "-p", c.name, "--min-ttl", "1h")
+				r := c.hostileRunIn(dirB, "token", "-p", c.name)
 				oneErrorLine(t, r, tc.want)
 				if r.code != 1 || r.stdout != "" {
 					t.Fatalf("exit %d, stdout %q; want 1 and nothing", r.code, r.stdout)
@@ -124,7 +124,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 				if err := os.Chmod(tc.path, fi.Mode().Perm()); err != nil {
 					t.Fatal(err)
 				}
-				r = c.hostileRunIn(dirB, "token", "-p", c.name, "--min-ttl", "1h")
+				r = c.hostileRunIn(dirB, "token", "-p", c.name)
 				if r.code != 0 {
 					t.Fatalf("token after restoring mode %v: exit %d\n%s", fi.Mode().Perm(), r.code, r.stderr)
 				}

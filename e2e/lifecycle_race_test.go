@@ -47,7 +47,7 @@ func TestLifecycle_LogoutWaitsForHeldRefresh_RealServer(t *testing.T) {
 	old := c.record()
 
 	hold.HoldNext()
-	tokenCall := c.startBG(t, false, "token", "-p", c.name, "--min-ttl", "1h")
+	tokenCall := c.startBG(t, false, "token", "-p", c.name)
 	select {
 	case <-hold.Holding():
 	case <-tokenCall.done:
@@ -258,7 +258,8 @@ func TestLifecycle_ConcurrentLoginsTwoProfiles_RealServer(t *testing.T) {
 		if row := statusRow(st.stdout, c.name); row == "" || strings.Contains(row, "not signed in") {
 			t.Errorf("status: the row of %s does not show it signed in:\n%s", c.name, st.stdout)
 		}
-		r := c.mustRun("token", "-p", c.name, "--min-ttl", "1h")
+		c.expire()
+		r := c.mustRun("token", "-p", c.name)
 		if active, err := srv.Introspect(t.Context(), strings.TrimSpace(r.stdout)); err != nil || !active {
 			t.Errorf("the refreshed token of %s: active %v (%v)", c.name, active, err)
 		}
@@ -343,7 +344,8 @@ func TestLifecycle_ReloginWithAnotherClient_RealServer(t *testing.T) {
 
 	// The new grant works: a forced refresh with the second client, and
 	// status shows the profile signed in.
-	tk := c.mustRun("token", "-p", c.name, "--min-ttl", "1h")
+	c.expireKey(t, newKey)
+	tk := c.mustRun("token", "-p", c.name)
 	if active, err := srv.Introspect(t.Context(), strings.TrimSpace(tk.stdout)); err != nil || !active {
 		t.Errorf("the new grant's refreshed token: active %v (%v)", active, err)
 	}

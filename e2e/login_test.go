@@ -234,17 +234,19 @@ func TestFileStoreWithoutKeychain_RealServer(t *testing.T) {
 		t.Fatalf("grant files: %v, %v", entries, err)
 	}
 	file := filepath.Join(dir, entries[0].Name())
+	c.grantDir = dir // c.store(), and so c.expire, use the file store
 	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
 		t.Fatalf("directory mode %04o", st.Mode().Perm())
 	}
 	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
 		t.Fatalf("file mode %04o", st.Mode().Perm())
 	}
-	first, _ := os.ReadFile(file)
 	if r := c.mustRun("status", "-p", c.name); !strings.Contains(r.stdout, "file "+dir) {
 		t.Fatalf("status does not name the store:\n%s", r.stdout)
 	}
-	tok := strings.TrimSpace(c.mustRun("token", "-p", c.name, "--min-ttl", "1h").stdout)
+	c.expire()
+	first, _ := os.ReadFile(file)
+	tok := strings.TrimSpace(c.mustRun("token", "-p", c.name).stdout)
 	if refreshes(srv) != 1 {
 		t.Fatalf("%d refreshes, want 1", refreshes(srv))
 	}
@@ -254,10 +256,13 @@ func TestFileStoreWithoutKeychain_RealServer(t *testing.T) {
 	if second, _ := os.ReadFile(file); string(second) == string(first) {
 		t.Fatal("the rotated grant was not written to the file")
 	}
+	// Expired first (the file is still private), so the next call reads the
+	// file rather than the volatile cache.
+	c.expire()
 	if err := os.Chmod(file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = c.run("token", "-p", c.name, "--min-ttl", "1h")
+	r = c.run("token", "-p", c.name)
 	oneErrorLine(t, r, "can be read by others")
 	if err := os.Chmod(file, 0o600); err != nil {
 		t.Fatal(err)

@@ -45,7 +45,7 @@ func TestToken_ParallelCallersShareOneRefresh_DPoP_RealServer(t *testing.T) {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}
 	first := c.record()
-	expireNow(t, c)
+	c.expire()
 	parallelCallersShareOneRefresh(t, srv, c, first)
 	key, err := dpop.Parse(first.DPoPKey)
 	if err != nil {
@@ -118,7 +118,8 @@ func parallelCallersShareOneRefresh(t *testing.T, srv *rig.Server, c *cli, first
 	if active, err := srv.Introspect(ctx, token); err != nil || !active {
 		t.Fatalf("the shared token is not active: %v %v", active, err)
 	}
-	c.mustRun("token", "-p", c.name, "--min-ttl", "1h")
+	c.expire()
+	c.mustRun("token", "-p", c.name)
 	if got := refreshes(srv); got != 2 {
 		t.Fatalf("a forced refresh after the burst: %d refreshes, want 2", got)
 	}
@@ -145,8 +146,9 @@ func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
 	if err := c.store().Set(context.Background(), c.key(), rec); err != nil {
 		t.Fatal(err)
 	}
+	c.expire()
 	began := time.Now()
-	r := c.run("token", "-p", c.name, "--min-ttl", "1h")
+	r := c.run("token", "-p", c.name)
 	if r.code != 4 || r.stdout != "" {
 		t.Fatalf("exit %d stdout %q, want 4 and nothing\n%s", r.code, r.stdout, r.stderr)
 	}

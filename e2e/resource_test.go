@@ -56,7 +56,7 @@ func TestResourceIndicators_RealServer(t *testing.T) {
 		t.Fatalf("login token: aud %q scope %q, want %s api:read", aud, scope, api)
 	}
 
-	expireNow(t, c)
+	c.expire()
 	tok := strings.TrimSpace(c.mustRun("token", "-p", c.name).stdout)
 	if aud, _ := audOf(tok); aud != api || tok == first.AccessToken {
 		t.Fatalf("refreshed token: aud %q (new token: %v), want %s", aud, tok != first.AccessToken, api)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/session"
@@ -35,7 +36,15 @@ token is printed. When no valid grant exists, token exits with code 4.
 
 --resource picks one of the profile's resources (RFC 8707); --require-scope fails unless the
 server granted that scope. A DPoP-bound token (login --dpop) has token_type DPoP in --output
-json, and every request with it needs a proof from 'sesame dpop-proof'.`,
+json, and every request with it needs a proof from 'sesame dpop-proof'.
+
+--min-ttl asks for a token still valid that long (counted to the early expiry, the expiry in
+--output json). When it is longer than the server's tokens ever last once sesame's safety
+margin is taken off (--min-ttl 10m against 60-second tokens), it cannot be met: sesame refreshes
+at most once per token lifetime (a token from the login is refreshed once; one from a refresh is
+already the best the server gives and is kept until its early expiry), prints that best
+available token, warns on stderr ("sesame: warning: --min-ttl ... cannot be met") and exits 0.
+Scripts that must have the full duration should check the expiry in --output json.`,
 		Example: `  curl -H "$(sesame token -p work --output header)" https://api.example.com/
   sesame token -p work --min-ttl 10m --output json`,
 		Args: noArgs,
@@ -44,7 +53,7 @@ json, and every request with it needs a proof from 'sesame dpop-proof'.`,
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.minTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long")
+	f.DurationVar(&o.minTTL, "min-ttl", 0, "refresh unless the token stays valid at least this long (capped at what the server's tokens last, with a warning)")
 	f.StringVar(&o.output, "output", "raw", "output format: raw, json or header")
 	f.BoolVar(&o.reveal, "reveal", false, "print the token even when stdout is a terminal")
 	addResourceFlag(cmd, a)
@@ -81,6 +90,12 @@ func runToken(ctx context.Context, a *app, o *tokenOptions) error {
 	rec, err := a.freshToken(ctx, p, o.minTTL, a.interactive())
 	if err != nil {
 		return err
+	}
+	if session.MinTTLUnmet(rec, o.minTTL) {
+		// Exit 0 all the same: this is the longest-lived token the server
+		// gives, and refreshing on every call would not make it longer.
+		a.warn(fmt.Sprintf("--min-ttl %s cannot be met: the server's tokens last %s and are handed out for at most %s; the token printed is the best available, valid until %s",
+			o.minTTL, rec.Lifetime, session.Usable(rec.Lifetime), session.EarlyExpiry(rec).UTC().Truncate(time.Second).Format(time.RFC3339)))
 	}
 	switch o.output {
 	case "json":
@@ -144,10 +159,19 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 			a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", res.Record.Issuer, who(res.Record), p.Name))
 		}
 	}
+	var lu *session.LockUnusableError
+	if errors.As(err, &lu) {
+		return nil, withHint(err, "sesame's lock directory ($XDG_RUNTIME_DIR/sesame, else ~/.cache/sesame/locks) must be a writable directory of yours, mode 0700: fix its owner and mode, or remove it and sesame creates it again")
+	}
 	if err != nil {
 		return nil, err
 	}
 	rec := res.Record
+	// A record stored before token types were checked may hold one that
+	// would inject into an Authorization header: never hand it out.
+	if err := session.CheckTokenType(&oauth2.Token{TokenType: rec.TokenType}); err != nil {
+		return nil, err
+	}
 	if err := a.checkGrantedScope(p, rec); err != nil {
 		return nil, err
 	}

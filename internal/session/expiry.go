@@ -51,10 +51,56 @@ func EarlyExpiry(r *keychain.Record) time.Time {
 }
 
 // Fresh reports whether the record's access token may be handed out at now
-// to a caller that needs it valid for at least minTTL more.
+// to a caller that needs it valid for at least minTTL more, with minTTL as
+// [EffectiveMinTTL] caps it.
 func Fresh(r *keychain.Record, now time.Time, minTTL time.Duration) bool {
 	if r.AccessToken == "" || r.Expiry.IsZero() {
 		return false
 	}
-	return !now.Add(minTTL).After(EarlyExpiry(r))
+	return !now.Add(EffectiveMinTTL(r, minTTL)).After(EarlyExpiry(r))
+}
+
+// Usable is how long a token of the given lifetime is handed out at most:
+// from its issue to its early expiry (the lifetime less its [Margin]); 0
+// when the lifetime is unknown.
+func Usable(lifetime time.Duration) time.Duration {
+	if lifetime <= 0 {
+		return 0
+	}
+	return lifetime - Margin(lifetime)
+}
+
+// MinTTLUnmet reports whether no token of r's lifetime can satisfy minTTL:
+// the server issues tokens that are handed out for less than minTTL even
+// when brand new (--min-ttl 10m against 60-second tokens).
+func MinTTLUnmet(r *keychain.Record, minTTL time.Duration) bool {
+	return minTTL > 0 && r.Lifetime > 0 && minTTL > Usable(r.Lifetime)
+}
+
+// EffectiveMinTTL is the minimum remaining validity r's access token is
+// held to. A minTTL that tokens of r's lifetime can satisfy is kept. One
+// they cannot (MinTTLUnmet) is capped at the token's lifetime less its
+// margin, measured from the token's issue: a token that came from a refresh
+// is then the best the server gives, handed out until its early expiry
+// like any other (0); a token that no refresh has replaced yet (the
+// login's) is still held to minTTL, so it is refreshed once. An unmeetable
+// --min-ttl thus costs at most one refresh per token lifetime, never one
+// on every call.
+func EffectiveMinTTL(r *keychain.Record, minTTL time.Duration) time.Duration {
+	if MinTTLUnmet(r, minTTL) && FromRefresh(r) {
+		return 0
+	}
+	return minTTL
+}
+
+// FromRefresh reports whether r's access token was issued by a refresh of
+// the grant, not by its login: it was received after the grant was first
+// stored (IssuedAt, the login; a login stores its access token with the
+// same instant). A record without IssuedAt tells nothing and counts as not
+// refreshed.
+func FromRefresh(r *keychain.Record) bool {
+	if r.IssuedAt.IsZero() || r.Lifetime <= 0 || r.Expiry.IsZero() {
+		return false
+	}
+	return r.Expiry.Add(-r.Lifetime).After(r.IssuedAt)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/dpop"
+	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
@@ -98,7 +99,9 @@ func (s *Grant) now() time.Time {
 // Token returns a fresh access token: from the volatile cache or the
 // keychain record when it is fresh (no network, no keychain write), else
 // after one refresh under the profile lock whose result is stored before
-// Token returns.
+// Token returns. The lock is needed only to refresh: when it cannot be
+// taken at all (an unusable lock directory), a fresh stored token is still
+// handed out, and an expired one gives a LockUnusableError.
 func (s *Grant) Token(ctx context.Context) (*Result, error) {
 	if rec, ok := s.cached(); ok {
 		return &Result{Record: rec}, nil
@@ -117,6 +120,9 @@ func (s *Grant) Token(ctx context.Context) (*Result, error) {
 	var held Held
 	if s.Lock != nil {
 		if held, err = s.Lock(ctx, nil); err != nil {
+			if lockUnusable(err) {
+				return nil, &LockUnusableError{Profile: s.Binding.Profile, Err: err}
+			}
 			return nil, err
 		}
 		defer held.Release()
@@ -138,7 +144,9 @@ func (s *Grant) Token(ctx context.Context) (*Result, error) {
 // exists: the caller goes to the lock at once and, while it waits, watches
 // the cache, where the process that holds the lock puts its result. Fifty
 // callers on an expired token thus make one keychain read and one refresh,
-// not fifty reads queued on the keychain daemon.
+// not fifty reads queued on the keychain daemon. A lock that cannot be had
+// at all (not one that is busy) sends the caller to tokenLockless: the
+// keychain is read without the lock, and only a fresh token is handed out.
 func (s *Grant) tokenLockFirst(ctx context.Context) (*Result, error) {
 	var hit *keychain.Record
 	held, err := s.Lock(ctx, func() bool {
@@ -147,6 +155,9 @@ func (s *Grant) tokenLockFirst(ctx context.Context) (*Result, error) {
 		return ok
 	})
 	if err != nil {
+		if lockUnusable(err) {
+			return s.tokenLockless(ctx, err)
+		}
 		return nil, err
 	}
 	if held == nil {
@@ -162,6 +173,56 @@ func (s *Grant) tokenLockFirst(ctx context.Context) (*Result, error) {
 		return &Result{Record: v}, nil
 	}
 	return s.finish(ctx, held, rec)
+}
+
+// tokenLockless is Token when the profile lock cannot be had at all (its
+// directory is read-only, another user's, or otherwise unusable): the
+// lock is needed only to refresh, so a fresh stored token is handed out
+// all the same, with a warning. An expired one is not refreshed: a refresh
+// without the lock could race another process's refresh of the same
+// rotating refresh token and lose the grant (requirement 29).
+func (s *Grant) tokenLockless(ctx context.Context, lockErr error) (*Result, error) {
+	rec, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := s.view(rec)
+	if !s.fresh(v) {
+		return nil, &LockUnusableError{Profile: s.Binding.Profile, Err: lockErr}
+	}
+	s.logf("lock: profile %q: the lock cannot be taken (%v); the stored token is fresh and handed out without it", s.Binding.Profile, lockErr)
+	s.warn(fmt.Sprintf("profile %q cannot be locked (%v); its stored token is still fresh and is handed out, but it cannot be refreshed when it expires", s.Binding.Profile, lockErr))
+	s.remember(v)
+	return &Result{Record: v}, nil
+}
+
+// LockUnusableError is a token that needs a refresh while the profile
+// lock cannot be taken for another reason than another holder (an
+// unusable lock directory): sesame never refreshes without the lock.
+type LockUnusableError struct {
+	Profile string
+	Err     error
+}
+
+func (e *LockUnusableError) Error() string {
+	return fmt.Sprintf("the token of profile %q needs a refresh, and sesame refreshes only under its lock, which cannot be taken: %v", e.Profile, e.Err)
+}
+
+func (e *LockUnusableError) Unwrap() error { return e.Err }
+
+// lockUnusable reports whether a lock error says the lock cannot be had
+// at all, rather than that another process holds it (Busy, a timeout) or
+// that the caller gave up (a cancelled or expired context).
+func lockUnusable(err error) bool {
+	var pr *Problem
+	switch {
+	case errors.As(err, &pr) && pr.Kind == Busy,
+		errors.Is(err, filelock.ErrTimeout),
+		errors.Is(err, context.Canceled),
+		errors.Is(err, context.DeadlineExceeded):
+		return false
+	}
+	return true
 }
 
 // hasCache reports whether a volatile cache is configured.
