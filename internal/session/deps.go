@@ -110,8 +110,11 @@ func (d *Deps) store() (keychain.Store, error) {
 	return s, nil
 }
 
-// lockWaitProfile is how long the use cases wait for another sesame
-// working on the same grant (LockWait).
+// lock takes the cross-process lock of p's grant, waiting at most wait,
+// and gives up waiting, with a nil Lock and no error, once ready reports
+// true. Its name is the grant's keychain key, so every sesame of this user
+// that could redeem the same refresh token waits on the same lock,
+// whatever its config directory.
 func (d *Deps) lock(ctx context.Context, p *profile.Profile, wait time.Duration, ready func() bool) (*filelock.Lock, error) {
 	dir, err := d.LockDir()
 	if err != nil {
