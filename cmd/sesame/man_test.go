@@ -31,7 +31,7 @@ func TestMan_GeneratesPages(t *testing.T) {
 			".SH EXIT STATUS",
 			"login required: no valid grant and the caller cannot log in interactively",
 			`logout could not confirm the revocation at the server (local data was deleted)`,
-			`cancelled (Ctrl\-C or SIGTERM)`,
+			`cancelled (Ctrl\-C, SIGTERM, SIGHUP or SIGQUIT`,
 		} {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s does not contain %q:\n%s", name, want, page)
