@@ -32,7 +32,7 @@ deps-npm:
 deps: deps-apt deps-npm
 
 # Static checks: formatting, vet, staticcheck (pinned), the bans of
-# SECURITY-REQUIREMENTS 7, 10 and 21, and the module checksums.
+# requirements 7, 10 and 21 (SECURITY.md), and the module checksums.
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...

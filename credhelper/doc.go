@@ -28,14 +28,14 @@
 // visible ASCII characters of RFC 6749 Appendix A.12 (without the space, which
 // would split an Authorization header), whichever protocol carries them.
 //
-// A token goes only to the resource it was issued for (SECURITY-REQUIREMENTS
-// 40). GitHostMatches, ServerMatches and DockerHostMatches compare parsed
-// hosts, ports and paths exactly, never by string prefix, and refuse plain
-// http, so https://api.example.com.evil.example is not
+// A token goes only to the resource it was issued for (requirement 40,
+// SECURITY.md). GitHostMatches, ServerMatches and DockerHostMatches compare
+// parsed hosts, ports and paths exactly, never by string prefix, and refuse
+// plain http, so https://api.example.com.evil.example is not
 // https://api.example.com. Only bearer tokens are handed to these callers:
 // kubectl, git and docker cannot compute a DPoP proof (RFC 9449), so
 // RequireBearer refuses a DPoP-bound token rather than leaking one that would
-// be rejected anyway (SECURITY-REQUIREMENTS 31).
+// be rejected anyway (requirement 31).
 //
 // Inputs are bounded: KUBERNETES_EXEC_INFO to 1 MiB, a git request to 64 KiB
 // with lines of at most 8 KiB, docker's inputs to 64 KiB. Types that carry a

@@ -93,7 +93,7 @@ func (r GitRequest) GoString() string { return "credhelper.GitRequest" + r.Strin
 //
 // A carriage return or NUL anywhere in a line, or a CR, LF or NUL that url=
 // decodes to, fails the whole request with ErrUnsafeValue: a request that
-// tries to smuggle attributes gets no answer (SECURITY-REQUIREMENTS 40). A
+// tries to smuggle attributes gets no answer (requirement 40). A
 // line without "=" fails with ErrMalformedGitRequest, input over 64 KiB or a
 // line over 8 KiB with ErrTooLarge.
 //

@@ -148,7 +148,7 @@ func isHTTPToken(s string) bool {
 // GitRespond answers req with tok for the named user: it refuses a token
 // that is not a bearer token, then writes the authtype form (Bearer,
 // ephemeral) to a git that announced it and username/password to any other.
-// expiry is sesame's early expiry for tok (SECURITY-REQUIREMENTS 32). Whether
+// expiry is sesame's early expiry for tok (requirement 32). Whether
 // req's host and path belong to the profile is the caller's check
 // (GitHostMatches), made before a token is fetched at all.
 func GitRespond(w io.Writer, req *GitRequest, username string, tok *oauth2.Token, expiry time.Time) error {

@@ -35,7 +35,7 @@ var ErrUnsupportedAPIVersion = errors.New("unsupported ExecCredential apiVersion
 // ErrNoClusterInfo reports a request that names no cluster (no
 // spec.cluster: the kubeconfig's exec entry lacks provideClusterInfo: true)
 // made to a profile bound to one. Such a request could be for any server,
-// so a cluster-bound profile gives it no token (SECURITY-REQUIREMENTS 40).
+// so a cluster-bound profile gives it no token (requirement 40).
 var ErrNoClusterInfo = errors.New("kubectl did not say which cluster it is calling (no spec.cluster in KUBERNETES_EXEC_INFO); no token given")
 
 // ExecInfo is the ExecCredential that kubectl (client-go) passes to an exec
@@ -152,7 +152,7 @@ type execStatus struct {
 // apiVersion must be the caller's (client-go rejects an answer in another
 // version). expiry becomes status.expirationTimestamp in RFC 3339, UTC, whole
 // seconds rounded down, so client-go asks again no later than expiry; pass
-// sesame's early expiry (SECURITY-REQUIREMENTS 32), not the server's. A zero
+// sesame's early expiry (requirement 32), not the server's. A zero
 // expiry omits the field, and client-go then keeps the token until a 401.
 // Nothing is written on error.
 func WriteExecCredential(w io.Writer, apiVersion, token string, expiry time.Time) error {

@@ -9,7 +9,7 @@ import (
 
 // This file answers one question for each protocol: is the resource the
 // caller is about to contact the one a profile's token is meant for
-// (SECURITY-REQUIREMENTS 40; RFC 6750 §5.3, RFC 9700 §4.9.1)? Every answer
+// (requirement 40; RFC 6750 §5.3, RFC 9700 §4.9.1)? Every answer
 // compares parsed parts exactly, and every doubt is a "no": a wrong "no"
 // costs the user a prompt, a wrong "yes" hands a token to another server.
 

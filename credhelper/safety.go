@@ -20,7 +20,7 @@ var ErrTooLarge = errors.New("credential helper input is too large")
 // ErrNotBearer reports a token that is not a plain bearer token. kubectl, git
 // and docker can only send "Authorization: Bearer" (RFC 6750 §2.1); a
 // DPoP-bound token (RFC 9449) needs a fresh proof per request, which they
-// cannot make (SECURITY-REQUIREMENTS 31).
+// cannot make (requirement 31).
 var ErrNotBearer = errors.New("token is not a bearer token, and kubectl, git and docker can only send bearer tokens")
 
 // errEmptyToken reports an answer with no token in it. Every caller treats

@@ -95,7 +95,7 @@ func parseDeviceAuth(r *reply) (*deviceAuth, error) {
 
 	// expires_in is REQUIRED (RFC 8628 §3.2). A missing one is waited for
 	// up to MaxExpiry; a larger one is clamped to it
-	// (SECURITY-REQUIREMENTS 23).
+	// (requirement 23).
 	da.expiresIn = MaxExpiry
 	if v, present, valid := r.seconds("expires_in"); present {
 		if !valid || v <= 0 {

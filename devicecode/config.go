@@ -24,11 +24,11 @@ const (
 	SlowDownStep = 5 * time.Second
 	// MaxExpiry caps the device code lifetime the server announces. A
 	// server that claims a longer one, or none, is waited for this long at
-	// most (SECURITY-REQUIREMENTS 23).
+	// most (requirement 23).
 	MaxExpiry = 30 * time.Minute
 
 	// PhishingWarning is the sentence a display must carry next to the user
-	// code (SECURITY-REQUIREMENTS 41, RFC 8628 §5.4): a user code forwarded
+	// code (requirement 41, RFC 8628 §5.4): a user code forwarded
 	// by an attacker looks exactly like one the person asked for.
 	PhishingWarning = "enter this code only if you started this login just now"
 
@@ -92,7 +92,7 @@ type Config struct {
 	OAuth2 oauth2.Config
 	// Issuer is the configured issuer identifier, required. The
 	// verification page is expected on its registrable domain
-	// (SECURITY-REQUIREMENTS 42).
+	// (requirement 42).
 	Issuer string
 	// HTTPClient sends every request. Nil means a client with dial, TLS,
 	// response-header and overall timeouts of 10, 10, 15 and 30 s. Either
@@ -115,7 +115,7 @@ type Config struct {
 	AcceptVerificationHost bool
 	// AllowInsecureLoopback permits plain http for the issuer, the
 	// endpoints and the verification URI when their host is a loopback IP
-	// literal. It exists for test servers only (SECURITY-REQUIREMENTS 20).
+	// literal. It exists for test servers only (requirement 20).
 	AllowInsecureLoopback bool
 	// Clock is the source of time; nil means the system clock.
 	Clock Clock
@@ -208,7 +208,7 @@ func New(cfg Config) (*Flow, error) {
 
 // checkEndpoint applies the project's one endpoint rule (absolute https,
 // no fragment or user information; http only on a loopback IP literal when
-// allowed: RFC 8414 §2, SECURITY-REQUIREMENTS 20) and names the endpoint.
+// allowed: RFC 8414 §2, requirement 20) and names the endpoint.
 func checkEndpoint(name, raw string, allowInsecure bool) error {
 	if err := urlcheck.Endpoint(raw, allowInsecure); err != nil {
 		return fmt.Errorf("%s url: %w", name, err)
@@ -217,7 +217,7 @@ func checkEndpoint(name, raw string, allowInsecure bool) error {
 }
 
 // noRedirectClient returns a copy of c, or a client with the timeouts of
-// SECURITY-REQUIREMENTS 23, that never follows redirects: Go re-sends a POST
+// requirement 23, that never follows redirects: Go re-sends a POST
 // body on 307 and 308, which would carry the device code and verifier to the
 // redirect target (RFC 9700 §4.12). A 3xx ends the flow as an *Error.
 func noRedirectClient(c *http.Client) *http.Client {

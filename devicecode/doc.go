@@ -42,7 +42,7 @@
 // enter a user code on the real verification page receives that person's
 // tokens, and a hostile authorization server (RFC 9700 §3) chooses the page
 // the person is sent to. So the flow checks what it shows before it shows
-// anything (RFC 8628 §5.4, SECURITY-REQUIREMENTS 41–42):
+// anything (RFC 8628 §5.4; requirements 41–42 in SECURITY.md):
 //
 //   - verification_uri must be an absolute https URL (http only on a
 //     loopback IP with [Config.AllowInsecureLoopback], for tests), with no
@@ -75,13 +75,13 @@
 // them in error_description. Text from the server reaches errors only through
 // redact.UntrustedText (control characters and escape sequences removed, 200
 // runes at most); error_uri is dropped; response bodies are never quoted
-// (SECURITY-REQUIREMENTS 16).
+// (requirement 16).
 //
 // Every request has a 30 s bound on top of the caller's client, reads at most
 // 1 MiB of response, and never follows a redirect, since Go re-sends a POST
 // body on 307 and 308 (RFC 9700 §4.12). expires_in is capped at [MaxExpiry]
 // (30 minutes) and the interval at the code's lifetime
-// (SECURITY-REQUIREMENTS 23), so no server can keep a login polling longer.
+// (requirement 23), so no server can keep a login polling longer.
 // Certificate failures end the flow at once; only connection failures are
 // retried.
 //

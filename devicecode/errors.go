@@ -27,18 +27,18 @@ var ErrDenied = errors.New("sign-in was denied")
 // §3.5; the error is then an *Error) or because expires_in passed on our clock
 // (then the error is ErrExpired itself, or wraps it together with the
 // connection failure of the last poll). The flow never starts a new device authorization by itself
-// (SECURITY-REQUIREMENTS 43): only the person can decide to try again.
+// (requirement 43): only the person can decide to try again.
 var ErrExpired = errors.New("device code expired before sign-in was approved")
 
 // ErrVerificationURI reports a verification_uri that the flow refuses to show:
 // not https, starting with '-', carrying user information, control or format
 // characters, or a host that is not a plain DNS name or IP literal
-// (SECURITY-REQUIREMENTS 13, 20, 42). The error wraps it with the reason.
+// (requirements 13, 20, 42). The error wraps it with the reason.
 var ErrVerificationURI = errors.New("unsafe verification uri")
 
 // ErrVerificationHost reports a verification page on another registrable
 // domain than the issuer's, not allowlisted and not accepted with
-// Config.AcceptVerificationHost (SECURITY-REQUIREMENTS 42). The error Token
+// Config.AcceptVerificationHost (requirement 42). The error Token
 // returns is a *VerificationHostError.
 var ErrVerificationHost = errors.New("verification page is not on the issuer's domain")
 
@@ -54,7 +54,7 @@ var ErrInvalidResponse = errors.New("malformed response from the authorization s
 // It keeps the server's error code, a sanitized description and the HTTP
 // status, never the response body: a misbehaving server may echo the device
 // code or PKCE verifier back, and its text travels to terminals and logs
-// (SECURITY-REQUIREMENTS 16). errors.Is(err, ErrDenied) and
+// (requirement 16). errors.Is(err, ErrDenied) and
 // errors.Is(err, ErrExpired) hold for the codes access_denied and
 // expired_token.
 type Error struct {
@@ -110,7 +110,7 @@ func (e *Error) Is(target error) bool {
 
 // VerificationHostError is ErrVerificationHost with the hosts involved, so
 // the caller can warn loudly and tell the person which flag or allowlist
-// entry would accept the page (SECURITY-REQUIREMENTS 42). The user code is
+// entry would accept the page (requirement 42). The user code is
 // deliberately not part of it: a person who never sees the code cannot enter
 // it on a phishing page.
 type VerificationHostError struct {

@@ -17,7 +17,7 @@ import (
 
 // What errors say: their text and sentinels, and that the device code,
 // verifier and client secret never reach one, and server text reaches one
-// only sanitized (SECURITY-REQUIREMENTS 16, 41).
+// only sanitized (requirements 16, 41).
 
 // echoDeviceCode answers every poll with an error whose description quotes
 // the device code and verifier in several shapes.
@@ -96,7 +96,7 @@ func TestErrors_ServerTextSanitized_Req16(t *testing.T) {
 }
 
 // FuzzJudgePoll feeds arbitrary token endpoint bodies to the poll judgement
-// and checks the invariant of SECURITY-REQUIREMENTS 16 and 41: whatever the
+// and checks the invariant of requirements 16 and 41: whatever the
 // server sends, an error's text has no control or format characters, never
 // contains the device code or verifier, and keeps descriptions short.
 func FuzzJudgePoll(f *testing.F) {

@@ -13,14 +13,14 @@ import (
 const grantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 
 // maxTokenLifetime caps expires_in of the token response
-// (SECURITY-REQUIREMENTS 23).
+// (requirement 23).
 const maxTokenLifetime = 24 * time.Hour
 
 // Token runs one device login: it requests a device code and user code
 // (RFC 8628 §3.1), checks what it would show, calls UI.Show once, and polls
 // the token endpoint (§3.4) until the person approves, refuses, or the code
 // expires. It never requests a second device code: after any failure only the
-// person can decide to start again (SECURITY-REQUIREMENTS 43).
+// person can decide to start again (requirement 43).
 //
 // Token returns ctx.Err() as soon as ctx is done; ErrDenied (as an *Error)
 // when the person refused; ErrExpired when the code expired, either by the
@@ -96,7 +96,7 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 			return nil, expired(lastTransient)
 		}
 		// The interval is honoured but bounded by the expiry
-		// (SECURITY-REQUIREMENTS 23): when the next poll would come after
+		// (requirement 23): when the next poll would come after
 		// it, wait until the code expires and stop there.
 		wait := min(interval, remaining)
 		if f.cfg.UI.Waiting != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
-// The polling tests of SECURITY-REQUIREMENTS 43 (RFC 8628 §3.4–3.5). Times are
+// The polling tests of requirement 43 (RFC 8628 §3.4–3.5). Times are
 // fake-clock seconds since the device authorization response.
 
 func TestPoll_SlowDown_Req43(t *testing.T) {

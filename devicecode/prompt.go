@@ -16,7 +16,7 @@ const maxUserCodeRunes = 64
 // (RFC 8628 §3.3). A display should show Origin (with HostUnicode beside it
 // when it differs from HostASCII) on a line of its own, then VerificationURI,
 // then UserCode, then PhishingWarning, and warn loudly when DifferentDomain is
-// set (SECURITY-REQUIREMENTS 41, 42). The device code is not part of it.
+// set (requirements 41, 42). The device code is not part of it.
 type Prompt struct {
 	// VerificationURI is the server's verification_uri, exactly as received
 	// and checked: https, no user information, a plain host.
@@ -126,7 +126,7 @@ func (f *Flow) buildPrompt(da *deviceAuth, expiresAt time.Time) (Prompt, error) 
 
 // checkUserCode refuses a user_code that could not be shown exactly as
 // received: empty, very long, or carrying control or format characters
-// (SECURITY-REQUIREMENTS 16, 41). Inner spaces are kept; some servers group
+// (requirements 16, 41). Inner spaces are kept; some servers group
 // the code that way.
 func checkUserCode(c string) error {
 	switch {

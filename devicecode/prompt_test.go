@@ -11,7 +11,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// What the person is shown (SECURITY-REQUIREMENTS 41; RFC 8628 §3.3).
+// What the person is shown (requirement 41; RFC 8628 §3.3).
 
 func TestPrompt_Req41(t *testing.T) {
 	h := newHarness(t, authtest.WithDeviceTiming(10*time.Minute, 5*time.Second))

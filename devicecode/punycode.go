@@ -10,7 +10,7 @@ import (
 // name into the "xn--" labels DNS carries, and back. golang.org/x/net/idna
 // would do this and more, but sesame does not depend on x/net; the flow needs
 // only the bare transformation, to show the person both forms of the
-// verification host (SECURITY-REQUIREMENTS 41, RFC 8628 §5.4). It is not an
+// verification host (requirement 41, RFC 8628 §5.4). It is not an
 // IDNA implementation: no mapping or normalization tables are applied. That is
 // why parseHost accepts only hosts already in ASCII form and decodes their
 // labels for display, never the other way round for a host to connect to.

@@ -23,7 +23,7 @@ const (
 	opToken               = "token"
 
 	// maxBody bounds a device authorization or token response
-	// (SECURITY-REQUIREMENTS 23). A longer body is an error, never
+	// (requirement 23). A longer body is an error, never
 	// silently truncated into something that parses.
 	maxBody = 1 << 20
 )

@@ -34,7 +34,7 @@ type hostInfo struct {
 
 // checkVerificationURI parses a verification_uri or verification_uri_complete
 // and refuses anything but an absolute https URL on a plain DNS name or IP
-// literal (SECURITY-REQUIREMENTS 13, 20, 42). http is allowed only on a
+// literal (requirements 13, 20, 42). http is allowed only on a
 // loopback IP literal, and only with allowInsecure.
 func checkVerificationURI(raw string, allowInsecure bool) (*url.URL, hostInfo, error) {
 	fail := func(reason string) (*url.URL, hostInfo, error) {
@@ -45,7 +45,7 @@ func checkVerificationURI(raw string, allowInsecure bool) (*url.URL, hostInfo, e
 		return fail("the server sent none")
 	case strings.HasPrefix(raw, "-"):
 		// An opener that passes it to a program could read it as an option
-		// (RFC 8252 §8.12; SECURITY-REQUIREMENTS 13).
+		// (RFC 8252 §8.12; requirement 13).
 		return fail("it starts with '-'")
 	case len(raw) > maxURILength:
 		return fail("it is longer than 2048 bytes")
@@ -286,8 +286,8 @@ func sameSite(v, issuer hostInfo, allowlist []string) bool {
 // sameOrigin reports whether a and b have the same scheme, host and port (RFC
 // 6454 §4), with default ports made explicit. verification_uri_complete is
 // offered only when it passes, so a server cannot show one page by name and
-// send the person's browser or QR scanner to another (SECURITY-REQUIREMENTS
-// 42).
+// send the person's browser or QR scanner to another
+// (requirement 42).
 func sameOrigin(a, b *url.URL, ha, hb hostInfo) bool {
 	return a.Scheme == b.Scheme && ha.ascii == hb.ascii && effectivePort(a) == effectivePort(b)
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
-// Checks of the verification URI (SECURITY-REQUIREMENTS 13, 20, 42; RFC 8628
+// Checks of the verification URI (requirements 13, 20, 42; RFC 8628
 // §3.3.1, §5.4).
 
 func TestVerificationURI_Req42(t *testing.T) {

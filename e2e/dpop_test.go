@@ -19,14 +19,14 @@ import (
 )
 
 // DPoP (RFC 9449) against the real oidc-provider: key-bound grants, nonces,
-// replay from another key, EdDSA, dpop-proof (SECURITY-REQUIREMENTS 31).
+// replay from another key, EdDSA, dpop-proof (requirement 31).
 
 // TestDPoP_BoundGrant_RealServer: login --dpop against a server that also
 // demands nonces. The server's records show one key thumbprint on the code
 // grant and every refresh; a refresh token replayed with another key is
 // refused and the grant survives it; bearer-only helpers refuse the DPoP
 // token; dpop-proof signs for the current token; logout deletes the key.
-// (SECURITY-REQUIREMENTS 31)
+// (requirement 31)
 func TestDPoP_BoundGrant_RealServer(t *testing.T) {
 	rig.RequireTools(t)
 	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second, DPoPNonce: true})

@@ -20,7 +20,7 @@ import (
 // access token. oidc-provider rotates refresh tokens and revokes the whole
 // grant on any reuse, so a second redemption would log the user out. All
 // must print the same new token, the server must see exactly one refresh,
-// and the grant must still work afterwards (SECURITY-REQUIREMENTS 29).
+// and the grant must still work afterwards (requirement 29).
 func TestToken_ParallelCallersShareOneRefresh_RealServer(t *testing.T) {
 	rig.RequireTools(t)
 	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})
@@ -132,7 +132,7 @@ func parallelCallersShareOneRefresh(t *testing.T, srv *rig.Server, c *cli, first
 // sesame keeps the stored grant, retries once at once (inside a reuse-grace
 // window, where a server has one), and, because oidc-provider has none and
 // revokes the grant on the replay, says so (not a theft alarm): a login is needed:
-// exit 4, no crash, no loop (SECURITY-REQUIREMENTS 27, 28).
+// exit 4, no crash, no loop (requirements 27, 28).
 func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
 	rig.RequireTools(t)
 	srv := rig.StartServer(t, rig.ServerOptions{})
@@ -169,7 +169,7 @@ func TestToken_LostRefreshResponse_RealServer(t *testing.T) {
 // token` calls, each on a terminal of its own (a pseudo-terminal from
 // script(1)), all find no grant. One opens the browser and signs in; the
 // others wait on the profile lock and use its grant
-// (SECURITY-REQUIREMENTS 30).
+// (requirement 30).
 func TestToken_FiveTerminalsNeedLoginOneBrowser_RealServer(t *testing.T) {
 	rig.RequireTools(t)
 	if _, err := exec.LookPath("script"); err != nil {

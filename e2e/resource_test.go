@@ -12,12 +12,12 @@ import (
 )
 
 // Resource indicators (RFC 8707) against the real oidc-provider
-// (SECURITY-REQUIREMENTS 11).
+// (requirement 11).
 
 // TestResourceIndicators_RealServer: the login's token is for the
 // profile's first resource (aud at the server), stays so across a refresh,
 // and a helper bound to the second resource gets a token whose aud is that
-// resource, by a refresh of the same grant. (SECURITY-REQUIREMENTS 11)
+// resource, by a refresh of the same grant. (requirement 11)
 func TestResourceIndicators_RealServer(t *testing.T) {
 	rig.RequireTools(t)
 	srv := rig.StartServer(t, rig.ServerOptions{AccessTokenTTL: 20 * time.Second})

@@ -19,7 +19,7 @@ import (
 //	sesame-chunked:{"slot":"a","n":3,"len":7012,"sum":"<sha-256 hex>"}
 //
 // and the entries key#a#1 … key#a#3 hold consecutive pieces of the JSON.
-// Nothing is ever truncated (SECURITY-REQUIREMENTS 39).
+// Nothing is ever truncated (requirement 39).
 //
 // # Crash safety
 //

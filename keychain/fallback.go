@@ -15,7 +15,7 @@ const probeTimeout = 10 * time.Second
 const probeKey = "v1:sesame-probe"
 
 // Fallback is the OS keychain, or, on a machine that has none, the file
-// store the user opted in to (SECURITY-REQUIREMENTS 38: "used only when no
+// store the user opted in to (requirement 38: "used only when no
 // OS keychain is available and the user explicitly opts in"). Every call
 // goes to the keychain until one shows it is unreachable (ErrUnavailable);
 // from then on the file store serves the process, starting with that call.

@@ -25,7 +25,7 @@ const maxFileRecord = 1 << 20
 
 // File keeps each record in a file of its own in one directory. It exists
 // for machines with no OS keychain (a server over SSH, a container), only
-// when the user asks for it (SECURITY-REQUIREMENTS 38): the directory is
+// when the user asks for it (requirement 38): the directory is
 // 0700 and every file 0600, owned by the user; files are created with
 // O_EXCL|O_NOFOLLOW and replaced by writing a temporary file, syncing it and
 // renaming it over the old one, so a reader never sees half a record; and

@@ -125,8 +125,8 @@ func (k *Keyring) Get(ctx context.Context, key string) (*Record, error) {
 // Set stores r under key, whole when it fits one entry and chunked
 // otherwise. A record too large even for [maxChunks] entries gets
 // [ErrTooLarge] before anything is written: it is never truncated
-// (SECURITY-REQUIREMENTS 39). If Set fails, the previous record is still
-// readable; if it succeeds, the new one is (SECURITY-REQUIREMENTS 26).
+// (requirement 39). If Set fails, the previous record is still
+// readable; if it succeeds, the new one is (requirement 26).
 func (k *Keyring) Set(ctx context.Context, key string, r *Record) error {
 	data, err := EncodeRecord(r)
 	if err != nil {

@@ -135,7 +135,7 @@ func (k *Keyring) currentChunks(ctx context.Context, key string) (*chunkHeader, 
 // best effort: the new record is already stored and readable, so a failure
 // here only leaves unreferenced entries, which a later write into the same
 // slot overwrites and Delete removes. Reporting it would make a caller
-// believe the save failed (SECURITY-REQUIREMENTS 26).
+// believe the save failed (requirement 26).
 func (k *Keyring) cleanUp(ctx context.Context, key string, old *chunkHeader, slot string, n int) {
 	if slot != "" {
 		_ = k.sweep(ctx, key, slot, n+1, 0)

@@ -15,7 +15,7 @@ import (
 //
 // The Fail fields inject faults: when one is non-nil the matching operation
 // returns it unchanged and leaves the store as it was, so tests can make a
-// keychain write fail (SECURITY-REQUIREMENTS 26) or the keychain vanish
+// keychain write fail (requirement 26) or the keychain vanish
 // (return [ErrUnavailable] or [ErrLocked]). Set them before the store is
 // shared between goroutines, or between calls on one goroutine; changing
 // them while another goroutine uses the store is a data race.

@@ -13,14 +13,14 @@ import (
 
 // errUnbound is returned by EncodeRecord for a record that lacks one of the
 // binding fields: a grant that cannot be tied to its issuer, client, profile
-// and token endpoint must never be stored (SECURITY-REQUIREMENTS 39).
+// and token endpoint must never be stored (requirement 39).
 var errUnbound = errors.New("record lacks its issuer, client_id, profile or token_endpoint binding")
 
 // EncodeRecord returns the stored form of r: JSON with "v" set to
 // [RecordVersion], whatever r.Version says, because this code can only write
 // the schema it knows.
 //
-// It refuses a record without its binding fields (SECURITY-REQUIREMENTS 39).
+// It refuses a record without its binding fields (requirement 39).
 // Every Store writes this form, so a record read back from any backend is
 // what [DecodeRecord] makes of these bytes: times lose their monotonic
 // reading and carry a fixed zone.
@@ -46,7 +46,7 @@ func EncodeRecord(r *Record) ([]byte, error) {
 // single JSON object of the current version with its binding fields filled
 // in gets an error wrapping [ErrCorrupt]: a record written by a newer sesame
 // is refused rather than half understood, and a record without its binding
-// is refused because it cannot be checked (SECURITY-REQUIREMENTS 39).
+// is refused because it cannot be checked (requirement 39).
 //
 // Unknown fields in a current-version record are ignored, so a later release
 // can add optional fields without bumping the version. Errors never quote the
@@ -95,7 +95,7 @@ func (r *Record) bound() bool {
 // Matches reports whether r was stored for exactly this issuer, client,
 // profile and token endpoint. A caller MUST NOT use a record that does not
 // match the profile's current configuration: its refresh token belongs to
-// another authorization server or endpoint (SECURITY-REQUIREMENTS 39,
+// another authorization server or endpoint (requirement 39,
 // RFC 6749 §10.4). Comparison is exact; URLs are not normalised, so a
 // changed spelling of the issuer is treated as a changed issuer.
 func (r *Record) Matches(issuer, clientID, profile, tokenEndpoint string) bool {
@@ -111,7 +111,7 @@ const keyPrefix = "v1:"
 // Key returns the keychain entry name for a profile's grant.
 //
 // The name is a collision-free function of (issuer, clientID, profile)
-// (SECURITY-REQUIREMENTS 39): each field is preceded by its length as an
+// (requirement 39): each field is preceded by its length as an
 // 8-byte big-endian integer before hashing, so no two distinct tuples share
 // an encoding ("a","bc" and "ab","c" differ), and SHA-256 keeps the name
 // short and free of characters a credential store might mangle. The result is

@@ -14,9 +14,9 @@
 // # Security
 //
 // A record holds a refresh token; it is written only to the OS credential
-// store, never to a file (SECURITY-REQUIREMENTS 35). A record that exceeds
+// store, never to a file (requirement 35). A record that exceeds
 // the platform's size limit is split across several entries, never
-// truncated (SECURITY-REQUIREMENTS 39). A record carries the issuer, client,
+// truncated (requirement 39). A record carries the issuer, client,
 // profile and token endpoint it was issued for; callers check them with
 // [Record.Matches] before use. No error from this package quotes a record's
 // contents.
@@ -42,7 +42,7 @@ const RecordVersion = 1
 // Issuer, ClientID, Profile and TokenEndpoint bind the record to the profile
 // configuration that created it: a caller MUST refuse a record whose binding
 // no longer matches the profile, so a refresh token never reaches a changed
-// endpoint (SECURITY-REQUIREMENTS 39).
+// endpoint (requirement 39).
 type Record struct {
 	Version       int    `json:"v"`
 	Profile       string `json:"profile"`
@@ -86,7 +86,7 @@ type Record struct {
 	// the form dpop.Key.Marshal writes; "" when the profile does not use
 	// DPoP. It lives in this record, next to the refresh token it binds, so
 	// the two are always written and deleted together and the key never
-	// touches a file (SECURITY-REQUIREMENTS 31).
+	// touches a file (requirement 31).
 	DPoPKey string `json:"dpop_key,omitempty"`
 
 	// RegistrationAccessToken and RegistrationClientURI manage the

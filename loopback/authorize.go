@@ -13,7 +13,7 @@ import (
 )
 
 // secretBytes is the entropy of state and nonce: 256 bits, twice the 128 bits
-// RFC 6749 §10.10 and SECURITY-REQUIREMENTS 7 and 9 ask for, at no cost.
+// RFC 6749 §10.10 and requirements 7 and 9 ask for, at no cost.
 const secretBytes = 32
 
 // attemptSecrets are the per-attempt values that bind the authorization
@@ -66,7 +66,7 @@ func (f *Flow) authCodeURL(c *oauth2.Config, s attemptSecrets) string {
 var errUnsafeAuthURL = errors.New("refusing to open an authorization url that is not the configured authorization endpoint")
 
 // checkOpenURL is the last look before a URL goes to the browser opener
-// (RFC 8252 §8.12; SECURITY-REQUIREMENTS 13). The URL must begin with the
+// (RFC 8252 §8.12; requirement 13). The URL must begin with the
 // configured authorization endpoint followed by its query, must be https
 // (http only for a loopback test server the caller allowed), and must not
 // begin with '-', which an opener that runs a program could take as an option.

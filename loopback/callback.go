@@ -20,7 +20,7 @@ const callbackPath = "/callback"
 // singleParams may appear at most once in a callback. A repeated state, code
 // or iss is ambiguous — which one would the server have meant? — and parsers
 // disagree on which copy wins, so the request is refused outright
-// (SECURITY-REQUIREMENTS 4).
+// (requirement 4).
 var singleParams = []string{"state", "code", "iss", "error"}
 
 // outcome is what the one accepted authorization response produced.
@@ -34,7 +34,7 @@ type outcome struct {
 // metadata, body, parameters, state. Everything that fails before the state
 // matches gets a bare status answer and leaves the flow waiting, so a local
 // process that guesses the port cannot end the login (RFC 8252 §8.3;
-// SECURITY-REQUIREMENTS 6).
+// requirement 6).
 //
 // The first request whose state matches spends the state and is the only one
 // acted on. It checks iss, then reads error or code, redeems the code,
@@ -183,7 +183,7 @@ func (cb *callback) complete(q url.Values) (*oauth2.Token, error) {
 // server announced the parameter. A present iss from a server that never
 // announced it is discarded unless allowUnannounced: such a server cannot be
 // relied on to send it consistently, and an attacker's response is the likely
-// source (SECURITY-REQUIREMENTS 14). The iss value itself is never put in the
+// source (requirement 14). The iss value itself is never put in the
 // error: it is attacker-controlled text.
 func checkIss(q url.Values, issuer string, supported, allowUnannounced bool) error {
 	vs, present := q["iss"]

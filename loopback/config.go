@@ -21,7 +21,7 @@ const (
 	// forgotten terminal does not keep a port open for the afternoon.
 	DefaultTimeout = 5 * time.Minute
 	// MaxTimeout is the longest wait Config.Timeout can ask for; larger
-	// values are clamped (SECURITY-REQUIREMENTS 6).
+	// values are clamped (requirement 6).
 	MaxTimeout = 15 * time.Minute
 
 	// exchangeTimeout bounds the token request when the caller supplies no
@@ -55,7 +55,7 @@ type Config struct {
 	IssParameterSupported bool
 	// AllowUnannouncedIss accepts an iss parameter from a server that never
 	// announced support for it. It must still match Issuer. By default such
-	// a response is discarded (SECURITY-REQUIREMENTS 14).
+	// a response is discarded (requirement 14).
 	AllowUnannouncedIss bool
 
 	// Port is the callback port. Zero, the default, lets the OS choose an
@@ -98,7 +98,7 @@ type Config struct {
 	// When set, every request parameter goes there by POST (RFC 9126 §2.1)
 	// and the browser gets only client_id and request_uri (§4), so nothing
 	// of the request can be read or altered in the front channel
-	// (SECURITY-REQUIREMENTS 12).
+	// (requirement 12).
 	PAREndpoint string
 	// RequirePAR is the server's require_pushed_authorization_requests: a
 	// PAR failure then ends the flow instead of falling back to a plain
@@ -222,7 +222,7 @@ func New(cfg Config) (*Flow, error) {
 
 // checkEndpoint applies the project's one endpoint rule (absolute https,
 // no fragment or user information; http only on a loopback IP literal when
-// allowed: RFC 8414 §2, SECURITY-REQUIREMENTS 20) and names the endpoint.
+// allowed: RFC 8414 §2, requirement 20) and names the endpoint.
 func checkEndpoint(name, raw string, allowInsecure bool) error {
 	if err := urlcheck.Endpoint(raw, allowInsecure); err != nil {
 		return fmt.Errorf("%s endpoint: %w", name, err)

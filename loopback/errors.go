@@ -10,7 +10,7 @@ import (
 
 // maxServerText caps any text we keep from the authorization server. RFC 6749
 // gives error_description no length limit, and a terminal line is a poor place
-// for a novel written by an attacker (SECURITY-REQUIREMENTS 16).
+// for a novel written by an attacker (requirement 16).
 const maxServerText = 200
 
 // ErrIssuerMismatch reports an authorization response whose RFC 9207 iss
@@ -65,7 +65,7 @@ func (e *AuthError) Error() string {
 // §4.1.3, §5.2). It keeps only the server's error code, a sanitized
 // description and the HTTP status. The raw response body never enters it:
 // oauth2.RetrieveError quotes the body in its message, and a misbehaving
-// server may echo the code or verifier back (SECURITY-REQUIREMENTS 16, 37).
+// server may echo the code or verifier back (requirements 16, 37).
 type ExchangeError struct {
 	// Status is the HTTP status of the token response, or 0 when no response
 	// arrived.
@@ -118,7 +118,7 @@ func quoteCode(code string) string {
 // characters (bidi overrides that reorder what the user reads) and invalid
 // UTF-8 are dropped; other white space becomes one space. '<' and '>' are
 // dropped too, so the text can never become markup wherever it ends up
-// (SECURITY-REQUIREMENTS 16). The result is capped at 200 runes.
+// (requirement 16). The result is capped at 200 runes.
 func sanitize(s string) string {
 	var b strings.Builder
 	n := 0

@@ -18,7 +18,7 @@ import (
 )
 
 // These tests play another local user who tries to tie up the callback
-// listener (issue 14, item 4; SECURITY-REQUIREMENTS 23): a thousand idle
+// listener (issue 14, item 4; requirement 23): a thousand idle
 // connections and a few slow-loris ones, which send one header byte a second,
 // opened before the browser comes back. The browser's request must still be
 // answered at once, and the process must not hold more than maxConns sockets

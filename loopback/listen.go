@@ -50,7 +50,7 @@ func listenFirst(ctx context.Context, hosts []string, port int) (net.Listener, e
 }
 
 // connLimiter bounds the connections the callback server holds without ever
-// making a new one wait for a free slot (SECURITY-REQUIREMENTS 23).
+// making a new one wait for a free slot (requirement 23).
 //
 // Anything on the machine can connect to a loopback port. A limit that blocks
 // Accept while full (netutil.LimitListener, or a semaphore taken before

@@ -16,7 +16,7 @@ const soExclusiveAddrUse = ^windows.SO_REUSEADDR
 // controlExclusive sets SO_EXCLUSIVEADDRUSE before bind. Without it another
 // process on Windows can bind the same port with SO_REUSEADDR and steal the
 // callback carrying the authorization code (RFC 8252 App. B.3;
-// SECURITY-REQUIREMENTS 3).
+// requirement 3).
 func controlExclusive(network, address string, c syscall.RawConn) error {
 	var serr error
 	err := c.Control(func(fd uintptr) {

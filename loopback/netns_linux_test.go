@@ -27,7 +27,7 @@ var netnsModes = map[string]string{
 const lanSetup = "ip link add v0 type veth peer name v1 && ip addr add 192.0.2.1/24 dev v0 && ip link set v0 up && ip link set v1 up"
 
 // TestNetNS_Req01_Req02 runs the listener tests again inside network
-// namespaces of its own (SECURITY-REQUIREMENTS 1 and 2): with a real
+// namespaces of its own (requirements 1 and 2): with a real
 // non-loopback address on the machine, the listener is not reachable on it;
 // with only ::1 up, the redirect URI is http://[::1]:P/callback and a login
 // completes; with localhost mapped to 192.0.2.1 in the hosts file, the

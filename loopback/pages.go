@@ -7,7 +7,7 @@ import (
 
 // The browser lands on one of two fixed pages. Neither reflects anything from
 // the request: RFC 6749 allows '<', '>' and '&' in error_description, and
-// several CLIs have shipped an XSS by echoing it (SECURITY-REQUIREMENTS 16).
+// several CLIs have shipped an XSS by echoing it (requirement 16).
 // The details go to the terminal, sanitized, where the user started the login.
 //
 // The pages have no scripts, forms, links, images or meta refresh, so they
@@ -47,7 +47,7 @@ const failurePage = pageHead +
 const pageCSP = "default-src 'none'; style-src 'sha256-PmhJ4I6NA5Rjh5jyKJb10NrUNxAC9nBrKzxKNpZuc1A='; frame-ancestors 'none'"
 
 // setSecurityHeaders sets the headers every response from the listener
-// carries, pages and bare status answers alike (SECURITY-REQUIREMENTS 17).
+// carries, pages and bare status answers alike (requirement 17).
 func setSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", pageCSP)

@@ -40,7 +40,7 @@ func TestPages_StaticAndBare_Req17(t *testing.T) {
 	}
 }
 
-// wantHeaders are the exact headers of every page (SECURITY-REQUIREMENTS 17).
+// wantHeaders are the exact headers of every page (requirement 17).
 var wantHeaders = map[string]string{
 	"Content-Type":            "text/html; charset=utf-8",
 	"Referrer-Policy":         "no-referrer",

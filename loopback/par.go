@@ -15,7 +15,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
-// maxPARResponse bounds the PAR response body (SECURITY-REQUIREMENTS 23).
+// maxPARResponse bounds the PAR response body (requirement 23).
 const maxPARResponse = 1 << 20
 
 // PARError is a pushed authorization request the server refused or did not

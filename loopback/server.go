@@ -10,7 +10,7 @@ import (
 )
 
 // serverLimits bound what a local process can make the callback server do
-// while a login is pending (SECURITY-REQUIREMENTS 23). Anything on the machine
+// while a login is pending (requirement 23). Anything on the machine
 // can connect to a loopback port, so the server treats every connection as
 // possibly hostile: headers must arrive quickly and be small, and at most
 // maxConns connections are held at once. Connections are served concurrently

@@ -98,7 +98,7 @@ func (a *app) deviceUI(p *profile.Profile, lo loginUI) devicecode.UI {
 }
 
 // showDevicePrompt tells the person where to go and what to enter
-// (SECURITY-REQUIREMENTS 41): the verification host on a line of its own,
+// (requirement 41): the verification host on a line of its own,
 // the full page, the code exactly as received, and the phishing warning.
 func (a *app) showDevicePrompt(p *profile.Profile, pr devicecode.Prompt, lo loginUI) {
 	w := a.env.Stderr

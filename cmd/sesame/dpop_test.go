@@ -11,7 +11,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/profile"
 )
 
-// DPoP (RFC 9449, SECURITY-REQUIREMENTS 31) in process: login --dpop,
+// DPoP (RFC 9449, requirement 31) in process: login --dpop,
 // proofs and nonces, bearer-only callers, dpop-proof, status.
 
 // dpopHarness is a harness whose server offers DPoP and shares sesame's

@@ -10,7 +10,7 @@ import (
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// The opt-in grant file store (SECURITY-REQUIREMENTS 38) in process.
+// The opt-in grant file store (requirement 38) in process.
 
 // unavailableStore is a keychain that is not there.
 type unavailableStore struct{}

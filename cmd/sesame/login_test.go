@@ -327,7 +327,7 @@ func TestLogin_DeviceVerificationHostOnAnotherDomain_Req42(t *testing.T) {
 
 // TestLogin_BadIDTokens_NothingStored_Req24: each ID token variant the
 // verifier refuses ends the login with one error line, and nothing is
-// stored or printed (SECURITY-REQUIREMENTS 24, at command level).
+// stored or printed (requirement 24, at command level).
 func TestLogin_BadIDTokens_NothingStored_Req24(t *testing.T) {
 	tests := []struct {
 		name string

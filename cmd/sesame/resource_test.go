@@ -8,8 +8,8 @@ import (
 	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
-// Resource indicators (RFC 8707) and granted scopes (SECURITY-REQUIREMENTS
-// 11) in process.
+// Resource indicators (RFC 8707) and granted scopes
+// (requirement 11) in process.
 
 // TestResource_SentOnTokenAndRefresh_Req11: the authorization request names
 // every resource; the code exchange and the refresh name the first; a

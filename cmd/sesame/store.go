@@ -14,7 +14,7 @@ const storeEnv = "SESAME_STORE"
 
 // openStore returns the OS keychain, or with SESAME_STORE=file the keychain
 // with the grant file store behind it for machines that have none
-// (SECURITY-REQUIREMENTS 38: opt-in only, and only without a keychain).
+// (requirement 38: opt-in only, and only without a keychain).
 func openStore(getenv func(string) string) (keychain.Store, error) {
 	ring := keychain.NewKeyring(keychain.KeyringOptions{})
 	switch getenv(storeEnv) {

@@ -289,7 +289,7 @@ func (b *Browser) deliver(ctx context.Context, callback *url.URL) error {
 }
 
 // get sends a top-level navigation with the headers a browser sends, which
-// a loopback listener may check (Sec-Fetch-*, SECURITY-REQUIREMENTS 5), and
+// a loopback listener may check (Sec-Fetch-*, requirement 5), and
 // reads at most 1 MiB of the answer.
 func (b *Browser) get(ctx context.Context, c *http.Client, rawURL string) (*http.Response, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)

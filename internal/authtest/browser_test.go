@@ -116,7 +116,7 @@ func TestBrowser_InjectsRequestsBeforeCallback(t *testing.T) {
 }
 
 // An attacker server redirects the browser to an honest one; the browser
-// follows across both (mix-up, SECURITY-REQUIREMENTS 15).
+// follows across both (mix-up, requirement 15).
 func TestBrowser_FollowsRedirectsAcrossServers(t *testing.T) {
 	honest := New(t)
 	l := startListener(t)
@@ -159,7 +159,7 @@ func TestBrowser_ErrorPageAndRefusedSchemes(t *testing.T) {
 }
 
 // A rewrite hands one flow's callback to another flow's listener
-// (SECURITY-REQUIREMENTS 30).
+// (requirement 30).
 func TestBrowser_RewriteCallback(t *testing.T) {
 	s := New(t)
 	a, other := startListener(t), startListener(t)

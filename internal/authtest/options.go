@@ -110,7 +110,7 @@ func WithUser(u User) Option { return func(c *config) { c.user = u } }
 
 // WithRedirectHosts replaces the loopback hosts accepted in redirect_uri
 // (default "127.0.0.1" and "::1"). Add "localhost" to test the profile
-// switch of SECURITY-REQUIREMENTS 2.
+// switch of requirement 2.
 func WithRedirectHosts(hosts ...string) Option {
 	return func(c *config) { c.redirectHosts = append([]string(nil), hosts...) }
 }

@@ -2,7 +2,7 @@
 // a per-user, per-grant OS file lock (flock(2) on Unix, LockFileEx on
 // Windows through github.com/gofrs/flock) held around read, refresh and
 // write, so a rotating refresh token is redeemed once however many helpers
-// run at once (RFC 9700 §4.14.2; SECURITY-REQUIREMENTS 29).
+// run at once (RFC 9700 §4.14.2; requirement 29).
 //
 // # Security
 //

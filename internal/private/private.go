@@ -1,5 +1,5 @@
 // Package private checks that a file or directory can be reached by its
-// owner alone: the grant file store (SECURITY-REQUIREMENTS 38), the debug
+// owner alone: the grant file store (requirement 38), the debug
 // log file and the lock directory all refuse anything else, with one rule.
 package private
 

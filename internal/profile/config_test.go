@@ -143,7 +143,7 @@ func TestValidateName(t *testing.T) {
 // TestLoad_TwoProfilesOneIssuerOtherEndpoints_Req15: a profile cannot name
 // its own endpoints, so two profiles of one issuer cannot disagree on them:
 // a config that tries is refused at load. Endpoints come only from the
-// issuer's validated metadata (SECURITY-REQUIREMENTS 15).
+// issuer's validated metadata (requirement 15).
 func TestLoad_TwoProfilesOneIssuerOtherEndpoints_Req15(t *testing.T) {
 	for _, field := range []string{`"token_endpoint": "https://evil.example/token"`, `"authorization_endpoint": "https://evil.example/auth"`, `"endpoints": {}`} {
 		dir := writeConfig(t, `{"version":1,"profiles":{`+

@@ -5,7 +5,7 @@
 // # Security
 //
 // The configuration file never holds a secret: tokens live only in the OS
-// keychain (SECURITY-REQUIREMENTS 35). Unknown keys are refused when the
+// keychain (requirement 35, SECURITY.md). Unknown keys are refused when the
 // file loads, so a setting sesame does not implement (a "response_type:
 // token" or a "callback_host") cannot be silently ignored (requirements 1
 // and 10). The file is written with mode 0600 in a 0700 directory, through a

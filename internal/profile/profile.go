@@ -70,14 +70,14 @@ type Profile struct {
 	// exit 4 instead, and only `sesame login` signs in.
 	NoHelperLogin bool `json:"no_helper_login,omitempty"`
 	// VerificationHosts are domains, besides the issuer's, where the device
-	// flow's verification page may live (SECURITY-REQUIREMENTS 42), for
+	// flow's verification page may live (requirement 42), for
 	// providers whose device page is on another domain.
 	VerificationHosts []string `json:"verification_hosts,omitempty"`
 	// KubeServer is the API server URL of the cluster this profile's
 	// tokens are for; kubectl's cluster info must match it.
 	KubeServer string `json:"kube_server,omitempty"`
 	// DPoP binds the grant to a per-profile key (RFC 9449,
-	// SECURITY-REQUIREMENTS 31): a login fails when the server does not
+	// requirement 31): a login fails when the server does not
 	// offer DPoP with ES256, rather than silently leaving the refresh token
 	// unbound.
 	DPoP bool `json:"dpop,omitempty"`

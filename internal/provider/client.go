@@ -19,7 +19,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
-// Default deadlines (SECURITY-REQUIREMENTS 23). http.DefaultClient has
+// Default deadlines (requirement 23). http.DefaultClient has
 // none, so a server that accepts a connection and never answers would
 // hang a credential helper, and with it kubectl or git, forever.
 const (
@@ -30,7 +30,7 @@ const (
 )
 
 // maxRedirects is how many same-origin redirects a GET may follow
-// (SECURITY-REQUIREMENTS 22).
+// (requirement 22).
 const maxRedirects = 3
 
 // Options configures [NewHTTPClient]. The zero value is a strict client
@@ -42,7 +42,7 @@ type Options struct {
 	CAFile string
 
 	// AllowInsecureLoopback permits plain http to a loopback IP literal,
-	// for tests against a local server (SECURITY-REQUIREMENTS 20).
+	// for tests against a local server (requirement 20).
 	AllowInsecureLoopback bool
 
 	// DialTimeout bounds connecting, TLSTimeout the TLS handshake,
@@ -77,7 +77,7 @@ func (o Options) withDefaults() Options {
 //
 // It verifies certificate chains against the system roots plus
 // opts.CAFile, always checks host names, requires TLS 1.2 or later
-// (RFC 8414 §6.1, RFC 6749 §10.9; SECURITY-REQUIREMENTS 21), takes a proxy
+// (RFC 8414 §6.1, RFC 6749 §10.9; requirement 21), takes a proxy
 // from the environment, applies the four deadlines, reads at most 1 MiB of
 // any response body, refuses plain http (see [urlcheck.Endpoint]) and
 // refuses redirects of anything but GET (see the package doc).

@@ -73,7 +73,7 @@ const (
 // The document's issuer must equal issuer exactly, with no normalisation
 // (RFC 8414 §3.3, OIDC Discovery §4.3), or the whole document is
 // discarded; this is what stops a server from speaking for another
-// (SECURITY-REQUIREMENTS 19). Every endpoint must pass [urlcheck.Endpoint],
+// (requirement 19). Every endpoint must pass [urlcheck.Endpoint],
 // token_endpoint must be present, a code_challenge_methods_supported list
 // must include S256 (requirement 8) and a response_types_supported list
 // must include "code" (requirement 10).
@@ -193,13 +193,13 @@ func (m *Metadata) validate(issuer string, allowInsecureLoopback bool) error {
 	}
 	if m.CodeChallengeMethodsSupported != nil && !slices.Contains(m.CodeChallengeMethodsSupported, "S256") {
 		// RFC 7636 §4.2: plain offers no protection if the request leaks,
-		// and sesame never falls back to it (SECURITY-REQUIREMENTS 8).
+		// and sesame never falls back to it (requirement 8).
 		return fmt.Errorf("discovery: the server does not offer PKCE with S256 (code_challenge_methods_supported: %s)",
 			listForError(m.CodeChallengeMethodsSupported))
 	}
 	if m.ResponseTypesSupported != nil && !slices.Contains(m.ResponseTypesSupported, "code") {
 		// The authorization code flow is the only one sesame uses
-		// (RFC 9700 §2.1.2, SECURITY-REQUIREMENTS 10).
+		// (RFC 9700 §2.1.2, requirement 10).
 		return fmt.Errorf("discovery: the server does not offer the authorization code flow (response_types_supported: %s)",
 			listForError(m.ResponseTypesSupported))
 	}

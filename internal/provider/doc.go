@@ -16,7 +16,7 @@
 //
 //   - Metadata is used only if its issuer equals, byte for byte, the
 //     issuer it was fetched for, and every endpoint in it is https
-//     (RFC 8414 §3.3, RFC 9700 §2.6; SECURITY-REQUIREMENTS 19, 20).
+//     (RFC 8414 §3.3, RFC 9700 §2.6; requirements 19, 20 in SECURITY.md).
 //   - The client verifies certificates and host names on every connection,
 //     with TLS 1.2 or later; a CA file adds roots and never switches checks
 //     off (RFC 8414 §6.1; requirement 21).

@@ -15,7 +15,7 @@ import (
 )
 
 // clockLeeway is the clock skew tolerated on exp and iat (OIDC Core
-// §3.1.3.7 steps 9 and 10; SECURITY-REQUIREMENTS 24 allows at most 5 min).
+// §3.1.3.7 steps 9 and 10; requirement 24 allows at most 5 min).
 const clockLeeway = 5 * time.Minute
 
 // signingAlgs are the only ID token algorithms accepted: asymmetric ones.
@@ -46,7 +46,7 @@ type IDTokenError struct {
 	// Reason is a short, sanitized explanation.
 	Reason string
 	// ClockSkew is set when the likely cause is the local clock; the caller
-	// shows a hint to check it (SECURITY-REQUIREMENTS 32).
+	// shows a hint to check it (requirement 32).
 	ClockSkew bool
 }
 
@@ -62,7 +62,7 @@ func idTokenErrorf(format string, args ...any) error {
 }
 
 // VerifyIDToken verifies raw as an ID token from m's issuer for clientID,
-// following OIDC Core §3.1.3.7 (SECURITY-REQUIREMENTS 9, 24, 32).
+// following OIDC Core §3.1.3.7 (requirements 9, 24, 32).
 //
 // go-oidc checks the signature against m.JWKSURI's keys (by kid, fetching
 // the set again when a kid is unknown), the algorithm, iss, exp and that
@@ -194,7 +194,7 @@ func fromOIDCError(err error) error {
 // CheckSameSubject checks that an ID token from a refresh names the same
 // issuer and subject as the one from login (OIDC Core §12.2). A different
 // sub means the grant now speaks for someone else, and nothing from that
-// response may be used (SECURITY-REQUIREMENTS 24).
+// response may be used (requirement 24).
 func CheckSameSubject(prev, next *IDToken) error {
 	if prev == nil || next == nil {
 		return idTokenErrorf("nothing to compare")

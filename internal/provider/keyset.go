@@ -11,7 +11,7 @@ import (
 )
 
 // refetchInterval is the least time between two fetches of one jwks_uri
-// (SECURITY-REQUIREMENTS 24: re-fetch "at a limited rate"). go-oidc fetches
+// (requirement 24: re-fetch "at a limited rate"). go-oidc fetches
 // the key set again whenever no cached key verifies a signature, so a
 // stream of forged or unknown-kid tokens would otherwise be a stream of
 // requests to the server. Tokens signed with a cached key still verify

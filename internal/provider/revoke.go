@@ -19,7 +19,7 @@ import (
 // ErrRevocationNotConfirmed is wrapped by every error from [Revoke]: the
 // server did not confirm that the token is dead, so it may still work. The
 // caller deletes local data anyway and exits 5 with a warning
-// (SECURITY-REQUIREMENTS 33).
+// (requirement 33).
 var ErrRevocationNotConfirmed = errors.New("revocation not confirmed")
 
 // Revocation retry policy for 503 (RFC 7009 §2.2.1). Logout is

@@ -12,7 +12,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
-// Body limits (SECURITY-REQUIREMENTS 23). A hostile or broken server must
+// Body limits (requirement 23). A hostile or broken server must
 // not make a credential helper allocate without bound; token, device, PAR
 // and metadata responses are a few KiB, a JWKS a few more.
 const (

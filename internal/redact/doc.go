@@ -5,11 +5,11 @@
 // verifiers it carries. Each of them travels in a small number of shapes
 // (a URL query or form body, a JSON document, an HTTP header, a JWT), so a
 // single pass over those shapes can stop a debug log or a wrapped library
-// error from quoting one (SECURITY-REQUIREMENTS 37, RFC 6819 §4.6.7,
+// error from quoting one (requirement 37 in SECURITY.md, RFC 6819 §4.6.7,
 // RFC 6750 §5.3).
 //
 // [String] is the redactor. [Sanitize] makes server-provided text safe to
-// show on a terminal (SECURITY-REQUIREMENTS 16, RFC 6749 §4.1.2.1, §5.2):
+// show on a terminal (requirement 16, RFC 6749 §4.1.2.1, §5.2):
 // it removes control characters and escape sequences and caps the length.
 // [UntrustedText] does both, in the order that cannot leak. [Logger] is the
 // debug logger every package shares; it redacts every line it writes.

@@ -9,7 +9,7 @@ import (
 )
 
 // fuzzFields are the names whose values FuzzRedact hides. They must match
-// the fields the package promises to redact (SECURITY-REQUIREMENTS 37).
+// the fields the package promises to redact (requirement 37).
 var fuzzFields = []string{
 	"access_token", "refresh_token", "id_token", "code", "code_verifier",
 	"device_code", "state", "nonce", "client_secret", "assertion", "password",

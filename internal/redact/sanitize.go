@@ -8,7 +8,7 @@ import (
 )
 
 // MaxText is the most runes [Sanitize] and [UntrustedText] return
-// (SECURITY-REQUIREMENTS 16).
+// (requirement 16).
 const MaxText = 200
 
 // ellipsis marks text that [Sanitize] shortened.

@@ -26,7 +26,8 @@
 // reuse sesame did not cause, so only the latter raises a theft alarm.
 //
 // Expiry comes from expires_in and the local receive time, never from a
-// server clock, and the token is treated as expired early (requirement 32).
+// server clock, and the token is treated as expired early
+// (requirement 32, SECURITY.md).
 //
 // # Concurrency
 //

@@ -1,7 +1,7 @@
 // Package urlcheck is the one place that decides whether a URL may name an
 // authorization server endpoint: absolute https, no user information, no
 // fragment, and plain http only for a loopback IP literal when a test server
-// is explicitly allowed (RFC 8414 §2; SECURITY-REQUIREMENTS 19, 20). The
+// is explicitly allowed (RFC 8414 §2; requirements 19, 20). The
 // provider, loopback and devicecode packages and the profile all use it, so
 // the rule cannot drift between them.
 package urlcheck
@@ -17,8 +17,8 @@ import (
 
 // Endpoint reports whether raw may be used as an authorization
 // server endpoint: an absolute https URL with a host, no user info and no
-// fragment (RFC 8414 §2, RFC 6749 §3.1 and §3.2; SECURITY-REQUIREMENTS 19,
-// 20).
+// fragment (RFC 8414 §2, RFC 6749 §3.1 and §3.2; requirements
+// 19, 20).
 //
 // Plain http is accepted only when allowInsecureLoopback is set and the
 // parsed host is an IP literal in 127.0.0.0/8 or ::1. The decision is made
