@@ -98,6 +98,15 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 			return nil
 		},
 	}
+	var showVersion bool
+	root.Flags().BoolVar(&showVersion, "version", false, "print sesame's version (as 'sesame version')")
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if showVersion {
+			_, err := fmt.Fprintln(a.env.Stdout, versionLine())
+			return err
+		}
+		return cmd.Help()
+	}
 	for _, extra := range extraCommands {
 		root.AddCommand(extra())
 	}
@@ -172,10 +181,59 @@ func (a *app) requireProfile() (*profile.Config, *profile.Profile, error) {
 	}
 	p := cfg.Profile(name)
 	if p == nil {
-		return nil, nil, withHint(fmt.Errorf("no profile %q", name),
-			fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name))
+		return nil, nil, withHint(fmt.Errorf("no profile %q", name), a.missingProfileHints(cfg, name)...)
 	}
 	return cfg, p, nil
+}
+
+// missingProfileHints say what to do when the selected profile does not
+// exist: use the only one there is, or the one whose name is a typo away,
+// or create it.
+func (a *app) missingProfileHints(cfg *profile.Config, name string) []string {
+	names := cfg.Names()
+	explicit := a.profileName != "" || a.env.Getenv("SESAME_PROFILE") != ""
+	switch {
+	case len(names) == 1 && !explicit:
+		return []string{fmt.Sprintf("the only profile is %q: add -p %s, or export SESAME_PROFILE=%s", names[0], names[0], names[0])}
+	case len(names) > 0:
+		if near := closestName(name, names); near != "" {
+			return []string{fmt.Sprintf("did you mean %q? (profiles: %s)", near, strings.Join(names, ", "))}
+		}
+	}
+	return []string{fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name)}
+}
+
+// closestName is the name in names at most two edits from name, the
+// closest one; "" when none is that close.
+func closestName(name string, names []string) string {
+	best, bestDist := "", 3
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between two short names.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // say tells the person something on stderr, one line.

@@ -47,22 +47,30 @@ func newVersionCmd(env *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
 		Short:   "Print sesame's version",
-		Example: "  sesame version",
+		Example: "  sesame version\n  sesame --version",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, c, d := buildVersion()
-			line := "sesame " + v
-			if c != "" {
-				line += " (" + shortCommit(c)
-				if d != "" {
-					line += ", " + d
-				}
-				line += ")"
-			}
-			_, err := fmt.Fprintf(env.Stdout, "%s %s/%s\n", line, runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(env.Stdout, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `sesame version` and `sesame --version` print:
+// version, commit and date when the build recorded them, and the platform.
+// It is computed only when asked for: the warm helper calls never pay for
+// reading the build information.
+func versionLine() string {
+	v, c, d := buildVersion()
+	line := "sesame " + v
+	if c != "" {
+		line += " (" + shortCommit(c)
+		if d != "" {
+			line += ", " + d
+		}
+		line += ")"
+	}
+	return fmt.Sprintf("%s %s/%s", line, runtime.GOOS, runtime.GOARCH)
 }
 
 func shortCommit(c string) string {
