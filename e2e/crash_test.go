@@ -19,13 +19,14 @@ import (
 // does not reach, so every refresh already sent is finished and stored.
 // After every kill the keychain record must decode, and the next call must
 // answer within its deadline with a token from the server's latest grant.
-// This server's reuse grace is not what saves the grant:
-// TestGrantLoss_KillCallerGroup_RealServer proves the same against a
-// server without one, and TestGrantLoss_KillRefresher_RealServer measures
-// what killing the child itself costs.
+// The in-process server is strict (no reuse grace: a replayed refresh
+// token revokes the grant), so a refresh the kill abandoned would show.
+// TestGrantLoss_KillCallerGroup_RealServer proves the same against
+// oidc-provider, and TestGrantLoss_KillRefresher_RealServer measures what
+// killing the child itself costs.
 func TestToken_KillDuringRefresh(t *testing.T) {
 	rig.RequireTools(t)
-	as := authtest.New(t, authtest.WithReuseGrace(time.Hour))
+	as := authtest.New(t)
 	srv := &rig.Server{Issuer: as.Issuer(), CAFile: as.CAFile(), ClientID: as.ClientID}
 	c := newCLI(t, srv, "e2e-kill")
 	if r := c.login(); r.code != 0 {
