@@ -85,9 +85,16 @@ type run struct {
 // run runs sesame with args and a 90 s limit: sesame must never hang.
 func (c *cli) run(args ...string) run {
 	c.t.Helper()
+	return c.runIn(c.home, args...)
+}
+
+// runIn is run with the working directory dir.
+func (c *cli) runIn(dir string, args ...string) run {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := c.command(ctx, args...)
+	cmd.Dir = dir
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -1,12 +1,8 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -34,7 +30,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 	dirA := hostileDir(t, "a")
 	caA := filepath.Join(dirA, "ca.pem")
 	hostileCopy(t, srv.CAFile, caA)
-	r := c.hostileRunIn(dirA, "login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", srv.ClientID,
+	r := c.runIn(dirA, "login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", srv.ClientID,
 		"--ca-file", "ca.pem", "--scope", "openid", "--scope", "email", "--scope", "profile")
 	if r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
@@ -53,7 +49,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 	hostileCopy(t, rig.NewCA(t).CAFile, filepath.Join(dirB, "ca.pem"))
 	c.expire()
 	before := c.record()
-	r = c.hostileRunIn(dirB, "token", "-p", c.name)
+	r = c.runIn(dirB, "token", "-p", c.name)
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
 		t.Fatalf("token in a directory with a planted ca.pem: exit %d\n%s", r.code, r.stderr)
 	}
@@ -67,7 +63,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 		c.hostileEditCAFile("ca.pem")
 		c.expire()
 		kept := c.record()
-		r := c.hostileRunIn(dirB, "token", "-p", c.name)
+		r := c.runIn(dirB, "token", "-p", c.name)
 		if r.code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 		}
@@ -80,7 +76,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 
 		// What the error says to run repairs the profile: login, again
 		// with a relative path, saves it absolute.
-		r = c.hostileRunIn(dirA, "login", "-p", c.name, "--ca-file", "ca.pem")
+		r = c.runIn(dirA, "login", "-p", c.name, "--ca-file", "ca.pem")
 		if r.code != 0 {
 			t.Fatalf("repairing login: exit %d\n%s", r.code, r.stderr)
 		}
@@ -112,7 +108,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 				c.expire()
 				kept := c.record()
 				refreshes := len(hostileRefreshEvents(srv))
-				r := c.hostileRunIn(dirB, "token", "-p", c.name)
+				r := c.runIn(dirB, "token", "-p", c.name)
 				oneErrorLine(t, r, tc.want)
 				if r.code != 1 || r.stdout != "" {
 					t.Fatalf("exit %d, stdout %q; want 1 and nothing", r.code, r.stdout)
@@ -124,7 +120,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 				if err := os.Chmod(tc.path, fi.Mode().Perm()); err != nil {
 					t.Fatal(err)
 				}
-				r = c.hostileRunIn(dirB, "token", "-p", c.name)
+				r = c.runIn(dirB, "token", "-p", c.name)
 				if r.code != 0 {
 					t.Fatalf("token after restoring mode %v: exit %d\n%s", fi.Mode().Perm(), r.code, r.stderr)
 				}
@@ -133,32 +129,6 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 		}
 	})
 	c.assertNoLeak(before.RefreshToken, before.AccessToken, after.RefreshToken, after.AccessToken)
-}
-
-// hostileRunIn is c.run with the working directory dir.
-func (c *cli) hostileRunIn(dir string, args ...string) run {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := c.command(ctx, args...)
-	cmd.Dir = dir
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := run{stdout: out.String(), stderr: errOut.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		c.t.Fatalf("sesame %v: %v", args, err)
-	}
-	if ctx.Err() != nil {
-		c.t.Fatalf("sesame %v did not finish within 90 s:\n%s", args, r.stderr)
-	}
-	c.stderrs = append(c.stderrs, r.stderr)
-	return r
 }
 
 // hostileConfig reads config.json as plain JSON.

@@ -89,7 +89,7 @@ type hlResult struct {
 func hlLogin(t *testing.T, srv *rig.Server, name string, attack bool) hlResult {
 	t.Helper()
 	c := newCLI(t, srv, name)
-	openGate := hlGateBrowser(t, c)
+	openGate := gateBrowser(t, c)
 	port := hlFreePort(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -183,33 +183,6 @@ func hlLogin(t *testing.T, srv *rig.Server, name string, attack bool) hlResult {
 	}
 	c.assertNoLeak(rec.AccessToken, rec.RefreshToken)
 	return res
-}
-
-// hlGateBrowser makes c's $BROWSER wait for a gate file (at most 60 s),
-// then exec testbrowser.
-func hlGateBrowser(t *testing.T, c *cli) (open func()) {
-	t.Helper()
-	dir := t.TempDir()
-	gate := filepath.Join(dir, "open")
-	script := filepath.Join(dir, "gated-browser")
-	body := "#!/bin/sh\nn=0\nwhile [ ! -e '" + gate + "' ]; do\n" +
-		"  n=$((n + 1)); [ \"$n\" -le 1200 ] || exit 1\n  sleep 0.05\ndone\n" +
-		"exec '" + rig.BuildTestBrowser(t) + "' \"$@\"\n"
-	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"BROWSER=" + script}
-	for _, kv := range c.extraEnv {
-		if !strings.HasPrefix(kv, "BROWSER=") {
-			env = append(env, kv)
-		}
-	}
-	c.extraEnv = env
-	return func() {
-		if err := os.WriteFile(gate, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // hlFreePort is a port on 127.0.0.1 that was free a moment ago.

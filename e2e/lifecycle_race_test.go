@@ -389,7 +389,13 @@ func gateBrowser(t *testing.T, c *cli) (open func()) {
 	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	c.extraEnv = []string{"BROWSER=" + script}
+	env := []string{"BROWSER=" + script}
+	for _, kv := range c.extraEnv {
+		if !strings.HasPrefix(kv, "BROWSER=") {
+			env = append(env, kv)
+		}
+	}
+	c.extraEnv = env
 	return func() {
 		if err := os.WriteFile(gate, nil, 0o600); err != nil {
 			t.Fatal(err)
