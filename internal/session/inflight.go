@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sesame-auth/sesame/internal/private"
 )
 
 // An in-flight marker is written, under the profile lock, just before a
@@ -65,7 +67,7 @@ func (m markers) read() *marker {
 	if m.path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(m.path, os.O_RDONLY|syscall.O_NONBLOCK|noFollow, 0)
+	f, err := os.OpenFile(m.path, os.O_RDONLY|syscall.O_NONBLOCK|private.NoFollow, 0)
 	if err != nil {
 		return nil
 	}
@@ -92,7 +94,7 @@ func (m markers) write(refreshToken string, now time.Time) {
 		return
 	}
 	data, _ := json.Marshal(marker{Started: now.UTC().Truncate(time.Second), Token: fingerprint(refreshToken)})
-	f, err := os.OpenFile(m.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK|noFollow, 0o600)
+	f, err := os.OpenFile(m.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK|private.NoFollow, 0o600)
 	if err != nil {
 		return
 	}
