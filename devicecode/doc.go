@@ -62,9 +62,11 @@
 //     verification_uri, so a QR code or an opened browser cannot lead
 //     somewhere the text did not name.
 //   - The host is given in punycode and in Unicode ([Prompt.HostASCII],
-//     [Prompt.HostUnicode]), decoded by a small RFC 3492 implementation:
-//     sesame carries no IDNA tables, so hosts sent with raw non-ASCII
-//     characters are refused rather than guessed at.
+//     [Prompt.HostUnicode]), decoded by golang.org/x/net/idna under its
+//     strict registration rules (IDNA2008, RFC 5891 §4: NFC, valid code
+//     points, hyphen, joiner and Bidi rules); a name that fails them is
+//     refused. Hosts sent with raw non-ASCII characters are refused rather
+//     than guessed at, since browsers map them in ways that differ.
 //   - user_code is shown exactly as received, and refused if it is long or
 //     carries control or format characters, so that "exactly" stays safe
 //     on a terminal. [PhishingWarning] is the sentence to show beside it.

@@ -77,11 +77,11 @@ func checkVerificationURI(raw string, allowInsecure bool) (*url.URL, hostInfo, e
 }
 
 // parseHost accepts an IP literal or a DNS name of letters, digits and
-// hyphens whose "xn--" labels are canonical punycode of letters, marks and
-// digits. A name with raw non-ASCII characters is refused: a browser maps it
-// through IDNA tables (full-width letters, ideographic full stops) that this
-// package does not carry, so it could not say which host the browser would
-// really visit.
+// hyphens; a name with "xn--" labels must pass hostUnicode. A name with raw
+// non-ASCII characters is refused: a browser maps it through IDNA tables
+// (full-width letters, ideographic full stops), and browsers differ in the
+// details (transitional "ß"), so only the ASCII form names one host for
+// certain.
 func parseHost(host string) (hostInfo, error) {
 	if host == "" {
 		return hostInfo{}, errors.New("it has no host")
@@ -95,68 +95,26 @@ func parseHost(host string) (hostInfo, error) {
 		return hostInfo{}, errors.New("its host name is too long")
 	}
 	labels := strings.Split(name, ".")
-	uni := make([]string, len(labels))
-	for i, l := range labels {
+	idn := false
+	for _, l := range labels {
 		if !isLDHLabel(l) {
 			if !isASCII(l) {
 				return hostInfo{}, errors.New("its host name is not in ascii (xn--) form")
 			}
 			return hostInfo{}, errors.New("its host name has characters other than letters, digits and '-'")
 		}
-		uni[i] = l
-		if strings.HasPrefix(l, "xn--") {
-			d, err := decodeLabel(l[4:])
-			if err != nil {
-				return hostInfo{}, errors.New("its host name has an invalid xn-- label")
-			}
-			uni[i] = d
-		}
+		idn = idn || strings.HasPrefix(l, "xn--")
 	}
-	h := hostInfo{ascii: name, unicode: strings.Join(uni, ".")}
+	h := hostInfo{ascii: name, unicode: name}
+	if idn {
+		u, err := hostUnicode(name)
+		if err != nil {
+			return hostInfo{}, errors.New("its host name is not a valid internationalized name")
+		}
+		h.unicode = u
+	}
 	h.domain = registrableDomain(labels)
 	return h, nil
-}
-
-// issuerASCII converts raw Unicode labels of the issuer's host to punycode,
-// lower-casing them first. That is not full IDNA mapping (no width or
-// compatibility folding), but the issuer is the person's own choice rather
-// than the server's, and for names typed in lower-case letters the result is
-// what IDNA gives.
-func issuerASCII(host string) string {
-	if isASCII(host) {
-		return host
-	}
-	labels := strings.Split(host, ".")
-	for i, l := range labels {
-		if !isASCII(l) {
-			if p, err := punyEncode(strings.ToLower(l)); err == nil {
-				labels[i] = "xn--" + p
-			}
-		}
-	}
-	return strings.Join(labels, ".")
-}
-
-// decodeLabel decodes punycode for display and insists on the canonical
-// encoding of a label that really needs one, so that one name has one
-// spelling and nothing but letters, marks, digits and hyphens comes out.
-func decodeLabel(p string) (string, error) {
-	d, err := punyDecode(p)
-	if err != nil {
-		return "", err
-	}
-	if isASCII(d) {
-		return "", errPunycode
-	}
-	for _, r := range d {
-		if !unicode.IsLetter(r) && !unicode.IsMark(r) && !unicode.IsNumber(r) && r != '-' {
-			return "", errPunycode
-		}
-	}
-	if re, err := punyEncode(d); err != nil || re != p {
-		return "", errPunycode
-	}
-	return d, nil
 }
 
 // isLDHLabel reports whether l is a lower-case DNS label of letters, digits
