@@ -12,8 +12,9 @@
 //
 //   - [Key]: the P-256 key pair, its keychain encoding ([Key.Marshal],
 //     [Parse]) and its RFC 7638 thumbprint, the "dpop_jkt" of RFC 9449 §10.
-//   - [Key.Proof]: one DPoP proof JWT (RFC 9449 §4.2), signed with ES256
-//     only; "none" and symmetric algorithms are never used (§4.2, §11.6).
+//   - [Key.Proof]: one DPoP proof JWT (RFC 9449 §4.2), signed by go-jose
+//     with ES256 or EdDSA, as the key's type fixes; "none" and symmetric
+//     algorithms are never used (§4.2, §11.6).
 //   - [Transport]: an [net/http.RoundTripper] that puts a proof on every POST
 //     to the token endpoint (RFC 9449 §5) and the pushed authorization
 //     request endpoint (§10.1, RFC 9126), keeps the latest server-provided

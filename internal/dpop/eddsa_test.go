@@ -48,6 +48,20 @@ func TestEdDSA_ProofVerifies(t *testing.T) {
 	if _, ok := h.JSONWebKey.Key.(ed25519.PublicKey); !ok {
 		t.Fatalf("embedded key is %T", h.JSONWebKey.Key)
 	}
+	// RFC 9449 §4.2: exactly typ, alg and jwk; the jwk holds the public
+	// OKP members only (RFC 8037 §2), no kid and no "d".
+	var header map[string]json.RawMessage
+	var jwkMembers map[string]string
+	seg := decodeSegment(t, strings.Split(p, ".")[0])
+	if json.Unmarshal(seg, &header) != nil || json.Unmarshal(header["jwk"], &jwkMembers) != nil {
+		t.Fatalf("header is not JSON: %s", seg)
+	}
+	if got := strings.Join(sortedKeys(header), ","); got != "alg,jwk,typ" {
+		t.Fatalf("header members = %s, want alg, jwk, typ", got)
+	}
+	if got := strings.Join(sortedKeys(jwkMembers), ","); got != "crv,kty,x" {
+		t.Fatalf("jwk members = %s, want crv, kty, x", got)
+	}
 	tp, err := h.JSONWebKey.Thumbprint(crypto.SHA256)
 	if err != nil || b64.EncodeToString(tp) != k.Thumbprint() {
 		t.Fatalf("thumbprint %v", err)

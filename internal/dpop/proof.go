@@ -2,14 +2,14 @@ package dpop
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/url"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // proofType is the "typ" header of every proof, which keeps a proof from
@@ -19,23 +19,6 @@ const proofType = "dpop+jwt"
 // jtiBytes is the size of the random "jti": 128 bits make a collision, and
 // so a false replay alarm at the server, negligible (RFC 9449 §4.2, §11.1).
 const jtiBytes = 16
-
-// proofHeader is the JOSE header of a proof (RFC 9449 §4.2). A struct, not
-// a map, so the members come out in a fixed order.
-type proofHeader struct {
-	Typ string    `json:"typ"`
-	Alg string    `json:"alg"`
-	JWK publicJWK `json:"jwk"`
-}
-
-// publicJWK is the public key in the header. It has no "d": the private key
-// must never appear in a proof (RFC 9449 §4.2).
-type publicJWK struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y,omitempty"`
-}
 
 // proofClaims are the claims of a proof (RFC 9449 §4.2). "nonce" is sent
 // only when the server provided one (§8) and "ath" only with an access
@@ -83,13 +66,7 @@ func (k *Key) Proof(method, target, nonce, accessToken string, now time.Time) (s
 		sum := sha256.Sum256([]byte(accessToken))
 		claims.ATH = b64.EncodeToString(sum[:])
 	}
-	jwk := k.PublicJWK()
-	header := proofHeader{
-		Typ: proofType,
-		Alg: k.Alg(),
-		JWK: publicJWK{Kty: jwk["kty"], Crv: jwk["crv"], X: jwk["x"], Y: jwk["y"]},
-	}
-	return k.sign(header, claims)
+	return k.sign(claims)
 }
 
 // targetURI is the "htu" value: target without query and fragment (RFC 9449
@@ -110,33 +87,37 @@ func targetURI(target string) (string, error) {
 	return htu.String(), nil
 }
 
-// sign returns base64url(header) "." base64url(claims) "." base64url(sig),
-// where sig is the ES256 signature over the first two parts: r and s, each
-// left-padded to 32 bytes, concatenated (RFC 7515 §5.1, RFC 7518 §3.4). Not
-// the ASN.1 form Go's crypto.Signer returns.
-func (k *Key) sign(header proofHeader, claims proofClaims) (string, error) {
-	h, err := compactJSON(header)
-	if err != nil {
-		return "", errors.New("dpop: encoding the proof header failed")
-	}
-	c, err := compactJSON(claims)
+// sign returns the claims signed by go-jose in JWS compact serialization
+// (RFC 7515 §7.1). The protected header is exactly what RFC 9449 §4.2 asks
+// for: "alg", "typ" and, through EmbedJWK, "jwk" holding the public key
+// alone, with no "kid" and no private member. go-jose writes an ES256
+// signature as r||s, each padded to 32 bytes (RFC 7518 §3.4), and EdDSA over
+// the signing input itself (RFC 8037 §3.1).
+func (k *Key) sign(claims proofClaims) (string, error) {
+	payload, err := compactJSON(claims)
 	if err != nil {
 		return "", errors.New("dpop: encoding the proof claims failed")
 	}
-	input := b64.EncodeToString(h) + "." + b64.EncodeToString(c)
+	var priv any = k.priv
 	if k.ed != nil {
-		// RFC 8037 §3.1: EdDSA signs the JWS signing input itself.
-		return input + "." + b64.EncodeToString(ed25519.Sign(k.ed, []byte(input))), nil
+		priv = k.ed
 	}
-	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg()), Key: priv},
+		(&jose.SignerOptions{EmbedJWK: true}).WithType(proofType),
+	)
 	if err != nil {
 		return "", errors.New("dpop: signing the proof failed")
 	}
-	sig := make([]byte, 2*coordSize)
-	r.FillBytes(sig[:coordSize])
-	s.FillBytes(sig[coordSize:])
-	return input + "." + b64.EncodeToString(sig), nil
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", errors.New("dpop: signing the proof failed")
+	}
+	compact, err := jws.CompactSerialize()
+	if err != nil {
+		return "", errors.New("dpop: signing the proof failed")
+	}
+	return compact, nil
 }
 
 // compactJSON is json.Marshal without HTML escaping, so a path or nonce
