@@ -17,6 +17,11 @@ import (
 // Credentials JSON object; get writes one, list writes an object from server
 // URL to username. On failure the helper writes the error message to stdout
 // and exits 1; docker recognises "not found" by its exact text.
+//
+// sesame writes this wire format itself on purpose rather than importing the
+// credentials package: a module for a few lines of JSON, whose readers
+// accept what sesame refuses (lines glued together, control characters,
+// unbounded input).
 
 // maxDockerInput bounds what docker sends on stdin.
 const maxDockerInput = 64 << 10

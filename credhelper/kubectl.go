@@ -38,6 +38,11 @@ var ErrUnsupportedAPIVersion = errors.New("unsupported ExecCredential apiVersion
 // so a cluster-bound profile gives it no token (requirement 40).
 var ErrNoClusterInfo = errors.New("kubectl did not say which cluster it is calling (no spec.cluster in KUBERNETES_EXEC_INFO); no token given")
 
+// These few ExecCredential types are written here on purpose rather than
+// imported from k8s.io/client-go, which would bring apimachinery's weight
+// into the binary; and ParseExecInfo bounds and checks its input more
+// strictly than a generic decoder would.
+
 // ExecInfo is the ExecCredential that kubectl (client-go) passes to an exec
 // credential plugin in KUBERNETES_EXEC_INFO. It mirrors the request half of
 // client-go's clientauthentication v1 and v1beta1 ExecCredential types, which
