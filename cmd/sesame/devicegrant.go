@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sesame-auth/sesame/devicecode"
@@ -74,7 +75,7 @@ const (
 // endCountdown clears the device flow's countdown line, if one was shown.
 func (a *app) endCountdown(lo loginUI) {
 	if a.env.StderrTTY && !lo.json {
-		fmt.Fprint(a.env.Stderr, "\r\x1b[K")
+		a.messages().endProgress()
 	}
 }
 
@@ -91,7 +92,7 @@ func (a *app) deviceUI(p *profile.Profile, lo loginUI) devicecode.UI {
 		QR:   qrEncoder,
 		Waiting: func(w devicecode.Wait) {
 			if countdown {
-				fmt.Fprintf(a.env.Stderr, "\r\x1b[Ksesame: waiting for approval, %s left", w.Remaining.Truncate(time.Second))
+				a.messages().progress(fmt.Sprintf("waiting for approval, %s left", w.Remaining.Truncate(time.Second)))
 			}
 		},
 	}
@@ -101,24 +102,25 @@ func (a *app) deviceUI(p *profile.Profile, lo loginUI) devicecode.UI {
 // (requirement 41): the verification host on a line of its own,
 // the full page, the code exactly as received, and the phishing warning.
 func (a *app) showDevicePrompt(p *profile.Profile, pr devicecode.Prompt, lo loginUI) {
-	w := a.env.Stderr
+	m := a.messages()
 	host := pr.HostASCII
 	if pr.HostUnicode != pr.HostASCII {
 		host = pr.HostUnicode + " (" + pr.HostASCII + ")"
 	}
-	fmt.Fprintf(w, "sesame: to sign in to profile %q, open this page on any device:\n\n", p.Name)
-	fmt.Fprintf(w, "  %s\n\n", pr.Origin)
-	fmt.Fprintf(w, "  host: %s\n  page: %s\n  code: %s\n\n", host, pr.VerificationURI, pr.UserCode)
+	body := []string{"  " + pr.Origin, "", "  host: " + host, "  page: " + pr.VerificationURI, "  code: " + pr.UserCode, ""}
 	if pr.VerificationURIComplete != "" {
-		fmt.Fprintf(w, "  or open this link, which carries the code:\n  %s\n\n", pr.VerificationURIComplete)
+		body = append(body, "  or open this link, which carries the code:", "  "+pr.VerificationURIComplete, "")
 	}
 	if pr.QR != "" {
-		fmt.Fprintf(w, "%s\n", pr.QR)
+		body = append(append(body, strings.Split(strings.TrimSuffix(pr.QR, "\n"), "\n")...), "")
 	}
+	m.block(fmt.Sprintf("to sign in to profile %q, open this page on any device:", p.Name), body...)
 	if pr.DifferentDomain {
-		fmt.Fprintf(w, "sesame: WARNING: this page is on %s, not on the issuer's domain %s\n", pr.Domain, pr.IssuerDomain)
+		// Shouted on purpose: a page outside the issuer's domain is how a
+		// device-code phishing attempt looks (requirement 41).
+		m.say(fmt.Sprintf("WARNING: this page is on %s, not on the issuer's domain %s", pr.Domain, pr.IssuerDomain))
 	}
-	fmt.Fprintf(w, "sesame: %s; the code expires at %s\n", devicecode.PhishingWarning, pr.ExpiresAt.Local().Format("15:04:05"))
+	m.say(fmt.Sprintf("%s; the code expires at %s", devicecode.PhishingWarning, pr.ExpiresAt.Local().Format("15:04:05")))
 	if lo.json {
 		_ = writeJSON(a.env.Stdout, deviceEvent{
 			Event:                   "device_authorization",

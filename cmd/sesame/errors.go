@@ -9,12 +9,12 @@ import (
 	"io"
 
 	"github.com/sesame-auth/sesame/credhelper"
-	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// Exit codes, documented in `sesame --help` and README.md.
+// Exit codes, documented in `sesame --help` and README.md. report alone
+// chooses them; the rules of what sesame prints are in ui.go (messages).
 const (
 	exitOK            = 0
 	exitError         = 1
@@ -62,6 +62,7 @@ func withHint(err error, hints ...string) error {
 // report writes err as one `sesame: error:` line and its hints, and returns
 // the exit code. It is the only place that maps errors to exit codes.
 func report(w io.Writer, profile string, err error) int {
+	m := messages{w}
 	code := exitError
 	var hints []string
 	var he *hintedError
@@ -73,7 +74,7 @@ func report(w io.Writer, profile string, err error) int {
 		if errors.As(err, &ce) {
 			msg = ce.Error()
 		}
-		fmt.Fprintln(w, "sesame: error: "+msg)
+		m.fail(msg)
 		return exitCancelled
 	case errors.As(err, &ue):
 		code = exitUsage
@@ -107,9 +108,9 @@ func report(w io.Writer, profile string, err error) int {
 		}
 		hints = append(he.hints, hints...)
 	}
-	fmt.Fprintln(w, "sesame: error: "+oneLine(err.Error()))
+	m.fail(err.Error())
 	for _, h := range hints {
-		fmt.Fprintln(w, "sesame: hint: "+oneLine(h))
+		m.hint(h)
 	}
 	return code
 }
@@ -137,11 +138,6 @@ func problemHints(pr *session.Problem) (int, []string) {
 	}
 	return exitError, nil
 }
-
-// oneLine makes text safe for one terminal line: no control, bidi or
-// format characters, no escape sequences, no secrets (redact.Line, the one
-// sanitizer for what reaches a terminal).
-func oneLine(s string) string { return redact.Line(s) }
 
 // isCertificateError reports whether err is a TLS verification failure.
 func isCertificateError(err error) bool {

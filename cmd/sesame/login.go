@@ -229,7 +229,7 @@ const loginLockWait = 3 * time.Second
 // showAuthURL prints the authorization URL on stderr, always, so a user
 // whose browser did not open (or who is on SSH) can copy it.
 func (a *app) showAuthURL(u string) {
-	fmt.Fprintf(a.env.Stderr, "sesame: open this URL in your browser to sign in (it is being opened for you unless --no-browser):\n\n  %s\n\n", u)
+	a.messages().block("open this URL in your browser to sign in (it is being opened for you unless --no-browser):", "  "+u, "")
 }
 
 // reportLogin tells the person (stderr) or the script (--json on stdout)

@@ -236,16 +236,6 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// say tells the person something on stderr, one line.
-func (a *app) say(msg string) {
-	fmt.Fprintln(a.env.Stderr, "sesame: "+oneLine(msg))
-}
-
-// warn tells the person about a problem that did not stop the command.
-func (a *app) warn(msg string) {
-	fmt.Fprintln(a.env.Stderr, "sesame: warning: "+oneLine(msg))
-}
-
 // store opens the credential store.
 func (a *app) store() (keychain.Store, error) {
 	s, err := a.env.Store()
