@@ -20,8 +20,8 @@ const (
 
 // ErrMalformedGitRequest reports a request line without "=". Git rejects the
 // same input ("invalid credential line"). The line is not quoted: it may hold
-// a password.
-var ErrMalformedGitRequest = errors.New("malformed git credential request: a line has no '='")
+// a password. ReadGitRequest names the request in front of it.
+var ErrMalformedGitRequest = errors.New("a line has no '='")
 
 // GitRequest is what git sends a credential helper on stdin
 // (git-credential(1), "INPUT/OUTPUT FORMAT"). Git sends path only when
@@ -95,13 +95,22 @@ func (r GitRequest) GoString() string { return "credhelper.GitRequest" + r.Strin
 // decodes to, fails the whole request with ErrUnsafeValue: a request that
 // tries to smuggle attributes gets no answer (requirement 40). A
 // line without "=" fails with ErrMalformedGitRequest, input over 64 KiB or a
-// line over 8 KiB with ErrTooLarge.
+// line over 8 KiB with ErrTooLarge. Every error begins with "git credential
+// request: ", so a caller passes it on as it is.
 //
 // As in git, a later value replaces an earlier one, url= clears everything
 // before it and sets protocol, host, username, password and path from the
 // URL, an empty value for a key ending in "[]" clears that list, and keys
 // this package does not know go to Extra.
 func ReadGitRequest(r io.Reader) (*GitRequest, error) {
+	req, err := readGitRequest(r)
+	if err != nil {
+		return nil, fmt.Errorf("git credential request: %w", err)
+	}
+	return req, nil
+}
+
+func readGitRequest(r io.Reader) (*GitRequest, error) {
 	br := bufio.NewReaderSize(r, maxGitLine+1)
 	req := &GitRequest{}
 	total := 0
@@ -225,7 +234,7 @@ func parseUnixSeconds(v string) time.Time {
 func gitRequestFromURL(raw string) (*GitRequest, error) {
 	proto, rest, ok := strings.Cut(raw, "://")
 	if !ok || proto == "" {
-		return nil, errors.New("git credential url has no scheme")
+		return nil, errors.New("url has no scheme")
 	}
 	r := &GitRequest{Protocol: proto}
 	hostEnd := strings.IndexAny(rest, "/?#")

@@ -30,6 +30,7 @@ const maxExecInfo = 1 << 20
 
 // ErrUnsupportedAPIVersion reports an ExecCredential request in an API
 // version other than v1 and v1beta1, or one that is not an ExecCredential.
+// ParseExecInfo names KUBERNETES_EXEC_INFO in front of it.
 var ErrUnsupportedAPIVersion = errors.New("unsupported ExecCredential apiVersion or kind; sesame speaks client.authentication.k8s.io/v1 and v1beta1")
 
 // ErrNoClusterInfo reports a request that names no cluster (no
@@ -97,7 +98,8 @@ func (e *ExecInfo) Interactive() bool {
 // the error wraps ErrUnsupportedAPIVersion or ErrTooLarge. The result is
 // normalised so that marshalling it and parsing the JSON again gives an equal
 // value: spec.cluster.config is compacted, and an empty or null CA or config
-// becomes nil.
+// becomes nil. Every error names KUBERNETES_EXEC_INFO, so a caller passes it
+// on as it is.
 func ParseExecInfo(s string) (*ExecInfo, error) {
 	if len(s) > maxExecInfo {
 		return nil, fmt.Errorf("%s: %w", ExecInfoEnv, ErrTooLarge)
@@ -110,7 +112,7 @@ func ParseExecInfo(s string) (*ExecInfo, error) {
 		return nil, fmt.Errorf("%s is not valid JSON: %w", ExecInfoEnv, err)
 	}
 	if info.Kind != "ExecCredential" || !knownAPIVersion(info.APIVersion) {
-		return nil, ErrUnsupportedAPIVersion
+		return nil, fmt.Errorf("%s: %w", ExecInfoEnv, ErrUnsupportedAPIVersion)
 	}
 	if c := info.Spec.Cluster; c != nil {
 		if len(c.CertificateAuthorityData) == 0 {

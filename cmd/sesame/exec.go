@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,6 +60,12 @@ func runExec(ctx context.Context, a *app, o *execOptions, args []string) error {
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
+		// exec.Error names the command again ("exec: \"x\": executable
+		// file not found in $PATH"); say it once.
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
 		return fmt.Errorf("cannot run %q: %w", args[0], err)
 	}
 	_, p, err := a.requireProfile()

@@ -48,7 +48,7 @@ func runGitCredential(ctx context.Context, a *app, op string, explicitProfile bo
 	}
 	req, err := credhelper.ReadGitRequest(a.env.Stdin)
 	if err != nil {
-		return fmt.Errorf("git credential request: %w", err)
+		return err
 	}
 	if op == "store" {
 		return nil
@@ -90,7 +90,7 @@ func (a *app) gitProfile(req *credhelper.GitRequest, explicit bool) (*profile.Pr
 	for _, n := range names {
 		p := cfg.Profile(n)
 		if p == nil {
-			return nil, fmt.Errorf("no profile %q", n)
+			return nil, withHint(fmt.Errorf("no profile %q", n), a.missingProfileHints(cfg, n)...)
 		}
 		for _, entry := range p.GitHosts {
 			host, prefix := profile.SplitGitHost(entry)

@@ -46,7 +46,7 @@ address, it must be the profile's kube server.`,
 func runKubectl(ctx context.Context, a *app) error {
 	info, err := credhelper.ParseExecInfo(a.env.Getenv(credhelper.ExecInfoEnv))
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", credhelper.ExecInfoEnv, err)
+		return err
 	}
 	_, p, err := a.requireProfile()
 	if err != nil {

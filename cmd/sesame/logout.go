@@ -40,8 +40,8 @@ made is deleted at the server too (RFC 7592), and the next login registers a new
 	return cmd
 }
 
-// errNotRevoked is returned when local data was deleted but the server did
-// not confirm the revocation.
+// errNotRevoked is what logout's error is (errors.Is) when local data was
+// deleted but the server did not confirm the revocation.
 var errNotRevoked = errors.New("revocation not confirmed")
 
 func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
@@ -89,11 +89,17 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 func notConfirmed(unrevoked, undeleted []string) error {
 	var msgs []string
 	hint := "revoke the session in the provider's account page, or run logout again when the server is reachable"
-	if len(unrevoked) > 0 {
-		msgs = append(msgs, fmt.Sprintf("%v for %q: local data was deleted, but the grant may still be active at the server", errNotRevoked, unrevoked))
+	if len(unrevoked) == 1 {
+		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profile %q: local data was deleted, but the grant may still be active there", unrevoked[0]))
+	} else if len(unrevoked) > 1 {
+		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profiles %s: local data was deleted, but the grants may still be active there", quotedList(unrevoked)))
+	}
+	if len(undeleted) == 1 {
+		msgs = append(msgs, fmt.Sprintf("the client registration of profile %q was not deleted at the server: the profile keeps it for another logout", undeleted[0]))
+	} else if len(undeleted) > 1 {
+		msgs = append(msgs, fmt.Sprintf("the client registrations of profiles %s were not deleted at the server: the profiles keep them for another logout", quotedList(undeleted)))
 	}
 	if len(undeleted) > 0 {
-		msgs = append(msgs, fmt.Sprintf("the client registration of %q was not deleted at the server: the profile keeps it for another logout", undeleted))
 		hint = "run logout again when the server is reachable"
 	}
 	if len(msgs) == 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/redact"
@@ -111,7 +112,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		root.AddCommand(extra())
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &usageError{msg: err.Error()}
+		return flagError(err)
 	})
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile name (default $SESAME_PROFILE, else \"default\")")
@@ -246,6 +247,27 @@ func (a *app) store() (keychain.Store, error) {
 		return nil, errors.New("no credential store")
 	}
 	return s, nil
+}
+
+// flagError is a mistake in a flag as a usage error. A bad value is said
+// in sesame's words: pflag's ends in Go's parser error ("strconv.ParseInt:
+// parsing \"x\": invalid syntax").
+func flagError(err error) error {
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return &usageError{msg: err.Error()}
+	}
+	f := bad.GetFlag()
+	want := "a " + f.Value.Type()
+	switch f.Value.Type() {
+	case "duration":
+		want = "a duration such as 90s, 10m or 1h"
+	case "int":
+		want = "a whole number"
+	case "bool":
+		want = "true or false"
+	}
+	return usageErrorf("invalid --%s %q: use %s", f.Name, bad.GetValue(), want)
 }
 
 // noArgs is cobra.NoArgs reported as a usage error.

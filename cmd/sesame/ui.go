@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/sesame-auth/sesame/internal/redact"
@@ -121,4 +122,17 @@ func (m messages) block(heading string, body ...string) {
 		}, l) + "\n")
 	}
 	fmt.Fprint(m.w, b.String())
+}
+
+// quotedList names items for a person: "a", "a" and "b", "a", "b" and
+// "c"; never a Go slice ("[a b]").
+func quotedList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = strconv.Quote(s)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }

@@ -10,7 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -114,22 +116,66 @@ func decode(data []byte, c *Config, tolerate func(error) bool) error {
 	return nil
 }
 
-// describeJSONError turns a decoding error into one line with a line number.
+// describeJSONError turns a decoding error into one line with a line
+// number, in the file's terms: a JSON field and kind, not a Go type
+// ("cannot unmarshal string into Go struct field Profile.profiles.scopes of
+// type []string") nor the decoder's "json: " prefix.
 func describeJSONError(data []byte, err error) error {
 	var offset int64 = -1
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	msg := strings.TrimPrefix(err.Error(), "json: ")
 	switch {
 	case errors.As(err, &syn):
 		offset = syn.Offset
 	case errors.As(err, &typ):
 		offset = typ.Offset
+		field := typ.Field
+		if i := strings.LastIndex(field, "."); i >= 0 {
+			field = field[i+1:]
+		}
+		if field == "" {
+			msg = fmt.Sprintf("the file holds %s, not an object", jsonKind(typ.Value))
+		} else {
+			msg = fmt.Sprintf("%q must be %s, not %s", field, goTypeAsJSON(typ.Type), jsonKind(typ.Value))
+		}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "the file ends in the middle of the JSON"
 	}
 	if offset < 0 {
-		return fmt.Errorf("invalid configuration: %v", err)
+		return fmt.Errorf("invalid configuration: %s", msg)
 	}
 	line := 1 + bytes.Count(data[:min(int(offset), len(data))], []byte("\n"))
-	return fmt.Errorf("invalid configuration at line %d: %v", line, err)
+	return fmt.Errorf("invalid configuration at line %d: %s", line, msg)
+}
+
+// jsonKind is UnmarshalTypeError.Value ("string", "number -1") with its
+// article.
+func jsonKind(v string) string {
+	if strings.HasPrefix(v, "array") || strings.HasPrefix(v, "object") {
+		return "an " + v
+	}
+	return "a " + v
+}
+
+// goTypeAsJSON is the JSON a field of type t holds.
+func goTypeAsJSON(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return goTypeAsJSON(t.Elem())
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return "a number"
 }
 
 // Path is the file this configuration is loaded from and saved to.
