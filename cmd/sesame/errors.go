@@ -36,8 +36,9 @@ const exitCodesHelp = `Exit codes:
 // certificateHint follows a TLS verification failure.
 const certificateHint = "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)"
 
-// usageError is a mistake in the command line.
-type usageError struct{ msg string }
+// usageError is a mistake in the command line: exit 2. help is the command
+// whose --help the hint points at; "" is sesame's own.
+type usageError struct{ msg, help string }
 
 func (e *usageError) Error() string { return e.msg }
 
@@ -78,7 +79,7 @@ func report(w io.Writer, profile string, err error) int {
 		return exitCancelled
 	case errors.As(err, &ue):
 		code = exitUsage
-		hints = append(hints, "run 'sesame --help' for usage")
+		hints = append(hints, fmt.Sprintf("run '%s --help' for usage", firstNonEmpty(ue.help, "sesame")))
 	case errors.Is(err, session.ErrLoginRequired):
 		code = exitLoginRequired
 		hints = append(hints, fmt.Sprintf("run 'sesame login -p %s' in a terminal", profile))

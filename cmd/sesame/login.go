@@ -77,7 +77,7 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 	f.BoolVar(&o.json, "json", false, "print JSON lines on stdout: the device code event (device flow), then the result")
 	f.BoolVar(&o.qr, "qr", false, "device flow: draw the link as a QR code even when stderr is not a terminal")
 	f.BoolVar(&o.noQR, "no-qr", false, "device flow: never draw a QR code")
-	cmd.MarkFlagsMutuallyExclusive("qr", "no-qr")
+	exclusiveFlags(cmd, "qr", "no-qr")
 	f.BoolVar(&o.open, "open", false, "device flow: also open the verification page in a browser on this machine")
 	f.BoolVar(&o.helperLogin, "helper-login", true, "let helper commands (token, kubectl, git, docker, exec) start a login for a person at a terminal")
 	f.StringArrayVar(&o.verificationHosts, "verification-host", nil, "device flow: a domain besides the issuer's where the verification page may be (repeatable, saved in the profile)")
@@ -144,6 +144,9 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 }
 
 func runLogin(ctx context.Context, a *app, o *loginOptions) error {
+	if o.timeout < 0 {
+		return usageErrorf("invalid --timeout %s: it cannot be negative", o.timeout)
+	}
 	name := a.profile()
 	if err := profile.ValidateName(name); err != nil {
 		return &usageError{msg: err.Error()}

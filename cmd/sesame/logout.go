@@ -32,6 +32,9 @@ made is deleted at the server too (RFC 7592), and the next login registers a new
   sesame logout --all`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.all && cmd.Flags().Changed("profile") {
+				return usageErrorf("--all and --profile exclude each other: --all logs out of every profile")
+			}
 			return runLogout(cmd.Context(), a, o)
 		},
 	}
@@ -92,12 +95,12 @@ func notConfirmed(unrevoked, undeleted []string) error {
 	if len(unrevoked) == 1 {
 		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profile %q: local data was deleted, but the grant may still be active there", unrevoked[0]))
 	} else if len(unrevoked) > 1 {
-		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profiles %s: local data was deleted, but the grants may still be active there", quotedList(unrevoked)))
+		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profiles %s: local data was deleted, but the grants may still be active there", quotedList(unrevoked, "and")))
 	}
 	if len(undeleted) == 1 {
 		msgs = append(msgs, fmt.Sprintf("the client registration of profile %q was not deleted at the server: the profile keeps it for another logout", undeleted[0]))
 	} else if len(undeleted) > 1 {
-		msgs = append(msgs, fmt.Sprintf("the client registrations of profiles %s were not deleted at the server: the profiles keep them for another logout", quotedList(undeleted)))
+		msgs = append(msgs, fmt.Sprintf("the client registrations of profiles %s were not deleted at the server: the profiles keep them for another logout", quotedList(undeleted, "and")))
 	}
 	if len(undeleted) > 0 {
 		hint = "run logout again when the server is reachable"

@@ -119,7 +119,7 @@ func TestQuotedList(t *testing.T) {
 		{[]string{"a", "b"}, `"a" and "b"`},
 		{[]string{"a", "b", "c"}, `"a", "b" and "c"`},
 	} {
-		if got := quotedList(c.in); got != c.want {
+		if got := quotedList(c.in, "and"); got != c.want {
 			t.Errorf("quotedList(%q) = %s, want %s", c.in, got, c.want)
 		}
 	}

@@ -125,8 +125,8 @@ func (m messages) block(heading string, body ...string) {
 }
 
 // quotedList names items for a person: "a", "a" and "b", "a", "b" and
-// "c"; never a Go slice ("[a b]").
-func quotedList(items []string) string {
+// "c" (conj is "and" or "or"); never a Go slice ("[a b]").
+func quotedList(items []string, conj string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = strconv.Quote(s)
@@ -134,5 +134,5 @@ func quotedList(items []string) string {
 	if len(q) < 2 {
 		return strings.Join(q, "")
 	}
-	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+	return strings.Join(q[:len(q)-1], ", ") + " " + conj + " " + q[len(q)-1]
 }
