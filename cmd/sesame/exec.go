@@ -60,13 +60,7 @@ func runExec(ctx context.Context, a *app, o *execOptions, args []string) error {
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		// exec.Error names the command again ("exec: \"x\": executable
-		// file not found in $PATH"); say it once.
-		var ee *exec.Error
-		if errors.As(err, &ee) {
-			err = ee.Err
-		}
-		return fmt.Errorf("cannot run %q: %w", args[0], err)
+		return cannotRun(args[0], err)
 	}
 	_, p, err := a.requireProfile()
 	if err != nil {
@@ -78,6 +72,17 @@ func runExec(ctx context.Context, a *app, o *execOptions, args []string) error {
 	}
 	env := append(withoutVar(os.Environ(), o.env), o.env+"="+rec.AccessToken)
 	return execReplace(path, args, env)
+}
+
+// cannotRun says that the program name could not be started, naming it
+// once: exec.Error names it again ("exec: \"x\": executable file not found
+// in $PATH").
+func cannotRun(name string, err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		err = ee.Err
+	}
+	return fmt.Errorf("cannot run %q: %w", name, err)
 }
 
 // withoutVar drops every NAME= entry, so the child sees exactly one value.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -207,6 +208,10 @@ func (a *app) runTool(ctx context.Context, name string, args []string) error {
 	}
 	cmd.Stdout, cmd.Stderr = a.env.Stderr, a.env.Stderr
 	if err := cmd.Run(); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			return cannotRun(name, err)
+		}
 		return fmt.Errorf("%s %s: %w", name, args[0], err)
 	}
 	return nil

@@ -42,6 +42,20 @@ func TestMessages_NoStutter(t *testing.T) {
 		`sesame: error: cannot run "sesame-test-no-such-command": executable file not found in $PATH`)
 }
 
+// setup --apply without the tool: the tool is named once.
+func TestMessages_SetupApplyWithoutKubectl(t *testing.T) {
+	h := newHarness(t)
+	h.mustLogin()
+	h.env["HOME"] = t.TempDir()
+	h.env["KUBECONFIG"] = filepath.Join(h.env["HOME"], "kubeconfig")
+	t.Setenv("PATH", t.TempDir())
+	r := h.run("setup", "kubectl", "-p", "work", "--apply")
+	wantStderr(t, r, exitError, `sesame: error: cannot run "kubectl": executable file not found in $PATH`)
+	if !strings.HasPrefix(r.stdout, "kubectl config set-credentials work ") {
+		t.Fatalf("stdout does not show the command first:\n%s", r.stdout)
+	}
+}
+
 // A bad flag value is said in sesame's words, not Go's parser's.
 func TestMessages_BadFlagValues(t *testing.T) {
 	h := newHarness(t)
