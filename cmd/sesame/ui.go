@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -81,8 +80,10 @@ func (a *app) warn(msg string) { a.messages().warn(msg) }
 // sanitizer for what reaches a terminal).
 func oneLine(s string) string { return redact.Line(s) }
 
+// line writes one message. A failed write to stderr is ignored: there is
+// no one left to tell.
 func (m messages) line(p, msg string) {
-	fmt.Fprintln(m.w, p+oneLine(msg))
+	_, _ = io.WriteString(m.w, p+oneLine(msg)+"\n")
 }
 
 // fail writes the error line that ends a command; report calls it.
@@ -100,11 +101,11 @@ func (m messages) say(msg string) { m.line(prefixInfo, msg) }
 // progress replaces the line under the cursor with msg, without ending
 // it: a countdown on a terminal. endProgress clears it.
 func (m messages) progress(msg string) {
-	fmt.Fprint(m.w, "\r\x1b[K"+prefixInfo+oneLine(msg))
+	_, _ = io.WriteString(m.w, "\r\x1b[K"+prefixInfo+oneLine(msg))
 }
 
 // endProgress clears a progress line.
-func (m messages) endProgress() { fmt.Fprint(m.w, "\r\x1b[K") }
+func (m messages) endProgress() { _, _ = io.WriteString(m.w, "\r\x1b[K") }
 
 // block writes heading as a "sesame: " line, a blank line, then body: one
 // line each, "" for a blank line, written exactly as given apart from the
@@ -121,7 +122,7 @@ func (m messages) block(heading string, body ...string) {
 			return r
 		}, l) + "\n")
 	}
-	fmt.Fprint(m.w, b.String())
+	_, _ = io.WriteString(m.w, b.String())
 }
 
 // quotedList names items for a person: "a", "a" and "b", "a", "b" and
