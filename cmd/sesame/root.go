@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/redact"
@@ -37,7 +36,7 @@ type app struct {
 	debugFile      string
 	closeDebugFile func() error
 	// helpErr is the usage mistake found where cobra would show help
-	// (groupHelp); Main reports it.
+	// (refuseUnknownTopics); Main reports it.
 	helpErr error
 }
 
@@ -158,90 +157,8 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newVersionCmd(a.env),
 		newRefresherCmd(a),
 	)
-	root.InitDefaultHelpCmd()
-	for _, c := range root.Commands() {
-		if c.Name() == "help" {
-			c.Args = helpTopic
-		}
-	}
-	defaultHelp := root.HelpFunc()
-	root.SetHelpFunc(func(c *cobra.Command, args []string) {
-		if err := groupHelp(c); err != nil {
-			a.helpErr = err
-			return
-		}
-		defaultHelp(c, args)
-	})
+	refuseUnknownTopics(root, &a.helpErr)
 	return root
-}
-
-// groupHelp is the usage mistake of a command group (setup, completion)
-// called with a word that names none of its subcommands: cobra shows a
-// group's help when it is called without a runnable subcommand, and would
-// show it for "sesame setup frob" too, and exit 0.
-func groupHelp(c *cobra.Command) error {
-	if c.HasSubCommands() && c.Flags().Parsed() && c.Flags().NArg() > 0 {
-		return unknownCommand(c, c.Flags().Arg(0))
-	}
-	return nil
-}
-
-// helpTopic refuses "sesame help WORD" when WORD names no command, as the
-// command itself would be refused: cobra would print "Unknown help topic"
-// and the usage on stdout, and exit 0.
-func helpTopic(c *cobra.Command, args []string) error {
-	cmd, rest, err := c.Root().Find(args)
-	if err == nil && cmd.HasSubCommands() && len(rest) > 0 {
-		return unknownCommand(cmd, rest[0])
-	}
-	return err
-}
-
-// unknownCommand is the usage error for a word that names no subcommand of
-// cmd; cobra's suggestions, when it has some, are a hint.
-func unknownCommand(cmd *cobra.Command, name string) error {
-	err := &usageError{msg: fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath()), help: cmd.CommandPath()}
-	if cmd.SuggestionsMinimumDistance <= 0 {
-		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which it sets only on its own path
-	}
-	if s := cmd.SuggestionsFor(name); len(s) > 0 {
-		return withHint(err, fmt.Sprintf("did you mean %s?", quotedList(s, "or")))
-	}
-	return err
-}
-
-// exclusiveAnnotation is the key of a command's annotation that lists its
-// groups of flags that exclude each other, one group a line.
-const exclusiveAnnotation = "sesame_exclusive_flags"
-
-// exclusiveFlags marks flags of cmd that cannot be given together. cobra
-// leaves the others out of completion once one is given; checkExclusive
-// reports the mistake as a usage error before cobra's own check would, with
-// exit 1 and "if any flags in the group [qr no-qr] are set none of the
-// others can be".
-func exclusiveFlags(cmd *cobra.Command, names ...string) {
-	cmd.MarkFlagsMutuallyExclusive(names...)
-	if cmd.Annotations == nil {
-		cmd.Annotations = map[string]string{}
-	}
-	cmd.Annotations[exclusiveAnnotation] += strings.Join(names, " ") + "\n"
-}
-
-// checkExclusive is the usage error for flags given together that
-// exclusiveFlags marked.
-func checkExclusive(cmd *cobra.Command) error {
-	for _, group := range strings.Split(cmd.Annotations[exclusiveAnnotation], "\n") {
-		var given []string
-		for _, name := range strings.Fields(group) {
-			if cmd.Flags().Changed(name) {
-				given = append(given, "--"+name)
-			}
-		}
-		if len(given) > 1 {
-			return usageErrorf("%s exclude each other", strings.Join(given, " and "))
-		}
-	}
-	return nil
 }
 
 // profile is the selected profile name: -p, else $SESAME_PROFILE, else
@@ -349,27 +266,6 @@ func (a *app) store() (keychain.Store, error) {
 		return nil, errors.New("no credential store")
 	}
 	return s, nil
-}
-
-// flagError is a mistake in a flag as a usage error. A bad value is said
-// in sesame's words: pflag's ends in Go's parser error ("strconv.ParseInt:
-// parsing \"x\": invalid syntax").
-func flagError(err error) error {
-	var bad *pflag.InvalidValueError
-	if !errors.As(err, &bad) {
-		return &usageError{msg: err.Error()}
-	}
-	f := bad.GetFlag()
-	want := "a " + f.Value.Type()
-	switch f.Value.Type() {
-	case "duration":
-		want = "a duration such as 90s, 10m or 1h"
-	case "int":
-		want = "a whole number"
-	case "bool":
-		want = "true or false"
-	}
-	return usageErrorf("invalid --%s %q: use %s", f.Name, bad.GetValue(), want)
 }
 
 // noArgs is cobra.NoArgs reported as a usage error.
