@@ -130,7 +130,7 @@ func sameHostPort(a, b string) bool {
 // digits, "-", "_" and "."), an IPv4 address or a bracketed IPv6 address
 // without a zone. The port, when present, is 1 to 65535; absent, it is 443.
 func parseHostPort(s string) (hostPort, bool) {
-	name, portText := s, ""
+	var name, portText string
 	if strings.HasPrefix(s, "[") {
 		end := strings.IndexByte(s, ']')
 		if end < 0 {
