@@ -125,7 +125,8 @@ func isLDHLabel(l string) bool {
 	}
 	for i := 0; i < len(l); i++ {
 		c := l[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+		ldh := 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-'
+		if !ldh {
 			return false
 		}
 	}

@@ -89,7 +89,8 @@ func TestKeyring_CrashMidDelete(t *testing.T) {
 		crashed := f.writesLeft == 0
 		f.heal()
 		got, gerr := newTestKeyring(f, 600).Get(ctx, testKey)
-		if !(gerr == nil && equalRecords(got, old)) && !errors.Is(gerr, ErrNotFound) {
+		kept := gerr == nil && equalRecords(got, old)
+		if !kept && !errors.Is(gerr, ErrNotFound) {
 			t.Fatalf("budget %d (delete err %v): Get = %v, %v", budget, err, describe(got), gerr)
 		}
 		if err == nil && !errors.Is(gerr, ErrNotFound) {

@@ -331,7 +331,9 @@ func plainWord(w string, capital bool) bool {
 	}
 	for i := 0; i < len(w); i++ {
 		c := w[i]
-		if ('a' > c || c > 'z') && !(i == 0 && capital && 'A' <= c && c <= 'Z') {
+		lower := 'a' <= c && c <= 'z'
+		capitalFirst := i == 0 && capital && 'A' <= c && c <= 'Z'
+		if !lower && !capitalFirst {
 			return false
 		}
 	}

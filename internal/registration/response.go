@@ -81,7 +81,8 @@ func (reg *registered) check(r Request) error {
 // secret; any other value, of any type, is.
 func (reg *registered) hasSecret() bool {
 	s, isString := reg.ClientSecret.(string)
-	return reg.ClientSecret != nil && !(isString && s == "")
+	empty := isString && s == ""
+	return reg.ClientSecret != nil && !empty
 }
 
 // sameSet reports whether a and b hold the same strings, compared exactly

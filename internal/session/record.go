@@ -145,7 +145,8 @@ func CheckTokenType(tok *oauth2.Token) error {
 func isTypeName(t string) bool {
 	for i := 0; i < len(t); i++ {
 		c := t[i]
-		if !(c == '-' || c == '.' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		nameChar := c == '-' || c == '.' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !nameChar {
 			return false
 		}
 	}
