@@ -157,13 +157,16 @@ func pendingFlow(t *testing.T, lim serverLimits) (redirectURI string, as *authSe
 	f.limits = lim
 	ctx, cancelCtx := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
-	go func() { _, err := f.Token(ctx); errc <- err }()
+	// The cleanup waits on finished, not on errc: a test that took the
+	// error from done would otherwise leave the cleanup waiting forever.
+	finished := make(chan struct{})
+	go func() { defer close(finished); _, err := f.Token(ctx); errc <- err }()
 	select {
 	case redirectURI = <-uris:
 	case err := <-errc:
 		t.Fatalf("Token ended early: %v", err)
 	}
-	t.Cleanup(func() { cancelCtx(); <-errc })
+	t.Cleanup(func() { cancelCtx(); <-finished })
 	return redirectURI, as, errc, cancelCtx
 }
 
