@@ -98,8 +98,10 @@ func runSetupKubectl(ctx context.Context, a *app, o *setupKubectlOptions) error 
 		fmt.Sprintf("--exec-provide-cluster-info=%v", p.KubeServer != ""),
 	)
 	w := a.env.Stdout
-	fmt.Fprintln(w, "kubectl "+shellJoin(args))
-	fmt.Fprintf(w, `
+	if _, err := fmt.Fprintln(w, "kubectl "+shellJoin(args)); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, `
 # the kubeconfig entry it creates:
 users:
 - name: %s
@@ -110,7 +112,9 @@ users:
       args: [%s]
       interactiveMode: IfAvailable
       provideClusterInfo: %v
-`, user, self, strings.Join(append([]string{"kubectl"}, helperArgs...), ", "), p.KubeServer != "")
+`, user, self, strings.Join(append([]string{"kubectl"}, helperArgs...), ", "), p.KubeServer != ""); err != nil {
+		return err
+	}
 	if !o.apply {
 		return nil
 	}
@@ -177,7 +181,9 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 		steps = append(steps, []string{"config", "--global", key + ".useHttpPath", "true"})
 	}
 	for _, s := range steps {
-		fmt.Fprintln(a.env.Stdout, "git "+shellJoin(s))
+		// An echo of the step about to run: a failed write must not stop
+		// the steps halfway, with the old helper removed and no new one.
+		_, _ = fmt.Fprintln(a.env.Stdout, "git "+shellJoin(s))
 		if err := a.runTool(ctx, "git", s); err != nil {
 			return err
 		}

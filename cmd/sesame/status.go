@@ -137,7 +137,9 @@ func printStatus(a *app, s statusJSON) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE\tISSUER\tACCOUNT\tACCESS TOKEN\tREFRESH TOKEN")
+	if _, err := fmt.Fprintln(tw, "PROFILE\tISSUER\tACCOUNT\tACCESS TOKEN\tREFRESH TOKEN"); err != nil {
+		return err
+	}
 	now := a.env.Now()
 	for _, p := range s.Profiles {
 		// Every cell is one line of text without a tab, control, bidi or
@@ -150,7 +152,9 @@ func printStatus(a *app, s statusJSON) error {
 		if p.Error != "" {
 			who = "error: " + redact.Line(p.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn), describeRefresh(p, now))
+		if _, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn), describeRefresh(p, now)); err != nil {
+			return err
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
