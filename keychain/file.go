@@ -57,7 +57,7 @@ func (f *File) Get(ctx context.Context, key string) (*Record, error) {
 	case err != nil:
 		return nil, fmt.Errorf("grant file: %w", err)
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }()
 	st, err := fh.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("grant file: %w", err)

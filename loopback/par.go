@@ -53,7 +53,7 @@ func (f *Flow) pushAuthorizationRequest(ctx context.Context, oc *oauth2.Config, 
 	if err != nil {
 		return "", fmt.Errorf("pushed authorization request: %w", urlcheck.StripURLError(err))
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPARResponse+1))
 	if err != nil || len(body) > maxPARResponse {
 		return "", &PARError{Status: resp.StatusCode}

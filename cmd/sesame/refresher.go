@@ -103,7 +103,7 @@ func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held sessi
 	if err != nil {
 		return session.FinishInProcess(ctx, s, rec)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	args := []string{refresherCommand, "-p", f.p.Name, "--min-ttl", s.MinTTL.String()}
 	if s.Resource != "" {
 		args = append(args, "--resource", s.Resource)
@@ -118,7 +118,7 @@ func (f *childFinisher) Finish(ctx context.Context, s *session.Grant, held sessi
 		args = append(args, "--debug-file", f.a.debugFile)
 	}
 	cmd, err := startDetached(exe, args, f.a.env.Stderr, w, lf.File())
-	w.Close()
+	_ = w.Close()
 	if err != nil {
 		f.a.log.Printf("refresh: cannot start the refresher (%v); refreshing in this process", err)
 		return session.FinishInProcess(ctx, s, rec)
@@ -216,7 +216,7 @@ func newRefresherCmd(a *app) *cobra.Command {
 			if err != nil {
 				return usageErrorf("%s is started by sesame itself, with a held lock (%v)", refresherCommand, err)
 			}
-			defer report.Close()
+			defer func() { _ = report.Close() }()
 			rep := runRefresher(a, lockFile, minTTL)
 			line, _ := json.Marshal(rep)
 			// The caller may be gone: the write may fail, the grant is stored.

@@ -306,7 +306,7 @@ func (b *Browser) get(ctx context.Context, c *http.Client, rawURL string) (*http
 	if err != nil {
 		return nil, nil, fmt.Errorf("authtest browser: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, nil, fmt.Errorf("authtest browser: read %s: %w", withoutQuery(req.URL), err)

@@ -40,10 +40,10 @@ func tryLock(path string) (*Lock, error) {
 	case err == nil:
 		return &Lock{f: f}, nil
 	case errors.Is(err, unix.EWOULDBLOCK):
-		f.Close()
+		_ = f.Close()
 		return nil, nil
 	default:
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 }

@@ -68,7 +68,7 @@ func load(dir string, tolerate func(error) bool) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
@@ -216,17 +216,17 @@ func (c *Config) Save() error {
 	if err != nil {
 		return fmt.Errorf("cannot write the configuration in %s: %w", dir, unwrapPathError(err))
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("cannot write %s: %w", tmp.Name(), err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -309,7 +309,7 @@ func lockConfig(ctx context.Context, dir, path string, wait time.Duration) (*flo
 	for {
 		ok, err := f.TryLock()
 		if err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("cannot lock %s (lock file %s): %w", path, lockPath, unwrapPathError(err))
 		}
 		if ok {
@@ -318,10 +318,10 @@ func lockConfig(ctx context.Context, dir, path string, wait time.Duration) (*flo
 		select {
 		case <-tick.C:
 		case <-deadline.C:
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("cannot update %s: another sesame process has been updating it for more than %s (lock file %s)", path, wait, lockPath)
 		case <-ctx.Done():
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("cannot update %s: %w", path, ctx.Err())
 		}
 	}

@@ -192,7 +192,7 @@ func readCAFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("ca file %s: %w", path, err)

@@ -58,7 +58,7 @@ func (r refreshRequest) post(ctx context.Context, c *http.Client, now time.Time)
 	if err != nil {
 		return nil, urlcheck.StripURLError(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
 	if err != nil {
 		return nil, err
