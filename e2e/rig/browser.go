@@ -79,7 +79,7 @@ func ReadBrowserLog(t testing.TB, path string) []BrowserRun {
 	if err != nil {
 		t.Fatalf("e2e: %v", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var runs []BrowserRun
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

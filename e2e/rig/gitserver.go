@@ -122,7 +122,7 @@ func StartGitServer(t testing.TB, ca *CA, check func(ctx context.Context, token 
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		g.stderr.Close()
+		_ = g.stderr.Close()
 		t.Fatalf("e2e: %v", err)
 	}
 	g.Host = ln.Addr().String()
@@ -145,7 +145,7 @@ func StartGitServer(t testing.TB, ca *CA, check func(ctx context.Context, token 
 			_ = srv.Close()
 		}
 		<-served
-		g.stderr.Close()
+		_ = g.stderr.Close()
 		if t.Failed() {
 			t.Logf("e2e: git server requests:\n%s", g.describeRequests())
 			t.Logf("e2e: http-backend stderr (%s):\n%s", g.BackendLog, tail(g.BackendLog, 40))

@@ -73,7 +73,7 @@ func npmCI(dir string) error {
 	if ok, err := fl.TryLockContext(ctx, 100*time.Millisecond); !ok || err != nil {
 		return fmt.Errorf("test server: waiting for the npm ci lock: %v", errors.Join(err, ctx.Err()))
 	}
-	defer fl.Unlock()
+	defer func() { _ = fl.Unlock() }()
 	if fresh() { // another process installed while we waited
 		return nil
 	}

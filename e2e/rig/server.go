@@ -322,7 +322,7 @@ func (s *Server) IntrospectClaims(ctx context.Context, token string) (map[string
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("introspection: %s: %s", resp.Status, body)
@@ -343,7 +343,7 @@ func (s *Server) getJSON(ctx context.Context, u string, v any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
@@ -412,7 +412,7 @@ func tail(path string, n int) string {
 	if err != nil {
 		return "(" + err.Error() + ")"
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var lines []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -445,7 +445,7 @@ func (s *Server) launch(dir string, args []string) error {
 	cmd.WaitDelay = 2 * time.Second
 	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
-		out.Close()
+		_ = out.Close()
 		return fmt.Errorf("starting the test server: %w", err)
 	}
 	s.PID = cmd.Process.Pid
@@ -453,7 +453,7 @@ func (s *Server) launch(dir string, args []string) error {
 	var waitErr error
 	go func() {
 		waitErr = cmd.Wait()
-		out.Close()
+		_ = out.Close()
 		close(exited)
 	}()
 	stop := func() {

@@ -44,6 +44,6 @@ func BuildSesame(t testing.TB) string {
 // it after the tests.
 func RemoveSesameBuild() {
 	if sesameBuild.dir != "" {
-		os.RemoveAll(sesameBuild.dir)
+		_ = os.RemoveAll(sesameBuild.dir)
 	}
 }

@@ -54,7 +54,7 @@ func browse(ctx context.Context, cfg config, startURL string) (run, error) {
 	if err != nil {
 		return r, err
 	}
-	defer os.RemoveAll(dataDir) // runs after the browser is gone (defers run last-in first-out)
+	defer func() { _ = os.RemoveAll(dataDir) }() // runs after the browser is gone (defers run last-in first-out)
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(cfg.chromium),

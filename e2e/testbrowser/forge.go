@@ -79,7 +79,7 @@ func forgeCallbacks(ctx context.Context, start *url.URL) []forged {
 			continue
 		}
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		f := forged{Name: c.name, Status: resp.StatusCode, Reflected: strings.Contains(string(body), payload) || strings.Contains(string(body), "forged")}
 		if loc := resp.Header.Get("Location"); loc != "" {
 			f.Name += fmt.Sprintf(" (Location: %s)", loc)

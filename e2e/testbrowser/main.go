@@ -178,7 +178,7 @@ func writeLog(r run) {
 		fmt.Fprintf(os.Stderr, "testbrowser: warning: TESTBROWSER_LOG: %v\n", err)
 		return
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		fmt.Fprintf(os.Stderr, "testbrowser: warning: TESTBROWSER_LOG: %v\n", err)
 	}
