@@ -133,7 +133,7 @@ func TestReadGitRequestRefuses(t *testing.T) {
 // wait for EOF.
 func TestReadGitRequestStopsAtBlankLine(t *testing.T) {
 	pr, pw := io.Pipe()
-	defer pw.Close()
+	defer func() { _ = pw.Close() }()
 	go func() { _, _ = io.WriteString(pw, "protocol=https\nhost=h\n\n") }()
 	done := make(chan *GitRequest, 1)
 	go func() {

@@ -34,7 +34,7 @@ func deviceLogin(t *testing.T, c *cli, browserEnv ...string) (code int, stdout, 
 	}
 	sc := bufio.NewScanner(out)
 	if !sc.Scan() {
-		cmd.Wait()
+		_ = cmd.Wait()
 		t.Fatalf("no device event on stdout; stderr:\n%s", errOut.String())
 	}
 	var ev struct {

@@ -90,7 +90,7 @@ func readmeExamples(t *testing.T, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var out []string
 	in := false
 	sc := bufio.NewScanner(f)

@@ -201,7 +201,7 @@ func refreshWith(t *testing.T, srv *rig.Server, refreshToken string, k *dpop.Key
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var body struct {
 		Error string `json:"error"`
 	}

@@ -42,7 +42,7 @@ func startDropProxy(t *testing.T, srv *rig.Server, drop int) *dropProxy {
 			if err != nil {
 				panic(http.ErrAbortHandler)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			answer, _ := io.ReadAll(resp.Body)
 			if isRefresh {
 				p.refresh.Add(1)
@@ -55,11 +55,11 @@ func startDropProxy(t *testing.T, srv *rig.Server, drop int) *dropProxy {
 				w.Header()[k] = v
 			}
 			w.WriteHeader(resp.StatusCode)
-			w.Write(answer)
+			_, _ = w.Write(answer)
 		}),
 	}
-	go hs.ServeTLS(ln, "", "")
-	t.Cleanup(func() { hs.Close() })
+	go func() { _ = hs.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() { _ = hs.Close() })
 	p.url = "https://" + ln.Addr().String() + "/token"
 	return p
 }

@@ -119,7 +119,7 @@ func requireServerDate(t *testing.T, srv *rig.Server, offset time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	date, err := http.ParseTime(resp.Header.Get("Date"))
 	if err != nil {
 		t.Fatalf("Date header %q: %v", resp.Header.Get("Date"), err)
@@ -143,7 +143,7 @@ func TestFaultJWKSFailAfterRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Fatalf("GET jwks_uri: %s, want %d", resp.Status, want)
 		}
@@ -353,7 +353,7 @@ func TestFaultHoldProxy(t *testing.T) {
 	}
 	var md rig.Metadata
 	err = json.NewDecoder(resp.Body).Decode(&md)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || md.Issuer != srv.Issuer || resp.ProtoMajor != 1 {
 		t.Fatalf("discovery through the proxy: %s %s, issuer %q, %v", resp.Proto, resp.Status, md.Issuer, err)
 	}

@@ -50,7 +50,7 @@ func (c *cli) startBG(t *testing.T, ownGroup bool, args ...string) *bgRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { out.Close(); errf.Close() })
+	t.Cleanup(func() { _ = out.Close(); _ = errf.Close() })
 	cmd := c.command(context.Background(), args...)
 	cmd.Stdout, cmd.Stderr = out, errf
 	if ownGroup {
@@ -203,7 +203,7 @@ func (c *cli) profileLockHeld(t *testing.T) bool {
 	if err != nil {
 		t.Fatalf("the profile lock file: %v", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	switch {
 	case err == nil:

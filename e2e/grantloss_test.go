@@ -475,7 +475,7 @@ func TestGrantLoss_ReuseAnsweredUnauthorizedClient_RealServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	var answer struct {
 		Error string `json:"error"`
 	}

@@ -72,10 +72,10 @@ func startHoldProxy(t *testing.T, srv *rig.Server) *holdProxy {
 		Handler:   http.HandlerFunc(p.serve),
 	}
 	hs.Protocols.SetHTTP1(true) // no h2: the server speaks HTTP/1.1 only
-	go hs.ServeTLS(ln, "", "")
+	go func() { _ = hs.ServeTLS(ln, "", "") }()
 	t.Cleanup(func() {
 		close(p.closed)
-		hs.Close()
+		_ = hs.Close()
 	})
 	p.base = "https://" + ln.Addr().String()
 	p.url = p.base + tokenURL.RequestURI()
@@ -183,7 +183,7 @@ func (p *holdProxy) serve(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	answer, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}

@@ -103,7 +103,7 @@ func hlLogin(t *testing.T, srv *rig.Server, name string, attack bool) hlResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer errFile.Close()
+	defer func() { _ = errFile.Close() }()
 	cmd.Stderr = errFile // stdout stays empty for login
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func hlFreePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -281,7 +281,7 @@ func (a *hlAttacker) dial(slow bool) {
 	select {
 	case <-a.stop: // close has run or is running: keep nothing open
 		a.mu.Unlock()
-		c.Close()
+		_ = c.Close()
 		return
 	default:
 	}
@@ -297,7 +297,7 @@ func (a *hlAttacker) dial(slow bool) {
 	go func() {
 		defer a.wg.Done()
 		_, _ = io.Copy(io.Discard, c) // returns when sesame (or close) closes it
-		c.Close()
+		_ = c.Close()
 		a.mu.Lock()
 		delete(a.conns, c)
 		if slow {
@@ -403,7 +403,7 @@ func (a *hlAttacker) close() {
 		close(a.stop)
 		a.mu.Lock()
 		for c := range a.conns {
-			c.Close()
+			_ = c.Close()
 		}
 		a.mu.Unlock()
 		a.wg.Wait()

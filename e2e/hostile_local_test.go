@@ -67,7 +67,7 @@ func TestHostileLocal_DebugFileFIFO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rd.Close()
+	defer func() { _ = rd.Close() }()
 	c.extraEnv = []string{"SESAME_DEBUG_FILE=" + fifo, "SESAME_DEBUG=1"}
 	check("a reader", "status")
 	check("a reader", "token", "-p", "x")

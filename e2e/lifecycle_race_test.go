@@ -489,7 +489,7 @@ func redeem(t *testing.T, srv *rig.Server, clientID, refreshToken string) (int, 
 	if err != nil {
 		t.Fatalf("refresh at the server: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var body struct {
 		Error string `json:"error"`
 	}
@@ -539,7 +539,7 @@ func startCaptureProxy(t *testing.T, srv *rig.Server, upstream string) *captureP
 				panic(http.ErrAbortHandler)
 			}
 			answer, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if err != nil {
 				panic(http.ErrAbortHandler)
 			}
@@ -562,8 +562,8 @@ func startCaptureProxy(t *testing.T, srv *rig.Server, upstream string) *captureP
 		}),
 	}
 	hs.Protocols.SetHTTP1(true)
-	go hs.ServeTLS(ln, "", "")
-	t.Cleanup(func() { hs.Close() })
+	go func() { _ = hs.ServeTLS(ln, "", "") }()
+	t.Cleanup(func() { _ = hs.Close() })
 	p.url = "https://" + ln.Addr().String() + "/token"
 	return p
 }

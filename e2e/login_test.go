@@ -316,8 +316,8 @@ func TestNoCoreDumps_Req35(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
+	defer func() { _ = cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }()
 	// Once the URL is printed, main has run (and set the limit).
 	buf := make([]byte, 4096)
 	var seen strings.Builder

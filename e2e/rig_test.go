@@ -175,7 +175,7 @@ func TestRigPKCERequired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.StatusCode/100 != 3 {
 		t.Fatalf("status %s, location %v", resp.Status, err)
@@ -250,14 +250,14 @@ func startCallback(t *testing.T) *callback {
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		cb.got <- r.URL.Query()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!DOCTYPE html><title>sesame e2e callback</title><p>Signed in. You can close this page.</p>`)
+		_, _ = fmt.Fprint(w, `<!DOCTYPE html><title>sesame e2e callback</title><p>Signed in. You can close this page.</p>`)
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(ln)
+	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		hs.Shutdown(ctx)
+		_ = hs.Shutdown(ctx)
 	})
 	return cb
 }

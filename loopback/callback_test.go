@@ -114,12 +114,12 @@ func TestCallback_RawRequests_Req04(t *testing.T) {
 			if err != nil {
 				b.note(fmt.Sprintf("%q: %v", tc.req, err))
 			} else {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				if resp.StatusCode != tc.want {
 					b.note(fmt.Sprintf("%q: got %d, want %d", tc.req, resp.StatusCode, tc.want))
 				}
 			}
-			c.Close()
+			_ = c.Close()
 		}
 	})
 }

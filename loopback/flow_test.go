@@ -115,7 +115,7 @@ func TestFlow_ExchangeErrorHidesBody_Req16(t *testing.T) {
 	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"bad \u001b[31m<script>x</script> %s","echo":%q}`,
+		_, _ = fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"bad \u001b[31m<script>x</script> %s","echo":%q}`,
 			"code reuse", leak+r.PostForm.Get("code"))
 		return true
 	}
@@ -159,8 +159,8 @@ func TestFlow_TokenRedirectNotFollowed_Req22(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go elsewhere.Serve(ln)
-	t.Cleanup(func() { elsewhere.Close() })
+	go func() { _ = elsewhere.Serve(ln) }()
+	t.Cleanup(func() { _ = elsewhere.Close() })
 	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
 		http.Redirect(w, r, "http://"+ln.Addr().String()+"/token", http.StatusTemporaryRedirect)
 		return true

@@ -58,7 +58,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		}
 		n++
 	}
-	file.Close()
+	_ = file.Close()
 	if err := sc.Err(); err != nil || n == 0 {
 		f.Fatalf("no seeds in testdata/callback-queries.txt: %v", err)
 	}

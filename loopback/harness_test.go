@@ -248,7 +248,7 @@ func send(ctx context.Context, method, rawURL string, body io.Reader, edit func(
 	if err != nil {
 		return response{err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b), err: err}
 }
@@ -315,7 +315,7 @@ func assertRefused(t *testing.T, hostport string) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", hostport, time.Second)
 	if err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Fatalf("%s still accepts connections", hostport)
 	}
 }

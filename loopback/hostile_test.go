@@ -69,7 +69,7 @@ func (a *attacker) dial(first string) net.Conn {
 	go func() {
 		defer a.wg.Done()
 		_, _ = io.Copy(io.Discard, c) // returns when either side closes
-		c.Close()
+		_ = c.Close()
 		a.mu.Lock()
 		a.gone++
 		a.mu.Unlock()
@@ -136,7 +136,7 @@ func (a *attacker) close() {
 		close(a.stop)
 		a.mu.Lock()
 		for _, c := range a.conns {
-			c.Close()
+			_ = c.Close()
 		}
 		a.conns = nil
 		a.mu.Unlock()
@@ -311,7 +311,7 @@ func TestConnLimiter_EvictsOldestWaiting_Req23(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := newConnLimiter(inner, 3)
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	type pair struct {
 		client net.Conn
 		server *trackedConn
@@ -323,7 +323,7 @@ func TestConnLimiter_EvictsOldestWaiting_Req23(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { c.Close() })
+		t.Cleanup(func() { _ = c.Close() })
 		s, err := l.Accept()
 		if err != nil {
 			t.Fatal(err)
@@ -345,7 +345,9 @@ func TestConnLimiter_EvictsOldestWaiting_Req23(t *testing.T) {
 	closedByServer := func(name string) {
 		t.Helper()
 		c := conns[name].client
-		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if err := c.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 			t.Errorf("%s: read %v, want closed by the server", name, err)
 		}
@@ -388,12 +390,14 @@ func TestConnLimiter_EvictsOldestWaiting_Req23(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer late.Close()
-	late.SetReadDeadline(time.Now().Add(3 * time.Second))
+	defer func() { _ = late.Close() }()
+	if err := late.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := late.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 		t.Errorf("newcomer with every slot busy: read %v, want closed", err)
 	}
-	l.Close()
+	_ = l.Close()
 	if err := <-accepted; !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept: %v, want net.ErrClosed", err)
 	}
@@ -401,8 +405,8 @@ func TestConnLimiter_EvictsOldestWaiting_Req23(t *testing.T) {
 		t.Errorf("busy connections: alive %q, want bef", got)
 	}
 	// A server-side close frees the slot once, however often it is called.
-	conns["b"].server.Close()
-	conns["b"].server.Close()
+	_ = conns["b"].server.Close()
+	_ = conns["b"].server.Close()
 	if open, _ := l.stats(); open != 2 {
 		t.Errorf("open %d after closing b, want 2", open)
 	}
@@ -436,15 +440,19 @@ func TestConnLimiter_ServerHooks_Req23(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hold.Close()
-	io.WriteString(hold, "GET /hold HTTP/1.1\r\nHost: "+host+"\r\n\r\n")
+	defer func() { _ = hold.Close() }()
+	if _, err := io.WriteString(hold, "GET /hold HTTP/1.1\r\nHost: "+host+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
 	<-inHandler
 	partial, err := net.Dial("tcp", host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer partial.Close()
-	io.WriteString(partial, "GET /hold HTTP/1.1\r\nHost: ")
+	defer func() { _ = partial.Close() }()
+	if _, err := io.WriteString(partial, "GET /hold HTTP/1.1\r\nHost: "); err != nil {
+		t.Fatal(err)
+	}
 
 	// At the limit, a third connection is served, and partial — not the
 	// busy one — made room.
@@ -452,25 +460,33 @@ func TestConnLimiter_ServerHooks_Req23(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer third.Close()
-	io.WriteString(third, "GET /x HTTP/1.1\r\nHost: "+host+"\r\n\r\n")
-	third.SetReadDeadline(time.Now().Add(3 * time.Second))
+	defer func() { _ = third.Close() }()
+	if _, err := io.WriteString(third, "GET /x HTTP/1.1\r\nHost: "+host+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := third.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(third), nil)
 	if err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("third connection at the limit: %v %v", resp, err)
 	}
-	resp.Body.Close()
-	partial.SetReadDeadline(time.Now().Add(3 * time.Second))
+	_ = resp.Body.Close()
+	if err := partial.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := partial.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 		t.Errorf("partial request: read %v, want closed by the server", err)
 	}
 	close(release)
-	hold.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if err := hold.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	resp, err = http.ReadResponse(bufio.NewReader(hold), nil)
 	if err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("busy connection was not answered: %v %v", resp, err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 }
 
 // countFDs is the number of open descriptors of this process, or -1 where

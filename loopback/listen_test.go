@@ -29,7 +29,7 @@ func TestListen_LoopbackOnlyAndMatchesRedirect_Req01(t *testing.T) {
 		if c, err := net.DialTimeout("tcp", u.Host, time.Second); err != nil {
 			b.note("cannot connect to the redirect uri's address: " + err.Error())
 		} else {
-			c.Close()
+			_ = c.Close()
 		}
 		// And nowhere else: not on any other address of this machine.
 		addrs, _ := net.InterfaceAddrs()
@@ -40,7 +40,7 @@ func TestListen_LoopbackOnlyAndMatchesRedirect_Req01(t *testing.T) {
 			}
 			hp := net.JoinHostPort(ipn.IP.String(), u.Port())
 			if c, err := net.DialTimeout("tcp", hp, time.Second); err == nil {
-				c.Close()
+				_ = c.Close()
 				b.note("listener reachable on " + hp)
 			}
 		}
@@ -68,7 +68,7 @@ func TestListen_BindsLiteralOnly_Req01_Req02(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	addr := ln.Addr().(*net.TCPAddr)
 	if !addr.IP.IsLoopback() || addr.Port == 0 {
 		t.Errorf("bound %v", addr)
@@ -79,7 +79,7 @@ func TestListen_IPv6Fallback_Req02(t *testing.T) {
 	if ln, err := net.Listen("tcp", "[::1]:0"); err != nil {
 		t.Skip("no IPv6 loopback here:", err)
 	} else {
-		ln.Close()
+		_ = ln.Close()
 	}
 	// 192.0.2.1 (TEST-NET-1) is on no interface, so binding it fails the way
 	// 127.0.0.1 does on a host with only ::1 up.
@@ -87,7 +87,7 @@ func TestListen_IPv6Fallback_Req02(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fallback to ::1: %v", err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	addr := ln.Addr().(*net.TCPAddr)
 	host := net.JoinHostPort(addr.IP.String(), strconv.Itoa(addr.Port))
 	if !strings.HasPrefix(host, "[::1]:") {
@@ -103,7 +103,7 @@ func TestListen_FixedPortInUse_Req03(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	defer func() { _ = other.Close() }()
 	port := other.Addr().(*net.TCPAddr).Port
 	_, err = listenLoopback(context.Background(), port)
 	if !errors.Is(err, ErrPortInUse) {
@@ -128,7 +128,7 @@ func TestListen_FixedPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := probe.Addr().(*net.TCPAddr).Port
-	probe.Close()
+	_ = probe.Close()
 	as := newAuthServer(t)
 	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 	cfg := testConfig(as, b)
@@ -190,14 +190,16 @@ func TestServer_SlowLorisCut_Req23(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	start := time.Now()
 	if _, err := io.WriteString(c, "GET /callback HTTP/1.1\r\nHost: "+u.Host+"\r\nX-Slow: "); err != nil {
 		t.Fatal(err)
 	}
 	// Trickle a byte every 100 ms; the server must cut us off soon after the
 	// header deadline, whatever we keep sending.
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	cut := make(chan struct{})
 	go func() {
 		defer close(cut)
@@ -245,7 +247,7 @@ func TestServer_ConnectionLimit_Req23(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		idle = append(idle, c)
 	}
 	// A ninth connection is served while eight idle ones are open.
@@ -253,20 +255,26 @@ func TestServer_ConnectionLimit_Req23(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	io.WriteString(c, "GET /other HTTP/1.1\r\nHost: "+u.Host+"\r\n\r\n")
-	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	defer func() { _ = c.Close() }()
+	if _, err := io.WriteString(c, "GET /other HTTP/1.1\r\nHost: "+u.Host+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		t.Fatalf("ninth connection while eight idle ones are open: %v", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("ninth connection got %d", resp.StatusCode)
 	}
 	// The oldest idle connection made room: the server closed it. It was
 	// accepted first because the kernel's backlog is first in, first out.
-	idle[0].SetReadDeadline(time.Now().Add(3 * time.Second))
+	if err := idle[0].SetReadDeadline(time.Now().Add(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := idle[0].Read(make([]byte, 1)); err == nil || isTimeout(err) {
 		t.Errorf("oldest idle connection: read %v, want it closed by the server", err)
 	}
@@ -292,7 +300,7 @@ func TestConnLimiter_CloseUnblocksAccept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c1.Close()
+	defer func() { _ = c1.Close() }()
 	s1, err := l.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +309,7 @@ func TestConnLimiter_CloseUnblocksAccept(t *testing.T) {
 	// it whether or not it has started waiting yet.
 	errc := make(chan error, 1)
 	go func() { _, err := l.Accept(); errc <- err }()
-	l.Close()
+	_ = l.Close()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, net.ErrClosed) {
@@ -310,8 +318,8 @@ func TestConnLimiter_CloseUnblocksAccept(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Accept stayed blocked after Close")
 	}
-	s1.Close()
-	s1.Close() // closing twice must not free two slots
+	_ = s1.Close()
+	_ = s1.Close() // closing twice must not free two slots
 	if open, _ := l.stats(); open != 0 {
 		t.Errorf("open = %d after close", open)
 	}

@@ -83,7 +83,7 @@ func TestNetNSChild_Req01_Req02(t *testing.T) {
 			// reachable there (a LAN peer would connect to it).
 			c, err := net.Dial("tcp", net.JoinHostPort("192.0.2.1", portOf(p.redirectURI)))
 			if err == nil {
-				c.Close()
+				_ = c.Close()
 				b.note("the listener accepts connections on 192.0.2.1")
 			}
 		}

@@ -85,7 +85,7 @@ func TestDebugFile_HostileTypes_Issue14(t *testing.T) {
 	haveFIFO := mkfifo(t, fifo)
 	socket := filepath.Join(dir, "s.log")
 	if l, err := net.Listen("unix", socket); err == nil {
-		defer l.Close()
+		defer func() { _ = l.Close() }()
 	} else {
 		socket = ""
 	}
@@ -121,7 +121,7 @@ func TestDebugFile_HostileTypes_Issue14(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rd.Close()
+		defer func() { _ = rd.Close() }()
 		h.env["SESAME_DEBUG_FILE"] = fifo
 		h.advance(time.Hour) // the token call would refresh, and log it
 		r := runWithin(t, h, 10*time.Second, "token", "-p", "work", "--debug")
@@ -143,7 +143,7 @@ func TestDebugFile_BlockingForWrites_Issue14(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if _, err := io.WriteString(w, "sesame: debug: one\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,7 @@ func TestLogin_CtrlCClosesListener(t *testing.T) {
 	}
 	u, _ := url.Parse(redirect)
 	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
-		c.Close()
+		_ = c.Close()
 		t.Fatalf("%s still accepts connections after Ctrl-C", u.Host)
 	}
 	if h.record() != nil {

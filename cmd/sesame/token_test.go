@@ -82,7 +82,9 @@ func TestToken_LoginRequiredExit4(t *testing.T) {
 	h := newHarness(t)
 	h.mustLogin()
 	key := h.store.Keys()[0]
-	h.store.Delete(t.Context(), key)
+	if err := h.store.Delete(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
 	// The volatile cache still serves the access token until its early
 	// expiry: a keychain entry removed behind sesame's back does not
 	// revoke anything. Once it is gone too, a login is required.
@@ -256,7 +258,7 @@ func TestLogin_RequiredPARFailureAborts_Req12(t *testing.T) {
 	h := newHarness(t, authtest.WithPAR(true), authtest.WithHook(authtest.PathPAR, func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"error":"invalid_request","error_description":"<script>x</script>"}`))
+		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"<script>x</script>"}`))
 		return true
 	}))
 	r := h.login()

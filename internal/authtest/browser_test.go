@@ -100,7 +100,7 @@ func TestBrowser_InjectsRequestsBeforeCallback(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		injected = append(injected, bad.Query().Get("state"))
 	}), BrowserSynchronous())
 	if err := b.Open(t.Context(), authURL(s, l.redirectURI, "real")); err != nil {

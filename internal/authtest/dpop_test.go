@@ -145,7 +145,7 @@ func do(t *testing.T, s *Server, req *http.Request) dpopResponse {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var body map[string]any
 	_ = json.Unmarshal(raw, &body)
@@ -208,7 +208,7 @@ func redeemRedirect(t *testing.T, s *Server, c pendingCode, authURL string) pend
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || resp.StatusCode != http.StatusFound || loc.Query().Get("code") == "" {
 		t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -621,7 +621,7 @@ func TestDPoP_FrontChannelJKT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || loc.Query().Get("error") != "invalid_request" {
 		t.Fatalf("malformed dpop_jkt: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}

@@ -178,7 +178,7 @@ func TestAuthorize_Validation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if tt.wantError == "" {
 				if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 					t.Fatalf("got %d Location %q, want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))

@@ -157,7 +157,7 @@ func tryPost(t *testing.T, s *Server, path string, form url.Values, header http.
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var body map[string]any
 	// An empty or non-JSON body (revocation answers 200 with none) leaves
 	// body nil; callers check the status first.

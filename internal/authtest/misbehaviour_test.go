@@ -151,7 +151,7 @@ func TestTokenHook_RedirectAndHugeBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, _ := io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if n != 64*64<<10 {
 		t.Fatalf("body %d bytes", n)
 	}
@@ -177,7 +177,7 @@ func TestDelay_ClientGivesUpFirst(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := s.Client().Do(req)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		t.Fatalf("got %d for an abandoned request, want no answer", resp.StatusCode)
 	}
 	if s.TokenRequests() != 0 {
@@ -215,7 +215,7 @@ func TestUserinfo_HeaderOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
 	if got := get(s.URL()+PathUserinfo, "Bearer "+tok.AccessToken); got != http.StatusOK {
@@ -252,7 +252,7 @@ func TestCAFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("client trusting the CA file: %v", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	// Without it, verification fails: there is no way around TLS.
 	if _, err := http.DefaultClient.Get(s.URL() + PathJWKS); err == nil {
 		t.Fatal("default client trusted the test server")
@@ -265,7 +265,7 @@ func getJSON(t *testing.T, s *Server, path string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var m map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ func TestRevoke_ScriptedStatuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Fatalf("attempt %d: %d, want %d", i, resp.StatusCode, want)
 		}

@@ -191,7 +191,7 @@ func TestRegistration_ReadAndDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("authorize with a deleted client: %d", resp.StatusCode)
 	}

@@ -125,7 +125,7 @@ func TestTransportKeepsReadError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if string(b) != `{"error":` || !errors.Is(err, errBroken) {
 		t.Fatalf("caller read %q, %v; want the partial body and the read error", b, err)

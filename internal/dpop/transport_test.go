@@ -91,7 +91,7 @@ func send(t *testing.T, c *http.Client, req *http.Request) (int, string) {
 	if err != nil {
 		t.Fatalf("%s: %v", req.Method, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("reading the response body: %v", err)

@@ -138,7 +138,7 @@ func TestLock_InheritedFileKeepsTheLock(t *testing.T) {
 	if _, err := Adopt(dup); err == nil {
 		t.Fatal("a newly opened lock file adopted a lock another description holds")
 	}
-	dup.Close()
+	_ = dup.Close()
 	inherited, err := Adopt(l.File())
 	if err != nil {
 		t.Fatalf("the holder's own file: %v", err)

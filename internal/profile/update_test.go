@@ -284,7 +284,7 @@ func TestUpdate_LockHeldElsewhereFails(t *testing.T) {
 			if err != nil || !ok {
 				t.Fatalf("TryLock = %v, %v", ok, err)
 			}
-			defer other.Close()
+			defer func() { _ = other.Close() }()
 			called := false
 			got, err := update(tt.ctx, dir, 50*time.Millisecond, func(c *Config) error {
 				called = true

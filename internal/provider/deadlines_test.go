@@ -44,7 +44,7 @@ func TestNewHTTPClient_DefaultDeadlines_Req23(t *testing.T) {
 // is refused, even with its certificate trusted.
 func TestNewHTTPClient_RefusesOldTLS_Req21(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("{}"))
+		_, _ = w.Write([]byte("{}"))
 	}))
 	srv.TLS = &tls.Config{MaxVersion: tls.VersionTLS11}
 	srv.StartTLS()
@@ -56,7 +56,7 @@ func TestNewHTTPClient_RefusesOldTLS_Req21(t *testing.T) {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/.well-known/openid-configuration", nil)
 	resp, err := c.Do(req)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		t.Fatal("a TLS 1.1 server was accepted")
 	}
 	if !strings.Contains(err.Error(), "protocol version") && !strings.Contains(err.Error(), "tls") {

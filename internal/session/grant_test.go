@@ -54,7 +54,7 @@ func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, `{"error":%q,"error_description":"grant request is invalid"}`, code)
+		_, _ = fmt.Fprintf(w, `{"error":%q,"error_description":"grant request is invalid"}`, code)
 		return
 	}
 	s.n++
@@ -80,7 +80,7 @@ func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":"Bearer","expires_in":300,"scope":"openid"%s}`, s.n, rt)
+	_, _ = fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":"Bearer","expires_in":300,"scope":"openid"%s}`, s.n, rt)
 }
 
 type fixture struct {

@@ -115,13 +115,13 @@ func (s *typeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("refresh_token") != s.current {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"error":"invalid_grant"}`)
+		_, _ = fmt.Fprint(w, `{"error":"invalid_grant"}`)
 		return
 	}
 	s.n++
 	s.current = fmt.Sprintf("SNTL-RT-%d", s.n)
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":%q,"expires_in":300,"refresh_token":%q}`, s.n, s.typ, s.current)
+	_, _ = fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":%q,"expires_in":300,"refresh_token":%q}`, s.n, s.typ, s.current)
 }
 
 // TestRefresh_UnusableTokenType_Issue14: a refresh answered with a
