@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,9 @@ type harness struct {
 	stdin string
 	// altStore, when set, replaces the in-memory store.
 	altStore keychain.Store
+	// stdoutErr, when set, fails every write to stdout (a full disk, a
+	// closed pipe).
+	stdoutErr error
 }
 
 func newHarness(t *testing.T, opts ...authtest.Option) *harness {
@@ -76,9 +80,13 @@ func (h *harness) run(args ...string) result {
 func (h *harness) runContext(ctx context.Context, args ...string) result {
 	h.t.Helper()
 	var out, errOut bytes.Buffer
+	var stdout io.Writer = &out
+	if h.stdoutErr != nil {
+		stdout = failingWriter{h.stdoutErr}
+	}
 	env := &Env{
 		Stdin:     strings.NewReader(h.stdin),
-		Stdout:    &out,
+		Stdout:    stdout,
 		Stderr:    &errOut,
 		StdoutTTY: h.stdoutTTY,
 		StdinTTY:  h.person,
