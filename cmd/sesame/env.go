@@ -38,6 +38,10 @@ type Env struct {
 	// session (refresher.go), so they survive the caller's death; tests
 	// that run commands in process leave it off.
 	DetachRefresh bool
+	// Exec, when set, replaces execReplace for sesame exec: a test that
+	// runs commands in process runs the command as a child instead, as
+	// replacing the test binary would end the test.
+	Exec func(path string, args, env []string) error
 }
 
 // systemEnv is the Env of a real process.

@@ -71,7 +71,11 @@ func runExec(ctx context.Context, a *app, o *execOptions, args []string) error {
 		return err
 	}
 	env := append(withoutVar(os.Environ(), o.env), o.env+"="+rec.AccessToken)
-	return execReplace(path, args, env)
+	replace := execReplace
+	if a.env.Exec != nil {
+		replace = a.env.Exec
+	}
+	return replace(path, args, env)
 }
 
 // cannotRun says that the program name could not be started, naming it

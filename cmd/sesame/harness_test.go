@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -12,13 +14,14 @@ import (
 	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/loopback"
 )
 
 // harness runs sesame in-process against an in-process authorization
 // server, with an in-memory keychain, a scripted browser and a clock that
 // tests can move forward.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	as      *authtest.Server
 	browser *authtest.Browser
 	store   *keychain.Memory
@@ -38,9 +41,14 @@ type harness struct {
 	// stdoutErr, when set, fails every write to stdout (a full disk, a
 	// closed pipe).
 	stdoutErr error
+	// opener, when set, replaces the scripted browser.
+	opener loopback.Opener
+	// epoch, when set, stops the clock there: now is epoch plus what
+	// advance added, so the times sesame prints are the same on every run.
+	epoch time.Time
 }
 
-func newHarness(t *testing.T, opts ...authtest.Option) *harness {
+func newHarness(t testing.TB, opts ...authtest.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, as: authtest.New(t, opts...), store: keychain.NewMemory(), cache: &tokencache.Memory{}, dir: t.TempDir()}
 	h.browser = authtest.NewBrowser(t, h.as)
@@ -58,6 +66,9 @@ func (h *harness) advance(d time.Duration) {
 func (h *harness) now() time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.epoch.IsZero() {
+		return h.epoch.Add(h.offset)
+	}
 	return time.Now().Add(h.offset)
 }
 
@@ -79,19 +90,30 @@ func (h *harness) run(args ...string) result {
 // signal context: cancelling ctx is Ctrl-C.
 func (h *harness) runContext(ctx context.Context, args ...string) result {
 	h.t.Helper()
+	return h.runIn(ctx, strings.NewReader(h.stdin), func(k string) string { return h.env[k] }, args...)
+}
+
+// runIn runs one sesame command under ctx with stdin and the environment
+// getenv, and checks what every command must satisfy: no sentinel token on
+// stderr. The command sesame exec would replace the process with runs as a
+// child writing to the same streams, and its exit code is the run's, as it
+// would be the process's.
+func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string) string, args ...string) result {
+	h.t.Helper()
 	var out, errOut bytes.Buffer
 	var stdout io.Writer = &out
 	if h.stdoutErr != nil {
 		stdout = failingWriter{h.stdoutErr}
 	}
+	execCode := -1
 	env := &Env{
-		Stdin:     strings.NewReader(h.stdin),
+		Stdin:     stdin,
 		Stdout:    stdout,
 		Stderr:    &errOut,
 		StdoutTTY: h.stdoutTTY,
 		StdinTTY:  h.person,
 		StderrTTY: h.person,
-		Getenv:    func(k string) string { return h.env[k] },
+		Getenv:    getenv,
 		Now:       h.now,
 		Store: func() (keychain.Store, error) {
 			if h.altStore != nil {
@@ -101,8 +123,27 @@ func (h *harness) runContext(ctx context.Context, args ...string) result {
 		},
 		Cache:  h.cache,
 		Opener: h.browser,
+		Exec: func(path string, argv, environ []string) error {
+			cmd := &exec.Cmd{Path: path, Args: argv, Env: environ, Stdin: stdin, Stdout: &out, Stderr: &errOut}
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if errors.As(err, &exit) && exit.ExitCode() >= 0 {
+				execCode = exit.ExitCode()
+				return nil
+			}
+			if err == nil {
+				execCode = 0
+			}
+			return err
+		},
+	}
+	if h.opener != nil {
+		env.Opener = h.opener
 	}
 	code := Main(ctx, args, env)
+	if execCode >= 0 {
+		code = execCode
+	}
 	r := result{stdout: out.String(), stderr: errOut.String(), code: code}
 	if strings.Contains(r.stderr, "SNTL-") {
 		h.t.Errorf("sesame %v: a token appears on stderr:\n%s", args, r.stderr)
