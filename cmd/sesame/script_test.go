@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,11 +158,17 @@ options:
 	}
 }
 
+// randomParams are the authorization URL's values drawn at random for each
+// login (RFC 7636 challenge, OIDC nonce, state) and the loopback
+// listener's port in its redirect_uri.
+var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9_-]+|(redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A)[0-9]+`)
+
 // normalize replaces what differs between runs by names a script can pin:
 // $ISSUER (the server's URL), $WORK, $SESAME (this test binary),
-// $USER_CODE (the last device flow's code), and each token the server
-// issued by $ACCESS_TOKEN_n, $REFRESH_TOKEN_n or $ID_TOKEN_n, numbered in
-// the order the server issued them.
+// $USER_CODE (the last device flow's code), each token the server issued
+// by $ACCESS_TOKEN_n, $REFRESH_TOKEN_n or $ID_TOKEN_n, numbered in the
+// order the server issued them, and in authorization URLs $CODE_CHALLENGE,
+// $NONCE, $STATE and the loopback $PORT.
 func (st *scriptState) normalize(s string) string {
 	as := st.h.as
 	pairs := []string{as.Issuer(), "$ISSUER", st.work, "$WORK", st.self, "$SESAME"}
@@ -180,7 +187,14 @@ func (st *scriptState) normalize(s string) string {
 		name(iss.RefreshToken, "REFRESH_TOKEN", &refresh)
 		name(iss.IDToken, "ID_TOKEN", &id)
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	s = strings.NewReplacer(pairs...).Replace(s)
+	return randomParams.ReplaceAllStringFunc(s, func(m string) string {
+		sub := randomParams.FindStringSubmatch(m)
+		if sub[1] != "" {
+			return sub[1] + "=$" + strings.ToUpper(sub[1])
+		}
+		return sub[2] + "$PORT"
+	})
 }
 
 // cmdAuthserver is `authserver [options]`: it exports the script's
@@ -189,13 +203,17 @@ func (st *scriptState) normalize(s string) string {
 //
 //   - -deny=DESCRIPTION: the person refuses in the browser; the
 //     error_description (Go escapes allowed, e.g. \x1b) is DESCRIPTION.
-//   - -device=approve|deny: the person approves or refuses the device
-//     flow's code on another device before the first poll (interval 1 s).
+//     -deny= (empty) makes them approve again.
+//   - -device=approve|deny|expire: the person approves or refuses the
+//     device flow's code on another device before the first poll
+//     (interval 1 s), or lets it expire.
 //   - -revoke=STATUS: the revocation endpoint answers every request with
 //     STATUS and revokes nothing.
 //   - -no-revocation: the metadata names no revocation endpoint.
 //   - -drop-token-responses=N: the next N token requests are carried out
 //     and answered by closing the connection.
+//   - -revoke-grant: the grant signed in last is revoked at the server, as
+//     an administrator or a password change would.
 //
 // It may be run again to change the server's behaviour mid-script.
 func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
@@ -210,17 +228,30 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	revoke := fs.Int("revoke", 0, "")
 	noRevocation := fs.Bool("no-revocation", false, "")
 	drop := fs.Int("drop-token-responses", 0, "")
+	revokeGrant := fs.Bool("revoke-grant", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny] [-revoke=STATUS] [-no-revocation] [-drop-token-responses=N]")
+		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-revoke=STATUS] [-no-revocation] [-drop-token-responses=N] [-revoke-grant]")
+	}
+	if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
+		ts.Fatalf("authserver -revoke-grant: no grant to revoke")
 	}
 	var opts []authtest.Option
-	if *deny != "" {
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "deny" {
+			return
+		}
+		if *deny == "" {
+			opts = append(opts, authtest.WithApprove())
+			return
+		}
 		desc, err := strconv.Unquote(`"` + *deny + `"`)
 		ts.Check(err)
 		opts = append(opts, authtest.WithDeny(desc))
-	}
+	})
 	switch *device {
 	case "":
+	case "expire":
+		opts = append(opts, authtest.WithDeviceTiming(10*time.Minute, time.Second), authtest.WithDevicePolls("expired_token"), authtest.WithTokenHook(nil))
 	case "approve", "deny":
 		decide := as.ApproveDevice
 		if *device == "deny" {
@@ -235,7 +266,7 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 				return false
 			}))
 	default:
-		ts.Fatalf("authserver -device=%s: want approve or deny", *device)
+		ts.Fatalf("authserver -device=%s: want approve, deny or expire", *device)
 	}
 	if *revoke != 0 {
 		status := *revoke
