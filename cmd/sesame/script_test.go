@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +18,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/keychain"
 )
 
 // The script tests in testdata/script pin what a user sees of every
@@ -40,10 +44,12 @@ func TestScript(t *testing.T) {
 		RequireUniqueNames: true,
 		Setup:              setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"sesame":     cmdSesame,
-			"authserver": cmdAuthserver,
-			"browser":    cmdBrowser,
-			"advance":    cmdAdvance,
+			"sesame":      cmdSesame,
+			"authserver":  cmdAuthserver,
+			"browser":     cmdBrowser,
+			"advance":     cmdAdvance,
+			"docker-host": cmdDockerHost,
+			"keychain":    cmdKeychain,
 		},
 	})
 }
@@ -59,6 +65,10 @@ type scriptState struct {
 	// interrupt makes the browser press Ctrl-C (cancel the command)
 	// instead of signing in.
 	interrupt bool
+	// omitted are the metadata fields the server leaves out.
+	omitted []string
+	// clients are the client ids the server registered, in order.
+	clients []string
 }
 
 type scriptStateKey struct{}
@@ -89,6 +99,8 @@ func setupScript(env *testscript.Env) error {
 		}
 		env.Setenv(k, dir)
 	}
+	// The path setup writes into configurations, for scripts to look for.
+	env.Setenv("SESAME", self)
 	env.Values[scriptStateKey{}] = st
 	return nil
 }
@@ -102,8 +114,9 @@ func stateOf(ts *testscript.TestScript) *scriptState {
 // environment, and fails unless the exit code is N (default 0). A non-zero
 // code needs both ! and -exit=N, so no exit code goes unpinned.
 //
-//   - -stdin=FILE: the command's standard input is FILE (the script's
-//     stdin command feeds only exec).
+//   - -stdin=FILE: the command's standard input is FILE, with the names
+//     normalize gives put back (the script's stdin command feeds only
+//     exec).
 //   - -person: stdin and stderr are terminals, a person is at them.
 //   - -stdout-tty: stdout is a terminal.
 //
@@ -127,7 +140,7 @@ options:
 			if !hasValue {
 				ts.Fatalf("usage: sesame -stdin=FILE")
 			}
-			stdin = ts.ReadFile(value)
+			stdin = st.denormalize(ts.ReadFile(value))
 		case "-person":
 			st.h.person = true
 		case "-stdout-tty":
@@ -151,8 +164,15 @@ options:
 		st.h.opener = interruptingBrowser{cancel}
 	}
 	r := st.h.runIn(ctx, strings.NewReader(stdin), ts.Getenv, args...)
-	fmt.Fprint(ts.Stdout(), st.normalize(r.stdout))
-	fmt.Fprint(ts.Stderr(), st.normalize(r.stderr))
+	for _, id := range st.h.as.RegisteredClients() {
+		if !slices.Contains(st.clients, id) {
+			st.clients = append(st.clients, id)
+		}
+	}
+	_, err := io.WriteString(ts.Stdout(), st.normalize(r.stdout))
+	ts.Check(err)
+	_, err = io.WriteString(ts.Stderr(), st.normalize(r.stderr))
+	ts.Check(err)
 	if r.code != want {
 		ts.Fatalf("sesame %s: exit code %d, want %d", strings.Join(args, " "), r.code, want)
 	}
@@ -167,25 +187,13 @@ var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9
 // $ISSUER (the server's URL), $WORK, $SESAME (this test binary),
 // $USER_CODE (the last device flow's code), each token the server issued
 // by $ACCESS_TOKEN_n, $REFRESH_TOKEN_n or $ID_TOKEN_n, numbered in the
-// order the server issued them, and in authorization URLs $CODE_CHALLENGE,
-// $NONCE, $STATE and the loopback $PORT.
+// order the server issued them, each client it registered by
+// $REGISTERED_CLIENT_n, and in authorization URLs $CODE_CHALLENGE, $NONCE,
+// $STATE and the loopback $PORT.
 func (st *scriptState) normalize(s string) string {
-	as := st.h.as
-	pairs := []string{as.Issuer(), "$ISSUER", st.work, "$WORK", st.self, "$SESAME"}
-	if code := as.LastUserCode(); code != "" {
-		pairs = append(pairs, code, "$USER_CODE")
-	}
-	var access, refresh, id int
-	name := func(token, kind string, n *int) {
-		if token != "" {
-			*n++
-			pairs = append(pairs, token, fmt.Sprintf("$%s_%d", kind, *n))
-		}
-	}
-	for _, iss := range as.Issued() {
-		name(iss.AccessToken, "ACCESS_TOKEN", &access)
-		name(iss.RefreshToken, "REFRESH_TOKEN", &refresh)
-		name(iss.IDToken, "ID_TOKEN", &id)
+	var pairs []string
+	for _, n := range st.names() {
+		pairs = append(pairs, n.value, n.name)
 	}
 	s = strings.NewReplacer(pairs...).Replace(s)
 	return randomParams.ReplaceAllStringFunc(s, func(m string) string {
@@ -195,6 +203,48 @@ func (st *scriptState) normalize(s string) string {
 		}
 		return sub[2] + "$PORT"
 	})
+}
+
+// denormalize puts the values back in place of the names of normalize (but
+// for the random URL parameters), so a script can feed sesame what it
+// printed, e.g. the token git hands back to erase.
+func (st *scriptState) denormalize(s string) string {
+	names := st.names()
+	// The longest name first: $ACCESS_TOKEN_10 is not $ACCESS_TOKEN_1.
+	slices.SortStableFunc(names, func(a, b namedValue) int { return len(b.name) - len(a.name) })
+	var pairs []string
+	for _, n := range names {
+		pairs = append(pairs, n.name, n.value)
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+type namedValue struct{ name, value string }
+
+// names are the values normalize replaces and their names.
+func (st *scriptState) names() []namedValue {
+	as := st.h.as
+	names := []namedValue{{"$ISSUER", as.Issuer()}, {"$WORK", st.work}, {"$SESAME", st.self}}
+	if code := as.LastUserCode(); code != "" {
+		names = append(names, namedValue{"$USER_CODE", code})
+	}
+	var access, refresh, id int
+	add := func(token, kind string, n *int) {
+		if token != "" {
+			*n++
+			names = append(names, namedValue{fmt.Sprintf("$%s_%d", kind, *n), token})
+		}
+	}
+	for _, iss := range as.Issued() {
+		add(iss.AccessToken, "ACCESS_TOKEN", &access)
+		add(iss.RefreshToken, "REFRESH_TOKEN", &refresh)
+		add(iss.IDToken, "ID_TOKEN", &id)
+	}
+	var clients int
+	for _, c := range st.clients {
+		add(c, "REGISTERED_CLIENT", &clients)
+	}
+	return names
 }
 
 // cmdAuthserver is `authserver [options]`: it exports the script's
@@ -207,9 +257,15 @@ func (st *scriptState) normalize(s string) string {
 //   - -device=approve|deny|expire: the person approves or refuses the
 //     device flow's code on another device before the first poll
 //     (interval 1 s), or lets it expire.
+//   - -verification-uri=URI: the device flow's verification page is URI.
 //   - -revoke=STATUS: the revocation endpoint answers every request with
-//     STATUS and revokes nothing.
-//   - -no-revocation: the metadata names no revocation endpoint.
+//     STATUS and revokes nothing; 0 restores it.
+//   - -no-revocation, -no-device: the metadata names no revocation or no
+//     device authorization endpoint; =false restores it.
+//   - -dpop: the server binds tokens to DPoP keys (RFC 9449).
+//   - -registration: the server registers clients (RFC 7591).
+//   - -deregister=STATUS: the clients registered so far cannot be deleted:
+//     their configuration endpoint answers STATUS (RFC 7592).
 //   - -drop-token-responses=N: the next N token requests are carried out
 //     and answered by closing the connection.
 //   - -revoke-grant: the grant signed in last is revoked at the server, as
@@ -223,64 +279,71 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	st := stateOf(ts)
 	as := st.h.as
 	fs := flag.NewFlagSet("authserver", flag.ContinueOnError)
+	fs.SetOutput(ts.Stderr())
 	deny := fs.String("deny", "", "")
 	device := fs.String("device", "", "")
+	verificationURI := fs.String("verification-uri", "", "")
 	revoke := fs.Int("revoke", 0, "")
 	noRevocation := fs.Bool("no-revocation", false, "")
+	noDevice := fs.Bool("no-device", false, "")
+	dpop := fs.Bool("dpop", false, "")
+	registration := fs.Bool("registration", false, "")
+	deregister := fs.Int("deregister", 0, "")
 	drop := fs.Int("drop-token-responses", 0, "")
 	revokeGrant := fs.Bool("revoke-grant", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-revoke=STATUS] [-no-revocation] [-drop-token-responses=N] [-revoke-grant]")
-	}
-	if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
-		ts.Fatalf("authserver -revoke-grant: no grant to revoke")
+		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant]")
 	}
 	var opts []authtest.Option
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "deny" {
-			return
+		switch f.Name {
+		case "deny":
+			if *deny == "" {
+				opts = append(opts, authtest.WithApprove())
+				break
+			}
+			desc, err := strconv.Unquote(`"` + *deny + `"`)
+			ts.Check(err)
+			opts = append(opts, authtest.WithDeny(desc))
+		case "device":
+			opts = append(opts, authtest.WithDeviceTiming(10*time.Minute, time.Second), st.deviceDecision(ts, *device))
+			if *device == "expire" {
+				opts = append(opts, authtest.WithDevicePolls("expired_token"))
+			}
+		case "verification-uri":
+			opts = append(opts, authtest.WithVerificationURI(*verificationURI, ""))
+		case "revoke":
+			opts = append(opts, authtest.WithHook(authtest.PathRevoke, answerStatus(*revoke)))
+		case "no-revocation":
+			st.omitMetadata("revocation_endpoint", *noRevocation)
+		case "no-device":
+			st.omitMetadata("device_authorization_endpoint", *noDevice)
+		case "dpop":
+			if *dpop {
+				opts = append(opts, authtest.WithDPoP(authtest.DPoPOptions{}))
+			}
+		case "registration":
+			if *registration {
+				opts = append(opts, authtest.WithRegistration())
+			}
+		case "deregister":
+			for _, id := range as.RegisteredClients() {
+				opts = append(opts, authtest.WithHook(authtest.PathRegister+"/"+id, answerStatus(*deregister)))
+			}
+		case "drop-token-responses":
+			opts = append(opts, authtest.WithDroppedTokenResponses(*drop))
+		case "revoke-grant":
+			if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
+				ts.Fatalf("authserver -revoke-grant: no grant to revoke")
+			}
 		}
-		if *deny == "" {
-			opts = append(opts, authtest.WithApprove())
-			return
-		}
-		desc, err := strconv.Unquote(`"` + *deny + `"`)
-		ts.Check(err)
-		opts = append(opts, authtest.WithDeny(desc))
 	})
-	switch *device {
-	case "":
-	case "expire":
-		opts = append(opts, authtest.WithDeviceTiming(10*time.Minute, time.Second), authtest.WithDevicePolls("expired_token"), authtest.WithTokenHook(nil))
-	case "approve", "deny":
-		decide := as.ApproveDevice
-		if *device == "deny" {
-			decide = as.DenyDevice
+	omitted := st.omitted
+	opts = append(opts, authtest.WithMetadataMutator(func(md map[string]any) {
+		for _, k := range omitted {
+			delete(md, k)
 		}
-		opts = append(opts,
-			authtest.WithDeviceTiming(10*time.Minute, time.Second),
-			authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
-				if r.PostForm.Get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code" {
-					_ = decide(as.LastUserCode())
-				}
-				return false
-			}))
-	default:
-		ts.Fatalf("authserver -device=%s: want approve, deny or expire", *device)
-	}
-	if *revoke != 0 {
-		status := *revoke
-		opts = append(opts, authtest.WithHook(authtest.PathRevoke, func(w http.ResponseWriter, r *http.Request) bool {
-			http.Error(w, http.StatusText(status), status)
-			return true
-		}))
-	}
-	if *noRevocation {
-		opts = append(opts, authtest.WithMetadataMutator(func(md map[string]any) { delete(md, "revocation_endpoint") }))
-	}
-	if *drop > 0 {
-		opts = append(opts, authtest.WithDroppedTokenResponses(*drop))
-	}
+	}))
 	as.Configure(opts...)
 
 	caFile := filepath.Join(st.work, "ca.pem")
@@ -288,6 +351,50 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("ISSUER", as.Issuer())
 	ts.Setenv("CLIENT_ID", as.ClientID)
 	ts.Setenv("CA_FILE", caFile)
+}
+
+// deviceDecision is the token hook that plays the person of -device: it
+// approves or denies the device code just before the poll is answered.
+func (st *scriptState) deviceDecision(ts *testscript.TestScript, decision string) authtest.Option {
+	as := st.h.as
+	var decide func(userCode string) error
+	switch decision {
+	case "approve":
+		decide = as.ApproveDevice
+	case "deny":
+		decide = as.DenyDevice
+	case "expire":
+		return authtest.WithTokenHook(nil)
+	default:
+		ts.Fatalf("authserver -device=%s: want approve, deny or expire", decision)
+	}
+	return authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.PostForm.Get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code" {
+			_ = decide(as.LastUserCode())
+		}
+		return false
+	})
+}
+
+// omitMetadata adds key to the metadata the server leaves out, or with
+// omit false takes it back.
+func (st *scriptState) omitMetadata(key string, omit bool) {
+	st.omitted = slices.DeleteFunc(st.omitted, func(k string) bool { return k == key })
+	if omit {
+		st.omitted = append(st.omitted, key)
+	}
+}
+
+// answerStatus is a hook that answers every request with status, or with
+// status 0 is no hook at all.
+func answerStatus(status int) authtest.Hook {
+	if status == 0 {
+		return nil
+	}
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		http.Error(w, http.StatusText(status), status)
+		return true
+	}
 }
 
 // cmdBrowser is `browser follow|interrupt`: what the person does when
@@ -318,3 +425,64 @@ func cmdAdvance(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	stateOf(ts).h.advance(d)
 }
+
+// cmdDockerHost is `docker-host PROFILE REGISTRY`: it adds REGISTRY to the
+// profile's docker hosts in the configuration file, as a person does by
+// hand (no command writes them).
+func cmdDockerHost(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: docker-host PROFILE REGISTRY")
+	}
+	cfg, err := profile.Load(ts.Getenv("SESAME_CONFIG_DIR"))
+	ts.Check(err)
+	p := cfg.Profile(args[0])
+	if p == nil {
+		ts.Fatalf("docker-host: no profile %q", args[0])
+	}
+	p.DockerHosts = append(p.DockerHosts, args[1])
+	ts.Check(cfg.Save())
+}
+
+// cmdKeychain is `keychain memory|unavailable|locked|full|file`: the
+// credential store the following commands get. memory (the default) is a
+// working keychain; unavailable and locked are an OS keychain that is not
+// there or stays locked, full one that reads but refuses to store (their
+// errors are the bare sentinels, so only the hints are sesame's own
+// words); file is no keychain and SESAME_STORE=file, the grant file store
+// in $WORK/grants.
+func cmdKeychain(ts *testscript.TestScript, neg bool, args []string) {
+	const usage = "usage: keychain memory|unavailable|locked|full|file"
+	if neg || len(args) != 1 {
+		ts.Fatalf(usage)
+	}
+	h := stateOf(ts).h
+	switch args[0] {
+	case "memory":
+		h.altStore = nil
+	case "unavailable":
+		h.altStore = unavailableStore{}
+	case "locked":
+		h.altStore = lockedStore{}
+	case "full":
+		h.altStore = fullStore{h.store}
+	case "file":
+		h.altStore = &keychain.Fallback{Primary: unavailableStore{}, Secondary: keychain.NewFile(filepath.Join(stateOf(ts).work, "grants"))}
+	default:
+		ts.Fatalf(usage)
+	}
+}
+
+// lockedStore is a keychain that stays locked.
+type lockedStore struct{}
+
+func (lockedStore) Get(context.Context, string) (*keychain.Record, error) {
+	return nil, keychain.ErrLocked
+}
+func (lockedStore) Set(context.Context, string, *keychain.Record) error { return keychain.ErrLocked }
+func (lockedStore) Delete(context.Context, string) error                { return keychain.ErrLocked }
+func (lockedStore) Name() string                                        { return "secret-service" }
+
+// fullStore is a keychain that reads but stores nothing more.
+type fullStore struct{ keychain.Store }
+
+func (fullStore) Set(context.Context, string, *keychain.Record) error { return keychain.ErrTooLarge }
