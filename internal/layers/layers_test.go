@@ -36,6 +36,7 @@ var layer = map[string]int{
 	"internal/filelock":   2,
 	"internal/tokencache": 2,
 	"internal/oauthbody":  2,
+	"internal/oauthwire":  2,
 	"internal/urlcheck":   2,
 
 	"internal/redact":  1,
