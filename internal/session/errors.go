@@ -3,12 +3,8 @@ package session
 import (
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 
-	"golang.org/x/oauth2"
-
-	"github.com/sesame-auth/sesame/internal/redact"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // ErrLoginRequired means the profile has no usable grant: nothing stored,
@@ -43,38 +39,23 @@ func (e *SessionLostError) Unwrap() error { return e.Err }
 // stored refresh token is kept.
 type RefreshError struct{ Err error }
 
+// Error reads "token refresh: ...": an *oauthwire.Error names the refresh
+// itself, any other cause gets the name in front.
 func (e *RefreshError) Error() string {
-	var re *oauth2.RetrieveError
-	if errors.As(e.Err, &re) {
-		// Never the body: it may quote what was sent.
-		return "refresh failed: " + serverAnswer(re)
+	if _, ok := oauthwire.As(e.Err); ok {
+		return e.Err.Error()
 	}
-	msg := e.Err.Error()
-	if strings.HasPrefix(msg, "oauth2: cannot parse ") {
-		// x/oauth2 formats a 2xx body it cannot parse with %v of the
-		// encoding/json or net/url error, which quotes the body (a
-		// json.Number error quotes a whole string value): never the body.
-		return "refresh failed: the server's answer is not a token response"
-	}
-	return "refresh failed: " + msg
+	return opRefresh + ": " + e.Err.Error()
 }
 func (e *RefreshError) Unwrap() error { return e.Err }
 
-// serverAnswer says what the token endpoint answered: its error code and
-// description, sanitized (requirement 16), or the HTTP status.
-func serverAnswer(re *oauth2.RetrieveError) string {
-	if re.ErrorCode == "" {
-		if re.Response != nil {
-			return "the server answered " + http.StatusText(re.Response.StatusCode)
-		}
-		return "the server answered with an error"
-	}
-	s := "the server answered " + redact.Sanitize(re.ErrorCode)
-	if d := strings.TrimSpace(redact.Sanitize(re.ErrorDescription)); d != "" {
-		if len(d) > 200 {
-			d = d[:200] + "…"
-		}
-		s += fmt.Sprintf(" (%q)", d)
+// serverAnswer says what the token endpoint answered when it ended the
+// grant: its error code and description, already sanitized by
+// internal/oauthwire (requirement 16).
+func serverAnswer(e *oauthwire.Error) string {
+	s := "the server answered " + e.Code
+	if e.Description != "" {
+		s += fmt.Sprintf(" (%q)", e.Description)
 	}
 	return s
 }
@@ -85,26 +66,30 @@ func serverAnswer(re *oauth2.RetrieveError) string {
 // LemonLDAP::NG an ended session with invalid_request. Each means the
 // grant is unusable: a new login is the only way on.
 var refusalCodes = map[string]bool{
-	"invalid_grant":       true,
-	"unauthorized_client": true,
-	"invalid_request":     true,
+	oauthwire.CodeInvalidGrant:       true,
+	oauthwire.CodeUnauthorizedClient: true,
+	oauthwire.CodeInvalidRequest:     true,
 }
 
 // refusal returns the server's error answer when err is a definite refusal
-// of the grant.
-func refusal(err error) (*oauth2.RetrieveError, bool) {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && refusalCodes[re.ErrorCode] && re.Response != nil && re.Response.StatusCode < 500 {
-		return re, true
+// of the grant: one of refusalCodes, with any status below 500 (some
+// servers answer an error with 200).
+func refusal(err error) (*oauthwire.Error, bool) {
+	if e, ok := oauthwire.As(err); ok && refusalCodes[e.Code] && e.Answered() && e.Status < 500 {
+		return e, true
 	}
 	return nil, false
 }
 
 // isAnswer reports whether err is an answer from the token endpoint that
-// says the refresh was not carried out: an OAuth error or another 4xx
-// (RFC 6749 §5.2). A 5xx is no such answer: the server may have rotated
-// the token and then failed.
+// says the refresh was not carried out: an OAuth error, a redirect or
+// another 4xx (RFC 6749 §5.2). A 5xx is no such answer: the server may
+// have rotated the token and then failed; nor is a 2xx that is not a
+// token response.
 func isAnswer(err error) bool {
-	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500
+	e, ok := oauthwire.As(err)
+	if !ok || !e.Answered() || e.Status >= 500 {
+		return false
+	}
+	return e.Code != "" || e.Status >= 300
 }

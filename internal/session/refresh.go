@@ -7,12 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -145,27 +145,12 @@ func (s *Grant) send(ctx context.Context, client *http.Client, rec *keychain.Rec
 		clientID:     rec.ClientID,
 		refreshToken: rec.RefreshToken,
 		resource:     s.Resource,
+		accessToken:  rec.AccessToken,
 	}
 	tok, err := r.post(ctx, client, s.now())
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		// A server may quote the request back; its words are shown.
-		re.ErrorCode = scrub(re.ErrorCode, rec.RefreshToken, rec.AccessToken)
-		re.ErrorDescription = scrub(re.ErrorDescription, rec.RefreshToken, rec.AccessToken)
-	}
 	a := attempt{tok: tok, err: err, sent: err == nil || wrote.Load() || isAnswer(err)}
 	a.timedOut = err != nil && !isAnswer(err) && isTimeout(err)
 	return a
-}
-
-// scrub removes every secret from text a server sent.
-func scrub(text string, secrets ...string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			text = strings.ReplaceAll(text, sec, "[token]")
-		}
-	}
-	return text
 }
 
 // isTimeout reports whether err is a deadline: the client's, the
@@ -253,7 +238,7 @@ func (s *Grant) adoptIDToken(ctx context.Context, rec, next *keychain.Record, ra
 // refused is a definite refusal of the grant and what is known of its
 // cause on this machine.
 type refused struct {
-	answer *oauth2.RetrieveError
+	answer *oauthwire.Error
 	// interrupted is when an earlier refresh of the same refresh token
 	// started and was never settled; zero if none.
 	interrupted time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,54 @@ func TestRefresh_IDTokenCheckPreparedBeforeTheRefresh(t *testing.T) {
 		if f.stored(t).IDToken != "new.id.token" {
 			t.Fatal("the verified ID token was not stored")
 		}
+	}
+}
+
+// TestRefresh_ErrorLines: what a person reads when a refresh fails and
+// the grant is kept. A connection the server closes used to read
+// "refresh failed: EOF".
+func TestRefresh_ErrorLines(t *testing.T) {
+	hangUp := func(w http.ResponseWriter, _ *http.Request) {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}
+	refuse := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_scope","error_description":"scope \u001b[31mx is unknown"}`))
+	}
+	notToken := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>SNTL-RT-0</html>"))
+	}
+	for _, tt := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"closed connection", hangUp, "token refresh: the server closed the connection without an answer"},
+		{"oauth error", refuse, "token refresh: the server refused (400 invalid_scope): scope x is unknown"},
+		{"not a token response", notToken, "token refresh: the server's answer is unusable: it is neither a JSON object nor a form"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			srv := httptest.NewServer(tt.handler)
+			t.Cleanup(srv.Close)
+			rec := f.stored(t)
+			rec.TokenEndpoint = srv.URL
+			if err := f.store.Set(context.Background(), "k", rec); err != nil {
+				t.Fatal(err)
+			}
+			f.now = f.now.Add(time.Hour)
+			_, err := f.src.Token(context.Background())
+			var re *RefreshError
+			if !errors.As(err, &re) || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if f.stored(t).RefreshToken != "SNTL-RT-0" {
+				t.Fatal("the grant was changed")
+			}
+		})
 	}
 }
