@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/redact"
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
@@ -151,7 +152,9 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (*Metadat
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, wrapSanitized("discovery", err)
+		// The URL is named once, by sesame: net/http's *url.Error would
+		// quote it again.
+		return nil, wrapSanitized("discovery: GET "+u, oauthwire.StripURLError(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
 
@@ -165,7 +168,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (*Metadat
 	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, wrapSanitized("discovery: GET "+u, err)
+		return nil, wrapSanitized("discovery: GET "+u, oauthwire.StripURLError(err))
 	}
 	var m Metadata
 	if err := json.Unmarshal(body, &m); err != nil {

@@ -2,18 +2,15 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sesame-auth/sesame/internal/redact"
-	"github.com/sesame-auth/sesame/internal/urlcheck"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // ErrRevocationNotConfirmed is wrapped by every error from [Revoke]: the
@@ -44,11 +41,11 @@ const (
 // tries up to three times in all, waiting as Retry-After says (seconds,
 // at most 10 s; 1 s when absent or a date) through sleep, which tests
 // replace with a fake clock; nil means a real, cancellable sleep.
-// Anything else is an error wrapping [ErrRevocationNotConfirmed] that
-// names the status and the server's OAuth error code, sanitized.
-//
-// client must refuse redirects of POSTs, as [NewHTTPClient]'s does: the
-// body holds the token.
+// Anything else is an error wrapping [ErrRevocationNotConfirmed] and the
+// *oauthwire.Error that names the status and the server's OAuth error,
+// sanitized, e.g. "refresh token revocation: the server refused (400
+// unsupported_token_type)". The request goes through internal/oauthwire,
+// which never follows a redirect: the body holds the token.
 func Revoke(ctx context.Context, client *http.Client, endpoint, clientID, token, hint string, sleep func(context.Context, time.Duration) error) error {
 	if endpoint == "" {
 		return fmt.Errorf("%w: the server has no revocation endpoint", ErrRevocationNotConfirmed)
@@ -63,72 +60,47 @@ func Revoke(ctx context.Context, client *http.Client, endpoint, clientID, token,
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	body := form.Encode()
+	req := oauthwire.Request{Op: revocationOp(hint), URL: endpoint, Form: form}
 
 	for attempt := 1; ; attempt++ {
-		res, err := revokeOnce(ctx, client, endpoint, body)
+		resp, err := oauthwire.Send(ctx, client, req)
 		if err != nil {
-			return wrapSanitized(ErrRevocationNotConfirmed.Error(), err, ErrRevocationNotConfirmed)
+			return notConfirmed(err.Error(), err)
 		}
 		switch {
-		case res.status == http.StatusOK || res.status == http.StatusNoContent:
+		case resp.Status == http.StatusOK || resp.Status == http.StatusNoContent:
 			// RFC 7009 says 200; some servers answer 204 with no body,
 			// which confirms just as well.
 			return nil
-		case res.status == http.StatusServiceUnavailable && attempt < revokeAttempts:
-			if err := sleep(ctx, res.retryAfter); err != nil {
+		case resp.Status == http.StatusServiceUnavailable && attempt < revokeAttempts:
+			if err := sleep(ctx, parseRetryAfter(resp.Header.Get("Retry-After"))); err != nil {
 				return wrapSanitized(ErrRevocationNotConfirmed.Error(), err, ErrRevocationNotConfirmed)
 			}
-		case res.status == http.StatusServiceUnavailable:
-			return fmt.Errorf("%w: the server answered 503 (service unavailable) %d times", ErrRevocationNotConfirmed, attempt)
+		case resp.Status == http.StatusServiceUnavailable:
+			return notConfirmed(fmt.Sprintf("%s: the server answered 503 Service Unavailable %d times", req.Op, attempt), resp.Refusal())
 		default:
-			return fmt.Errorf("%w: the server answered %d%s", ErrRevocationNotConfirmed, res.status, res.errorCode())
+			// Any other answer, a 2xx other than 200 and 204 among them.
+			refusal := resp.Refusal()
+			return notConfirmed(refusal.Error(), refusal)
 		}
 	}
 }
 
-type revokeResult struct {
-	status     int
-	retryAfter time.Duration
-	oauthError string // the "error" member of an RFC 6749 §5.2 body, raw
+// revocationOp names the revocation of a token of type hint in errors.
+func revocationOp(hint string) string {
+	switch hint {
+	case HintRefreshToken:
+		return "refresh token revocation"
+	case HintAccessToken:
+		return "access token revocation"
+	}
+	return "revocation"
 }
 
-// errorCode renders the OAuth error code for a message: sanitized and
-// redacted, because it is the server's text.
-func (r revokeResult) errorCode() string {
-	if r.oauthError == "" {
-		return ""
-	}
-	return " (" + redact.UntrustedText(r.oauthError) + ")"
-}
-
-func revokeOnce(ctx context.Context, client *http.Client, endpoint, body string) (revokeResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
-	if err != nil {
-		return revokeResult{}, fmt.Errorf("invalid revocation endpoint %s", urlcheck.Quote(endpoint))
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return revokeResult{}, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-
-	res := revokeResult{status: resp.StatusCode}
-	if resp.StatusCode == http.StatusServiceUnavailable {
-		res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
-	}
-	if resp.StatusCode >= 400 {
-		// Best effort: an unreadable error body still leaves the status.
-		var e struct {
-			Error string `json:"error"`
-		}
-		if b, err := io.ReadAll(resp.Body); err == nil && json.Unmarshal(b, &e) == nil {
-			res.oauthError = e.Error
-		}
-	}
-	return res, nil
+// notConfirmed is an error reading msg that matches
+// [ErrRevocationNotConfirmed] and unwraps to cause.
+func notConfirmed(msg string, cause error) error {
+	return &sanitizedError{msg: msg, errs: []error{ErrRevocationNotConfirmed, cause}}
 }
 
 // parseRetryAfter reads a delay-seconds Retry-After (RFC 9110 §10.2.3),
