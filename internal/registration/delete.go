@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
@@ -15,13 +17,12 @@ import (
 // caller to delete remotely, so it can forget the registration locally.
 var ErrGone = errors.New("the server no longer knows this client registration")
 
-// deletePrefix starts every error from [Delete].
-const deletePrefix = "deleting the client registration"
+// opDelete names the deletion in its errors.
+const opDelete = "deleting the client registration"
 
 // Delete deregisters the client (RFC 7592 §2.3): DELETE clientURI with "Authorization: Bearer <token>".
 // 204 (or 200) is success. 401, 403 and 404 mean the server no longer knows the client or the token: ErrGone
-// (errors.Is). Other statuses give *Error. Transport errors are returned wrapped, with the URL's *url.Error wrapper
-// removed if it would quote a query.
+// (errors.Is). Other statuses, and transport failures, give the *oauthwire.Error.
 //
 // clientURI must be an absolute https URL (or http to a loopback IP
 // literal) without user information or fragment, and accessToken visible
@@ -30,42 +31,30 @@ const deletePrefix = "deleting the client registration"
 // quotes accessToken, even if the server echoes it.
 func Delete(ctx context.Context, c *http.Client, clientURI, accessToken string) error {
 	if c == nil {
-		return errors.New(deletePrefix + ": no http client")
+		return errors.New(opDelete + ": no http client")
 	}
 	if !visibleASCII(accessToken, maxAccessTokenLen) {
-		return errors.New(deletePrefix + ": no usable registration access token")
+		return errors.New(opDelete + ": no usable registration access token")
 	}
 	if err := urlcheck.Endpoint(clientURI, true); err != nil {
-		// The caller's URI, not the server's, but scrubbed all the same.
-		return wrap(deletePrefix, err, accessToken)
+		if strings.Contains(err.Error(), accessToken) {
+			// The URI is quoted, and it holds the token.
+			return errors.New(opDelete + ": the client configuration endpoint is not a usable URL")
+		}
+		return fmt.Errorf("%s: %w", opDelete, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, clientURI, nil)
+	resp, err := oauthwire.Send(ctx, c, oauthwire.Request{Op: opDelete, Method: http.MethodDelete, URL: clientURI, Bearer: accessToken})
 	if err != nil {
-		return wrap(deletePrefix, fmt.Errorf("invalid client configuration endpoint %s", urlcheck.Quote(clientURI)), accessToken)
+		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := noRedirects(c).Do(req)
-	if err != nil {
-		return wrap(deletePrefix, err, accessToken)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	// Read even on success, up to the limit, so the connection can be
-	// reused; an unreadable body does not change what the status says.
-	b, err := readBody(resp.Body)
-	if err != nil {
-		b = nil
-	}
-
-	switch resp.StatusCode {
+	switch resp.Status {
 	case http.StatusNoContent, http.StatusOK:
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 		// RFC 7592 §2.3: 401 for an invalid token, 404 or 403 for a client
 		// that no longer exists, and servers also answer 403 for a token
 		// that was revoked with the client.
-		return fmt.Errorf("%s: %w (HTTP %d)", deletePrefix, ErrGone, resp.StatusCode)
+		return fmt.Errorf("%s: %w (HTTP %d)", opDelete, ErrGone, resp.Status)
 	}
-	return fmt.Errorf("%s: %w", deletePrefix, newError(resp.StatusCode, b, accessToken))
+	return resp.Refusal()
 }

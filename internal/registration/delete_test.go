@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 func TestDelete_Success(t *testing.T) {
@@ -49,7 +51,7 @@ func TestDelete_Gone(t *testing.T) {
 		if !errors.Is(err, ErrGone) {
 			t.Errorf("HTTP %d: err = %v, want ErrGone", status, err)
 		}
-		var e *Error
+		var e *oauthwire.Error
 		if errors.As(err, &e) {
 			t.Errorf("HTTP %d: ErrGone is not an *Error: %v", status, err)
 		}
@@ -62,10 +64,10 @@ func TestDelete_ServerError(t *testing.T) {
 	as := newAS(t)
 	as.delStatus = http.StatusInternalServerError
 	as.delBody = `{"error":"server_error ` + testToken + `\u001b[31m","error_description":"` +
-		bodyMarker + ` token ` + testToken + ` and split SNTL-rat-\u001b[0m0123456789abcdef and Bearer ` + testToken + `"}`
+		`token ` + testToken + ` and split SNTL-rat-\u001b[0m0123456789abcdef and Bearer ` + testToken + `"}`
 	err := Delete(context.Background(), as.srv.Client(), as.clientURI(), testToken)
 	checkErr(t, err)
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) {
 		t.Fatalf("err = %v (%T)", err, err)
 	}
@@ -83,6 +85,9 @@ func TestDelete_ServerError(t *testing.T) {
 	if errors.Is(err, ErrGone) {
 		t.Error("a 500 is not ErrGone")
 	}
+	if want := "deleting the client registration: the server refused (500 server_error REDACTED): token REDACTED and split REDACTED and Bearer REDACTED"; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
 }
 
 // A redirect is not followed: it would carry the token elsewhere.
@@ -94,7 +99,7 @@ func TestDelete_RedirectNotFollowed(t *testing.T) {
 	t.Cleanup(srv.Close)
 	err := Delete(context.Background(), srv.Client(), srv.URL+"/clients/1", testToken)
 	checkErr(t, err)
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Status != http.StatusTemporaryRedirect {
 		t.Errorf("err = %v", err)
 	}
@@ -169,38 +174,11 @@ func TestDelete_BadInput(t *testing.T) {
 func TestDelete_BodyTooLarge(t *testing.T) {
 	as := newAS(t)
 	as.delStatus = http.StatusInternalServerError
-	as.delBody = `{"error":"server_error","pad":"` + strings.Repeat("a", maxBody) + `"}`
+	as.delBody = `{"error":"server_error","pad":"` + strings.Repeat("a", oauthwire.MaxBody) + `"}`
 	err := Delete(context.Background(), as.srv.Client(), as.clientURI(), testToken)
 	checkErr(t, err)
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError || e.Code != "" {
 		t.Errorf("err = %v", err)
-	}
-}
-
-func TestError_Error(t *testing.T) {
-	for _, tc := range []struct {
-		e    Error
-		want string
-	}{
-		{Error{Status: 400, Code: "invalid_redirect_uri", Description: bodyMarker}, "client registration refused: invalid_redirect_uri (HTTP 400)"},
-		{Error{Status: 502}, "client registration refused (HTTP 502)"},
-		{Error{Status: 400, Code: "\x1b[31mbad\x1b[0m"}, "client registration refused: bad (HTTP 400)"},
-	} {
-		if got := tc.e.Error(); got != tc.want {
-			t.Errorf("%+v: %q, want %q", tc.e, got, tc.want)
-		}
-	}
-}
-
-func TestCapBytes(t *testing.T) {
-	for _, s := range []string{"", "abc", strings.Repeat("a", 200), strings.Repeat("a", 201), strings.Repeat("é", 150), strings.Repeat("a", 198) + "…", strings.Repeat("€", 67) + "…"} {
-		got := capBytes(s, 200)
-		if len(got) > 200 || !strings.HasPrefix(s, strings.TrimSuffix(got, "…")) {
-			t.Errorf("capBytes(%d bytes) = %q (%d bytes)", len(s), got, len(got))
-		}
-		if len(s) <= 200 && got != s {
-			t.Errorf("capBytes changed a short string: %q", got)
-		}
 	}
 }

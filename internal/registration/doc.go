@@ -21,16 +21,16 @@
 //     with a management URI of the registration endpoint's own origin
 //     (scheme, host and port), so [Delete] can never be made to send it
 //     elsewhere; otherwise both are dropped.
-//   - Every response body is read through a 1 MiB limit, on top of whatever
-//     limit the caller's [net/http.Client] enforces.
-//   - No error ever quotes a response body, a client secret or the
-//     registration access token. The error code and description a server
-//     sends (RFC 7591 §3.2.2) reach an [*Error] only sanitized, redacted
-//     and capped, and [Error.Error] names only the code and status.
+//   - Both requests go through internal/oauthwire: every response body is
+//     read through its 1 MiB limit, on top of whatever limit the caller's
+//     [net/http.Client] enforces, and no redirect is followed.
+//   - No error ever quotes a success body, a client secret or the
+//     registration access token. The error code and description of an
+//     error response (RFC 7591 §3.2.2) reach the *oauthwire.Error only
+//     sanitized, redacted and capped.
 //
 // The caller's [net/http.Client] is trusted to enforce https, TLS
-// verification, deadlines and the refusal of redirected POSTs; this package
-// only adds the checks above.
+// verification and deadlines; this package only adds the checks above.
 //
 // # Concurrency
 //

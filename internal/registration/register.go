@@ -1,15 +1,18 @@
 package registration
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
+
+// opRegister names the registration in its errors.
+const opRegister = "client registration"
 
 // Register POSTs the metadata as JSON to endpoint with application_type "native",
 // token_endpoint_auth_method "none" and response_types ["code"] always set (never configurable).
@@ -23,8 +26,9 @@ import (
 // RegistrationClientURI is kept only if it is https (or http to a loopback IP literal when endpoint is itself http to a
 // loopback IP literal — tests), and has the same scheme, host and port as endpoint: the registration access token must
 // never travel to another origin. Otherwise it is dropped (Client.RegistrationClientURI = "") and so is the access token.
-// An error response (RFC 7591 §3.2.2: invalid_redirect_uri, invalid_client_metadata, ...) gives *Error with the
-// sanitized error code and HTTP status; never error_description verbatim unless sanitized and capped at 200 bytes.
+// Any other status, an error response (RFC 7591 §3.2.2: invalid_redirect_uri, invalid_client_metadata, ...) among
+// them, gives the *oauthwire.Error with the status and the server's error code and description, sanitized.
+// A 200 or 201 is read as client information whatever it holds: its members are secrets, and none is quoted.
 //
 // Every refusal of a successful response, not only the two about secrets,
 // is followed by the best-effort Delete: the server did create a client,
@@ -37,44 +41,27 @@ import (
 // caller's client decides whether that is actually permitted).
 func Register(ctx context.Context, c *http.Client, endpoint string, r Request) (*Client, error) {
 	if c == nil {
-		return nil, errors.New("client registration: no http client")
+		return nil, errors.New(opRegister + ": no http client")
 	}
 	ep, err := url.Parse(endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("client registration: %w", urlcheck.Endpoint(endpoint, true))
+		return nil, fmt.Errorf("%s: %w", opRegister, urlcheck.Endpoint(endpoint, true))
 	}
 	if err := urlcheck.Parsed(ep, endpoint, true); err != nil {
-		return nil, fmt.Errorf("client registration: %w", err)
+		return nil, fmt.Errorf("%s: %w", opRegister, err)
 	}
 	body, err := r.encode()
 	if err != nil {
-		return nil, fmt.Errorf("client registration: encoding the metadata: %w", err)
+		return nil, fmt.Errorf("%s: encoding the metadata: %w", opRegister, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	resp, err := oauthwire.Send(ctx, c, oauthwire.Request{Op: opRegister, URL: endpoint, JSON: body})
 	if err != nil {
-		return nil, fmt.Errorf("client registration: invalid endpoint %s", urlcheck.Quote(endpoint))
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := noRedirects(c).Do(req)
-	if err != nil {
-		return nil, wrap("client registration", err, "")
+	if resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
+		return nil, resp.Refusal()
 	}
-	defer func() { _ = resp.Body.Close() }()
-	b, err := readBody(resp.Body)
-
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		if err != nil {
-			// The status alone still says what happened.
-			b = nil
-		}
-		return nil, newError(resp.StatusCode, b, "")
-	}
-	if err != nil {
-		return nil, wrap("client registration: reading the response", err, "")
-	}
-	reg, err := parseRegistered(b)
+	reg, err := parseRegistered(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -94,18 +81,7 @@ func cleanUp(ctx context.Context, c *http.Client, cl *Client, refusal error) err
 	}
 	if err := Delete(ctx, c, cl.RegistrationClientURI, cl.RegistrationAccessToken); err != nil {
 		// Delete's errors never hold the token.
-		return fmt.Errorf("%w; the registration it made could not be deleted: %w", refusal, err)
+		return fmt.Errorf("%w; the registration it made could not be deleted (%w)", refusal, err)
 	}
 	return refusal
-}
-
-// noRedirects returns a copy of c that returns a redirect response instead
-// of following it. Neither request here has any business being redirected,
-// and a followed DELETE would carry the registration access token to
-// wherever the server pointed (net/http keeps the Authorization header
-// for a subdomain). The copy shares c's transport, jar and timeout.
-func noRedirects(c *http.Client) *http.Client {
-	cc := *c
-	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &cc
 }

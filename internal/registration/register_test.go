@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
+	"github.com/sesame-auth/sesame/internal/redact"
 )
 
 func TestRegister_SendsFixedMetadata(t *testing.T) {
@@ -170,7 +173,7 @@ func TestRegister_Refusals(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
-			var e *Error
+			var e *oauthwire.Error
 			if errors.As(err, &e) {
 				t.Errorf("a refused success is not an error response: %v", err)
 			}
@@ -197,18 +200,18 @@ func TestRegister_RefusalCleanupFails(t *testing.T) {
 	as := newAS(t)
 	as.regBody = func(base string) string { return okBody(base, map[string]any{"client_secret": testSecret}) }
 	as.delStatus = http.StatusInternalServerError
-	as.delBody = `{"error":"server_error","error_description":"` + bodyMarker + ` ` + testToken + `"}`
+	as.delBody = `{"error":"server_error","error_description":"gone ` + testToken + `"}`
 	_, err := Register(context.Background(), as.srv.Client(), as.endpoint(), testRequest())
 	checkErr(t, err)
 	if !errors.Is(err, errClientSecret) {
 		t.Fatalf("err = %v", err)
 	}
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError || e.Code != "server_error" {
 		t.Errorf("err = %v, want the DELETE's *Error inside", err)
 	}
-	if !strings.Contains(err.Error(), "could not be deleted") {
-		t.Errorf("err = %v, want it to say the client was left behind", err)
+	if want := "; the registration it made could not be deleted (deleting the client registration: the server refused (500 server_error): gone REDACTED)"; !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("err = %v, want it to say the client was left behind: %q", err, want)
 	}
 	if n := len(as.requests(http.MethodDelete)); n != 1 {
 		t.Errorf("%d DELETEs, want exactly 1 (no retry)", n)
@@ -307,10 +310,12 @@ func TestRegister_UnusableToken(t *testing.T) {
 	}
 }
 
+// An error response is shown with its code and description, sanitized and
+// capped (requirement 16).
 func TestRegister_ErrorResponse(t *testing.T) {
 	as := newAS(t)
 	as.regStatus = http.StatusBadRequest
-	desc := "\x1b]0;title\x07" + bodyMarker + " \x1b[2J" + strings.Repeat("é", 300)
+	desc := "\x1b]0;title\x07" + "redirect uri \x1b[2Jrefused " + strings.Repeat("é", 300)
 	as.regBody = func(string) string {
 		b, _ := json.Marshal(map[string]string{
 			"error":             "\x1b[31m<script>invalid_redirect_uri\x1b[0m\u202e",
@@ -320,21 +325,21 @@ func TestRegister_ErrorResponse(t *testing.T) {
 	}
 	cl, err := Register(context.Background(), as.srv.Client(), as.endpoint(), testRequest())
 	checkErr(t, err)
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || cl != nil {
 		t.Fatalf("err = %v (%T)", err, err)
 	}
 	if e.Status != http.StatusBadRequest {
 		t.Errorf("status = %d", e.Status)
 	}
-	if e.Code != "<script>invalid_redirect_uri" {
+	if e.Code != "scriptinvalid_redirect_uri" {
 		t.Errorf("code = %q", e.Code)
 	}
-	if want := "client registration refused: <script>invalid_redirect_uri (HTTP 400)"; err.Error() != want {
-		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	if want := "client registration: the server refused (400 scriptinvalid_redirect_uri): redirect uri refused éé"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Error() = %q, want it to start %q", err.Error(), want)
 	}
-	if len(e.Description) > 200 || !utf8.ValidString(e.Description) || strings.ContainsAny(e.Description, "\x1b\x07") ||
-		strings.Contains(e.Description, "title") || !strings.HasPrefix(e.Description, bodyMarker+" éé") {
+	if utf8.RuneCountInString(e.Description) > redact.MaxText || !utf8.ValidString(e.Description) || strings.ContainsAny(e.Description, "\x1b\x07") ||
+		strings.Contains(e.Description, "title") || !strings.HasSuffix(e.Description, "é…") {
 		t.Errorf("description = %q (%d bytes)", e.Description, len(e.Description))
 	}
 	if n := len(as.requests(http.MethodDelete)); n != 0 {
@@ -350,7 +355,7 @@ func TestRegister_ErrorResponseNotJSON(t *testing.T) {
 		as.regBody = func(string) string { return "<html>" + bodyMarker + " " + testToken + "</html>" }
 		_, err := Register(context.Background(), as.srv.Client(), as.endpoint(), testRequest())
 		checkErr(t, err)
-		var e *Error
+		var e *oauthwire.Error
 		if !errors.As(err, &e) || e.Status != status || e.Code != "" || e.Description != "" {
 			t.Errorf("HTTP %d: err = %v, %+v", status, err, e)
 		}
@@ -366,7 +371,7 @@ func TestRegister_RedirectNotFollowed(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, err := Register(context.Background(), srv.Client(), srv.URL+"/register", testRequest())
 	checkErr(t, err)
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Status != http.StatusPermanentRedirect {
 		t.Errorf("err = %v", err)
 	}
@@ -380,7 +385,7 @@ func TestRegister_BodyTooLarge(t *testing.T) {
 		as := newAS(t)
 		as.regStatus = status
 		as.regBody = func(base string) string {
-			return `{"client_id":"` + testClientID + `","error":"invalid_client_metadata","pad":"` + bodyMarker + strings.Repeat("a", maxBody) + `"}`
+			return `{"client_id":"` + testClientID + `","error":"invalid_client_metadata","pad":"` + bodyMarker + strings.Repeat("a", oauthwire.MaxBody) + `"}`
 		}
 		cl, err := Register(context.Background(), as.srv.Client(), as.endpoint(), testRequest())
 		checkErr(t, err)
@@ -390,10 +395,10 @@ func TestRegister_BodyTooLarge(t *testing.T) {
 		if strings.Contains(err.Error(), "aaaa") {
 			t.Errorf("HTTP %d: err quotes the body: %.200s", status, err)
 		}
-		var e *Error
+		var e *oauthwire.Error
 		switch status {
 		case http.StatusCreated:
-			if !errors.Is(err, errBodyTooLarge) {
+			if !errors.Is(err, oauthwire.ErrUnusable) {
 				t.Errorf("err = %v", err)
 			}
 		default:
@@ -410,9 +415,9 @@ func TestRegister_BodyAtLimit(t *testing.T) {
 	as := newAS(t)
 	as.regBody = func(base string) string {
 		b := okBody(base, map[string]any{"pad": ""})
-		return strings.Replace(b, `"pad":""`, `"pad":"`+strings.Repeat("a", maxBody-len(b))+`"`, 1)
+		return strings.Replace(b, `"pad":""`, `"pad":"`+strings.Repeat("a", oauthwire.MaxBody-len(b))+`"`, 1)
 	}
-	if n := len(as.regBody(as.srv.URL)); n != maxBody {
+	if n := len(as.regBody(as.srv.URL)); n != oauthwire.MaxBody {
 		t.Fatalf("test body is %d bytes", n)
 	}
 	cl, err := Register(context.Background(), as.srv.Client(), as.endpoint(), testRequest())

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // Client is what the server registered (RFC 7591 §3.2.1, RFC 7592 §3).
@@ -40,16 +42,15 @@ var (
 	errAuthMethod     = errors.New(`client registration refused: the server registered a token endpoint authentication method other than "none" (RFC 8252 §8.4)`)
 	errAppType        = errors.New(`client registration refused: the server registered an application_type other than "native"`)
 	errRedirectURIs   = errors.New("client registration refused: the server registered redirect URIs other than the ones sent (RFC 7591 §3.2.1)")
-	errMalformedReply = errors.New("client registration failed: the server's response is not a JSON object of client information (RFC 7591 §3.2.1)")
 )
 
 // parseRegistered decodes a client information response.
-func parseRegistered(body []byte) (*registered, error) {
+func parseRegistered(resp *oauthwire.Response) (*registered, error) {
 	var reg *registered
 	// The decoder's own messages can quote a character of the body, so
-	// only the fixed text is returned.
-	if json.Unmarshal(body, &reg) != nil || reg == nil {
-		return nil, errMalformedReply
+	// only sesame's words are returned.
+	if json.Unmarshal(resp.Body, &reg) != nil || reg == nil {
+		return nil, resp.Unusable("it is not a JSON object of client information (RFC 7591 §3.2.1)")
 	}
 	return reg, nil
 }

@@ -47,7 +47,8 @@ func register(ctx context.Context, d *Deps, p *profile.Profile) error {
 		GrantTypes:   grants,
 	})
 	if err != nil {
-		return fmt.Errorf("client registration: %w", err)
+		// Its errors name the registration already.
+		return err
 	}
 	d.logf("login: profile %q: registered client %s (management: %v)", p.Name, reg.ClientID, reg.RegistrationClientURI != "")
 	if reg.RegistrationClientURI != "" && reg.RegistrationAccessToken != "" {
@@ -104,8 +105,9 @@ func deregister(ctx context.Context, d *Deps, ui *UI, p *profile.Profile) (bool,
 	case errors.Is(err, registration.ErrGone):
 		ui.info(fmt.Sprintf("the server no longer knew the client registration of %q", p.Name))
 	default:
-		// Keep the management token: a later logout can try again.
-		ui.warn("the client registration could not be deleted: " + err.Error())
+		// Keep the management token: a later logout can try again. The
+		// error reads "deleting the client registration: ...".
+		ui.warn(err.Error())
 		return false, nil
 	}
 	if err := store.Delete(ctx, key); err != nil {
