@@ -118,10 +118,16 @@ func (r *Response) Seconds(k string) (v float64, present, valid bool) {
 // 2xx, or an error member, which some servers send with 200 (RFC 6749
 // §5.2). It returns nil for any other answer.
 func (r *Response) Err() error {
-	_, hasCode := r.Fields["error"]
-	if r.OK() && !hasCode {
+	if _, hasCode := r.Fields["error"]; r.OK() && !hasCode {
 		return nil
 	}
+	return r.Refusal()
+}
+
+// Refusal returns the [*Error] that says what this answer was, for a
+// caller that wanted another: its status and OAuth error, if any. For
+// an answer [Response.Err] calls an error, it is that error.
+func (r *Response) Refusal() *Error {
 	return NewError(r.op, r.Status, r.Str("error"), r.Str("error_description"), r.Str("error_uri"), r.secrets...)
 }
 

@@ -36,12 +36,12 @@ type registered struct {
 // values are the server's and could be anything, including the secret
 // that was refused.
 var (
-	errNoClientID     = errors.New("client registration refused: the server returned no client_id")
-	errBadClientID    = errors.New("client registration refused: the server returned a client_id that is not 1 to 512 visible ASCII characters")
-	errClientSecret   = errors.New("client registration refused: the server issued a client secret, which a public client cannot keep (RFC 8252 §8.4)")
-	errAuthMethod     = errors.New(`client registration refused: the server registered a token endpoint authentication method other than "none" (RFC 8252 §8.4)`)
-	errAppType        = errors.New(`client registration refused: the server registered an application_type other than "native"`)
-	errRedirectURIs   = errors.New("client registration refused: the server registered redirect URIs other than the ones sent (RFC 7591 §3.2.1)")
+	errNoClientID   = errors.New("client registration refused: the server returned no client_id")
+	errBadClientID  = errors.New("client registration refused: the server returned a client_id that is not 1 to 512 visible ASCII characters")
+	errClientSecret = errors.New("client registration refused: the server issued a client secret, which a public client cannot keep (RFC 8252 §8.4)")
+	errAuthMethod   = errors.New(`client registration refused: the server registered a token endpoint authentication method other than "none" (RFC 8252 §8.4)`)
+	errAppType      = errors.New(`client registration refused: the server registered an application_type other than "native"`)
+	errRedirectURIs = errors.New("client registration refused: the server registered redirect URIs other than the ones sent (RFC 7591 §3.2.1)")
 )
 
 // parseRegistered decodes a client information response.
