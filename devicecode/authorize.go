@@ -2,12 +2,13 @@ package devicecode
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // The device authorization request is sent here rather than through
@@ -16,7 +17,8 @@ import (
 // neither clamped nor tested on the flow's clock), cannot read expires_in
 // sent as 1e12 or overflows on it, truncates an oversized body silently
 // instead of failing, and returns a RetrieveError whose message quotes the
-// response body. The request itself is three lines of form encoding.
+// response body. The request goes through internal/oauthwire, like every
+// other OAuth request sesame makes.
 
 // deviceAuth is a checked device authorization response (RFC 8628 §3.2).
 type deviceAuth struct {
@@ -49,57 +51,52 @@ func (f *Flow) authorize(ctx context.Context, verifier string) (*deviceAuth, err
 		form[k] = append(form[k], vs...)
 	}
 
-	sc := scrubber{verifier, c.ClientSecret}
-	r, err := f.post(ctx, c.Endpoint.DeviceAuthURL, form)
+	// The verifier is not sent here, but no error may quote it either.
+	r, err := f.post(ctx, opDeviceAuthorization, c.Endpoint.DeviceAuthURL, form, verifier)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, sc.newError(opDeviceAuthorization, statusOf(r), "", "", err)
+		return nil, err
 	}
-	if code := r.str("error"); code != "" || r.status < 200 || r.status > 299 {
-		return nil, sc.newError(opDeviceAuthorization, r.status, code, r.str("error_description"), nil)
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
-	da, err := parseDeviceAuth(r)
-	if err != nil {
-		return nil, sc.newError(opDeviceAuthorization, r.status, "", "", err)
-	}
-	return da, nil
+	return parseDeviceAuth(r)
 }
 
 // parseDeviceAuth reads and bounds the members of a device authorization
 // response. The device code is kept as it came; it is a secret that goes
 // back to the token endpoint and nowhere else.
-func parseDeviceAuth(r *reply) (*deviceAuth, error) {
-	invalid := func(reason string) error { return fmt.Errorf("%w: %s", ErrInvalidResponse, reason) }
-	if r.fields == nil {
-		return nil, invalid("device authorization response is not a json object")
+func parseDeviceAuth(r *oauthwire.Response) (*deviceAuth, error) {
+	if r.Fields == nil {
+		return nil, r.Unusable("it is not a JSON object")
 	}
 	da := &deviceAuth{
-		status:                  r.status,
-		deviceCode:              r.str("device_code"),
-		userCode:                r.str("user_code"),
-		verificationURI:         r.str("verification_uri"),
-		verificationURIComplete: r.str("verification_uri_complete"),
+		status:                  r.Status,
+		deviceCode:              r.Str("device_code"),
+		userCode:                r.Str("user_code"),
+		verificationURI:         r.Str("verification_uri"),
+		verificationURIComplete: r.Str("verification_uri_complete"),
 	}
 	if da.verificationURI == "" {
 		// Google spells it verification_url (an early draft's name).
-		da.verificationURI = r.str("verification_url")
+		da.verificationURI = r.Str("verification_url")
 	}
 	if da.deviceCode == "" {
-		return nil, invalid("device authorization response has no device_code")
+		return nil, r.Unusable("it has no device_code")
 	}
 	if da.verificationURI == "" {
-		return nil, invalid("device authorization response has no verification_uri")
+		return nil, r.Unusable("it has no verification_uri")
 	}
 
 	// expires_in is REQUIRED (RFC 8628 §3.2). A missing one is waited for
 	// up to MaxExpiry; a larger one is clamped to it
 	// (requirement 23).
 	da.expiresIn = MaxExpiry
-	if v, present, valid := r.seconds("expires_in"); present {
+	if v, present, valid := r.Seconds("expires_in"); present {
 		if !valid || v <= 0 {
-			return nil, invalid("device authorization response has an invalid expires_in")
+			return nil, r.Unusable("its expires_in is not a positive number")
 		}
 		da.expiresIn = clampSeconds(v, time.Second, MaxExpiry)
 	}
@@ -107,7 +104,7 @@ func parseDeviceAuth(r *reply) (*deviceAuth, error) {
 	// but bounded by the code's lifetime, and floored at one second so a
 	// server cannot make us hammer it.
 	da.interval = DefaultInterval
-	if v, _, valid := r.seconds("interval"); valid && v > 0 {
+	if v, _, valid := r.Seconds("interval"); valid && v > 0 {
 		da.interval = clampSeconds(v, time.Second, da.expiresIn)
 	}
 	return da, nil
@@ -123,11 +120,4 @@ func clampSeconds(v float64, lo, hi time.Duration) time.Duration {
 		return lo
 	}
 	return time.Duration(v * float64(time.Second))
-}
-
-func statusOf(r *reply) int {
-	if r == nil {
-		return 0
-	}
-	return r.status
 }

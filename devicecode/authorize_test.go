@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // The device authorization request and its response (RFC 8628 §3.1–3.2).
@@ -141,7 +142,7 @@ func TestAuthorize_InvalidResponses(t *testing.T) {
 			tt.mod(body)
 			h := newHarness(t, deviceAuthHook(body))
 			_, err := h.run(t.Context())
-			var e *Error
+			var e *oauthwire.Error
 			if !errors.Is(err, ErrInvalidResponse) || !errors.As(err, &e) || e.Op != opDeviceAuthorization {
 				t.Fatalf("err = %v, want a device authorization *Error wrapping ErrInvalidResponse", err)
 			}
@@ -169,7 +170,7 @@ func TestAuthorize_ErrorResponse(t *testing.T) {
 	h := newHarness(t, jsonHook(authtest.PathDeviceAuthorization, http.StatusUnauthorized,
 		map[string]any{"error": "invalid_client", "error_description": "client\x1b[31m unknown", "error_uri": "https://evil.example/help"}))
 	_, err := h.run(t.Context())
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Code != "invalid_client" || e.Status != http.StatusUnauthorized || e.Op != opDeviceAuthorization {
 		t.Fatalf("err = %#v", err)
 	}
@@ -183,7 +184,7 @@ func TestAuthorize_TransportErrorNotRetried(t *testing.T) {
 		panic(http.ErrAbortHandler) // close the connection without an answer
 	}))
 	_, err := h.run(t.Context())
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Err == nil {
 		t.Fatalf("err = %v, want an *Error with a transport cause", err)
 	}
@@ -200,7 +201,7 @@ func TestAuthorize_RedirectNotFollowed_Req22(t *testing.T) {
 				return true
 			}))
 			_, err := h.run(t.Context())
-			var e *Error
+			var e *oauthwire.Error
 			if !errors.As(err, &e) || e.Status != http.StatusTemporaryRedirect {
 				t.Fatalf("err = %v, want *Error with status 307", err)
 			}
@@ -219,7 +220,7 @@ func TestAuthorize_OversizedBody_Req23(t *testing.T) {
 			h := newHarness(t, authtest.WithHook(path, func(w http.ResponseWriter, r *http.Request) bool {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write([]byte(`{"error":"authorization_pending","x":"`))
-				_, _ = w.Write([]byte(strings.Repeat("a", maxBody)))
+				_, _ = w.Write([]byte(strings.Repeat("a", oauthwire.MaxBody)))
 				_, _ = w.Write([]byte(`"}`))
 				return true
 			}))

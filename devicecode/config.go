@@ -199,7 +199,7 @@ func New(cfg Config) (*Flow, error) {
 	}
 	return &Flow{
 		cfg:       cfg,
-		client:    noRedirectClient(cfg.HTTPClient),
+		client:    defaultClient(cfg.HTTPClient),
 		clock:     clock,
 		issuer:    issuer,
 		allowlist: allow,
@@ -216,24 +216,19 @@ func checkEndpoint(name, raw string, allowInsecure bool) error {
 	return nil
 }
 
-// noRedirectClient returns a copy of c, or a client with the timeouts of
-// requirement 23, that never follows redirects: Go re-sends a POST
-// body on 307 and 308, which would carry the device code and verifier to the
-// redirect target (RFC 9700 §4.12). A 3xx ends the flow as an *Error.
-func noRedirectClient(c *http.Client) *http.Client {
-	var nc http.Client
+// defaultClient returns c, or when it is nil a client with the timeouts of
+// requirement 23. Redirects are refused per request by internal/oauthwire:
+// Go re-sends a POST body on 307 and 308, which would carry the device code
+// and verifier to the redirect target (RFC 9700 §4.12).
+func defaultClient(c *http.Client) *http.Client {
 	if c != nil {
-		nc = *c
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-		t.TLSHandshakeTimeout = 10 * time.Second
-		t.ResponseHeaderTimeout = 15 * time.Second
-		nc.Transport = t
-		nc.Timeout = requestTimeout
+		return c
 	}
-	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &nc
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 15 * time.Second
+	return &http.Client{Transport: t, Timeout: requestTimeout}
 }
 
 func cloneValues(v url.Values) url.Values {

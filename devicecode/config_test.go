@@ -1,7 +1,6 @@
 package devicecode
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -95,7 +94,10 @@ func TestNew_CopiesConfig(t *testing.T) {
 	}
 }
 
-func TestNew_ClientNeverFollowsRedirects_Req22(t *testing.T) {
+// TestNew_Client: the caller's client is used as it is (redirects are
+// refused per request: TestAuthorize_RedirectNotFollowed_Req22), and the
+// default one has a timeout.
+func TestNew_Client(t *testing.T) {
 	own := &http.Client{}
 	cfg := validConfig()
 	cfg.HTTPClient = own
@@ -103,13 +105,8 @@ func TestNew_ClientNeverFollowsRedirects_Req22(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if own.CheckRedirect != nil {
-		t.Error("New modified the caller's client")
-	}
-	for _, c := range []*http.Client{f.client, mustNew(t, validConfig()).client} {
-		if c.CheckRedirect == nil || !errors.Is(c.CheckRedirect(nil, nil), http.ErrUseLastResponse) {
-			t.Error("flow client follows redirects")
-		}
+	if f.client != own || own.CheckRedirect != nil {
+		t.Error("New replaced or modified the caller's client")
 	}
 	if def := mustNew(t, validConfig()).client; def.Timeout == 0 {
 		t.Error("default client has no timeout")

@@ -24,7 +24,7 @@
 // connection timeout (and after a refused or reset connection, or a 429,
 // 502, 503 or 504 without an OAuth error, which a proxy sends for the same
 // reasons); and a stop at once on access_denied ([ErrDenied]), expired_token
-// ([ErrExpired]) or any other error ([*Error]), or when expires_in has
+// ([ErrExpired]) or any other error (the *oauthwire.Error), or when expires_in has
 // passed on the flow's [Clock]. Token never requests a second device code by
 // itself. With [Config.PKCE] the device authorization request carries an S256
 // code_challenge and every poll its verifier (RFC 7636), which Keycloak
@@ -74,10 +74,10 @@
 // The device code, the PKCE verifier and any client secret are secrets. They
 // travel only in POST bodies to the configured endpoints, never in a [Prompt],
 // and are replaced by "REDACTED" in every error, even when a server echoes
-// them in error_description. Text from the server reaches errors only through
-// redact.UntrustedText (control characters and escape sequences removed, 200
-// runes at most); error_uri is dropped; response bodies are never quoted
-// (requirement 16).
+// them in error_description. Both requests go through internal/oauthwire, so
+// text from the server reaches errors only through redact.UntrustedText
+// (control characters and escape sequences removed, 200 runes at most);
+// error_uri is not shown; response bodies are never quoted (requirement 16).
 //
 // Every request has a 30 s bound on top of the caller's client, reads at most
 // 1 MiB of response, and never follows a redirect, since Go re-sends a POST

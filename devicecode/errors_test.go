@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
-	"github.com/sesame-auth/sesame/internal/oauthbody"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/redact"
 )
 
@@ -34,7 +34,7 @@ func TestErrors_NeverContainDeviceCode_Req41(t *testing.T) {
 	h := newHarness(t, authtest.WithTokenHook(echoDeviceCode))
 	h.cfg.PKCE = true
 	_, err := h.run(t.Context())
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Code != "invalid_grant" {
 		t.Fatalf("err = %v, want an invalid_grant *Error", err)
 	}
@@ -89,7 +89,7 @@ func TestErrors_ServerTextSanitized_Req16(t *testing.T) {
 			t.Fatalf("error text %q contains %U", s, r)
 		}
 	}
-	var e *Error
+	var e *oauthwire.Error
 	if errors.As(err, &e) && utf8.RuneCountInString(e.Description) > redact.MaxText {
 		t.Errorf("description has %d runes, want at most %d", utf8.RuneCountInString(e.Description), redact.MaxText)
 	}
@@ -107,10 +107,9 @@ func FuzzJudgePoll(f *testing.F) {
 	f.Add("application/json", []byte(`{"access_token":"a","expires_in":"1e12"}`), 200)
 	const deviceCode, verifier = "SNTL-DC-fuzz", "verifier-fuzz-0123456789"
 	flow := &Flow{clock: realClock{}}
-	sc := scrubber{deviceCode, verifier}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte, status int) {
-		r := &reply{status: status, fields: oauthbody.Fields(contentType, body)}
-		tok, out, err := flow.judgePoll(r, sc)
+		r := oauthwire.NewResponse(opToken, status, http.Header{"Content-Type": {contentType}}, body, deviceCode, verifier)
+		tok, out, err := flow.judgePoll(r)
 		if out == outSuccess && (tok == nil || tok.AccessToken == "") {
 			t.Fatalf("success without an access token")
 		}
@@ -126,7 +125,7 @@ func FuzzJudgePoll(f *testing.F) {
 				t.Fatalf("error text %q contains %U", s, r)
 			}
 		}
-		var e *Error
+		var e *oauthwire.Error
 		if errors.As(err, &e) && utf8.RuneCountInString(e.Description) > redact.MaxText {
 			t.Fatalf("description too long: %d runes", utf8.RuneCountInString(e.Description))
 		}
@@ -134,20 +133,16 @@ func FuzzJudgePoll(f *testing.F) {
 }
 
 func TestError_Text(t *testing.T) {
-	sc := scrubber{"SNTL-DC-1"}
+	timeout := &oauthwire.Error{Op: opToken, Err: errors.New("i/o timeout")}
 	tests := []struct {
 		err  error
 		want string
 	}{
-		{sc.newError(opToken, 400, "access_denied", "The user said no", nil), "token request failed: access_denied: The user said no"},
-		{sc.newError(opToken, 400, "invalid_grant", "", nil), "token request failed: invalid_grant"},
-		{sc.newError(opDeviceAuthorization, 503, "", "", nil), "device authorization request failed: http status 503"},
-		{sc.newError(opToken, 0, "", "", errors.New("dial tcp: i/o timeout")), "token request failed: dial tcp: i/o timeout"},
-		{sc.newError(opToken, 400, "x", "bad SNTL-DC-1", nil), "token request failed: x: bad REDACTED"},
 		{&VerificationHostError{Host: "login.xn--bcher-kva.example", HostUnicode: "login.bücher.example", Domain: "xn--bcher-kva.example", IssuerDomain: "as.example"},
 			"verification page login.xn--bcher-kva.example (login.bücher.example) is not on the issuer's domain as.example"},
-		{fmt.Errorf("%w (the last poll failed: %w)", ErrExpired, sc.newError(opToken, 0, "", "", errors.New("i/o timeout"))),
-			"device code expired before sign-in was approved (the last poll failed: token request failed: i/o timeout)"},
+		{expired(timeout),
+			"device code expired before sign-in was approved (the last poll failed: device token poll: i/o timeout)"},
+		{expired(nil), "device code expired before sign-in was approved"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -156,15 +151,41 @@ func TestError_Text(t *testing.T) {
 	}
 }
 
+// TestErrors_Lines: what a person reads when the server refuses.
+func TestErrors_Lines(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		hook authtest.Option
+		want string
+	}{
+		{"denied", jsonHook(authtest.PathToken, http.StatusBadRequest, map[string]any{"error": "access_denied", "error_description": "The user said no"}),
+			"device token poll: the server refused (400 access_denied): The user said no"},
+		{"device authorization refused", jsonHook(authtest.PathDeviceAuthorization, http.StatusBadRequest, map[string]any{"error": "invalid_client"}),
+			"device authorization: the server refused (400 invalid_client)"},
+		{"no device code", deviceAuthHook(map[string]any{"user_code": "ABCD", "verification_uri": "https://127.0.0.1/device"}),
+			"device authorization: the server's answer is unusable: it has no device_code"},
+		{"server error", jsonHook(authtest.PathToken, http.StatusInternalServerError, map[string]any{}),
+			"device token poll: the server answered 500 Internal Server Error"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.hook)
+			_, err := h.run(t.Context())
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestError_Is(t *testing.T) {
-	denied := &Error{Op: opToken, Code: "access_denied"}
-	expired := &Error{Op: opToken, Code: "expired_token"}
-	other := &Error{Op: opToken, Code: "invalid_grant"}
+	denied := oauthwire.NewError(opToken, 400, "access_denied", "", "")
+	expiredErr := oauthwire.NewError(opToken, 400, "expired_token", "", "")
+	other := oauthwire.NewError(opToken, 400, "invalid_grant", "", "")
 	wrapped := fmt.Errorf("login: %w", denied)
 	switch {
 	case !errors.Is(denied, ErrDenied), errors.Is(denied, ErrExpired):
 		t.Error("access_denied must match ErrDenied only")
-	case !errors.Is(expired, ErrExpired), errors.Is(expired, ErrDenied):
+	case !errors.Is(expiredErr, ErrExpired), errors.Is(expiredErr, ErrDenied):
 		t.Error("expired_token must match ErrExpired only")
 	case errors.Is(other, ErrDenied), errors.Is(other, ErrExpired):
 		t.Error("invalid_grant matched a sentinel")

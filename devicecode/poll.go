@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // grantTypeDeviceCode is the grant_type of RFC 8628 §3.4.
@@ -22,12 +24,13 @@ const maxTokenLifetime = 24 * time.Hour
 // expires. It never requests a second device code: after any failure only the
 // person can decide to start again (requirement 43).
 //
-// Token returns ctx.Err() as soon as ctx is done; ErrDenied (as an *Error)
-// when the person refused; ErrExpired when the code expired, either by the
-// server's expired_token (an *Error) or on our clock (ErrExpired itself, or
-// wrapped with the last poll's failure when that was a connection error);
-// *VerificationHostError or an error wrapping ErrVerificationURI before
-// anything is shown; and *Error for every other failure. No error carries the
+// Token returns ctx.Err() as soon as ctx is done; ErrDenied (as an
+// *oauthwire.Error) when the person refused; ErrExpired when the code
+// expired, either by the server's expired_token (an *oauthwire.Error) or on
+// our clock (ErrExpired itself, or wrapped with the last poll's failure when
+// that was a connection error); *VerificationHostError or an error wrapping
+// ErrVerificationURI before anything is shown; and the *oauthwire.Error for
+// every other failure. No error carries the
 // device code, the PKCE verifier, a client secret or a token.
 //
 // The returned token carries every member of the token response as Extra,
@@ -85,7 +88,6 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 	for k, vs := range f.cfg.TokenParams {
 		form[k] = append(form[k], vs...)
 	}
-	sc := scrubber{da.deviceCode, verifier, c.ClientSecret}
 
 	interval := da.interval
 	polls := 0
@@ -112,7 +114,7 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 		}
 
 		polls++
-		tok, out, err := f.pollOnce(ctx, form, sc)
+		tok, out, err := f.pollOnce(ctx, form)
 		switch out {
 		case outSuccess:
 			return tok, nil
@@ -138,69 +140,64 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 }
 
 // pollOnce sends one device access token request (RFC 8628 §3.4) and judges
-// the answer (§3.5).
-func (f *Flow) pollOnce(ctx context.Context, form url.Values, sc scrubber) (*oauth2.Token, outcome, error) {
-	r, err := f.post(ctx, f.cfg.OAuth2.Endpoint.TokenURL, form)
+// the answer (§3.5). The device code, verifier and client secret in form
+// never reach an error: internal/oauthwire scrubs them.
+func (f *Flow) pollOnce(ctx context.Context, form url.Values) (*oauth2.Token, outcome, error) {
+	r, err := f.post(ctx, opToken, f.cfg.OAuth2.Endpoint.TokenURL, form)
 	if ctx.Err() != nil {
 		return nil, outCancelled, ctx.Err()
 	}
 	if err != nil {
-		e := sc.newError(opToken, statusOf(r), "", "", err)
 		if isTransient(err) {
-			return nil, outTransient, e
+			return nil, outTransient, err
 		}
-		return nil, outFatal, e
+		return nil, outFatal, err
 	}
-	return f.judgePoll(r, sc)
+	return f.judgePoll(r)
 }
 
-// judgePoll decides what a token endpoint reply means for the loop (RFC 8628
-// §3.5).
-func (f *Flow) judgePoll(r *reply, sc scrubber) (*oauth2.Token, outcome, error) {
-	switch code := r.str("error"); code {
-	case codeAuthorizationPending:
+// judgePoll decides what a token endpoint answer means for the loop (RFC
+// 8628 §3.5).
+func (f *Flow) judgePoll(r *oauthwire.Response) (*oauth2.Token, outcome, error) {
+	err := r.Err()
+	e, _ := oauthwire.As(err)
+	switch {
+	case err == nil:
+	case e.HasCode(oauthwire.CodeAuthorizationPending):
 		return nil, outPending, nil
-	case codeSlowDown:
+	case e.HasCode(oauthwire.CodeSlowDown):
 		return nil, outSlowDown, nil
-	case "":
+	case e.Code == "" && isTransientStatus(r.Status):
+		return nil, outTransient, err
 	default:
 		// access_denied, expired_token and anything else end the flow at
-		// once; *Error.Is maps the first two to ErrDenied and ErrExpired.
-		return nil, outFatal, sc.newError(opToken, r.status, code, r.str("error_description"), nil)
-	}
-	if r.status < 200 || r.status > 299 {
-		e := sc.newError(opToken, r.status, "", "", nil)
-		if isTransientStatus(r.status) {
-			return nil, outTransient, e
-		}
-		return nil, outFatal, e
+		// once; ErrDenied and ErrExpired match the first two.
+		return nil, outFatal, err
 	}
 	tok, err := f.newToken(r)
 	if err != nil {
-		return nil, outFatal, sc.newError(opToken, r.status, "", "", err)
+		return nil, outFatal, err
 	}
 	return tok, outSuccess, nil
 }
 
 // newToken builds the token from a successful response (RFC 6749 §5.1).
-func (f *Flow) newToken(r *reply) (*oauth2.Token, error) {
-	if r.fields == nil {
-		return nil, fmt.Errorf("%w: token response is not a json object", ErrInvalidResponse)
+func (f *Flow) newToken(r *oauthwire.Response) (*oauth2.Token, error) {
+	t, err := r.Token()
+	if err != nil {
+		return nil, err
 	}
 	tok := &oauth2.Token{
-		AccessToken:  r.str("access_token"),
-		TokenType:    r.str("token_type"),
-		RefreshToken: r.str("refresh_token"),
+		AccessToken:  t.AccessToken,
+		TokenType:    t.TokenType,
+		RefreshToken: t.RefreshToken,
 	}
-	if tok.AccessToken == "" {
-		return nil, fmt.Errorf("%w: token response has no access_token", ErrInvalidResponse)
-	}
-	if v, _, valid := r.seconds("expires_in"); valid && v > 0 {
-		d := clampSeconds(v, time.Second, maxTokenLifetime)
+	if t.ExpiresIn > 0 {
+		d := clampSeconds(float64(t.ExpiresIn), time.Second, maxTokenLifetime)
 		tok.ExpiresIn = int64(d / time.Second)
 		tok.Expiry = f.clock.Now().Add(d)
 	}
-	return tok.WithExtra(r.fields), nil
+	return tok.WithExtra(t.Fields), nil
 }
 
 // backoff doubles the interval after a connection failure, up to

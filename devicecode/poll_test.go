@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // The polling tests of requirement 43 (RFC 8628 §3.4–3.5). Times are
@@ -131,7 +132,7 @@ func TestPoll_CertificateErrorStops_Req43(t *testing.T) {
 	h.approveOnShow()
 	h.rec.fail[1] = &tls.CertificateVerificationError{Err: errors.New("x509: certificate signed by unknown authority")}
 	_, err := h.run(t.Context())
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Op != opToken {
 		t.Fatalf("err = %v, want a token *Error", err)
 	}
@@ -151,7 +152,7 @@ func TestPoll_AccessDenied_Req43(t *testing.T) {
 	if !errors.Is(err, ErrDenied) || errors.Is(err, ErrExpired) {
 		t.Fatalf("err = %v, want ErrDenied", err)
 	}
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Code != "access_denied" {
 		t.Errorf("err = %#v, want *Error with code access_denied", err)
 	}
@@ -245,7 +246,7 @@ func TestPoll_IntervalBoundedByExpiry_Req23(t *testing.T) {
 func TestPoll_OtherErrorStops_Req43(t *testing.T) {
 	h := newHarness(t, authtest.WithDevicePolls("authorization_pending", "invalid_grant"))
 	_, err := h.run(t.Context())
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Code != "invalid_grant" || e.Status != http.StatusBadRequest {
 		t.Fatalf("err = %#v, want *Error invalid_grant/400", err)
 	}
@@ -264,7 +265,7 @@ func TestPoll_ServerErrorWithoutCodeStops_Req43(t *testing.T) {
 		return true
 	}))
 	_, err := h.run(t.Context())
-	var e *Error
+	var e *oauthwire.Error
 	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError {
 		t.Fatalf("err = %v, want *Error with status 500", err)
 	}

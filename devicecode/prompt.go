@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // maxUserCodeRunes bounds the user_code. RFC 8628 §6.1 expects about eight
@@ -86,8 +88,8 @@ func (f *Flow) buildPrompt(da *deviceAuth, expiresAt time.Time) (Prompt, error) 
 	if err != nil {
 		return Prompt{}, err
 	}
-	if err := checkUserCode(da.userCode); err != nil {
-		return Prompt{}, scrubber{}.newError(opDeviceAuthorization, da.status, "", "", err)
+	if reason := checkUserCode(da.userCode); reason != "" {
+		return Prompt{}, oauthwire.Unusable(opDeviceAuthorization, da.status, reason)
 	}
 	p := Prompt{
 		VerificationURI: da.verificationURI,
@@ -127,17 +129,17 @@ func (f *Flow) buildPrompt(da *deviceAuth, expiresAt time.Time) (Prompt, error) 
 // checkUserCode refuses a user_code that could not be shown exactly as
 // received: empty, very long, or carrying control or format characters
 // (requirements 16, 41). Inner spaces are kept; some servers group
-// the code that way.
-func checkUserCode(c string) error {
+// the code that way. It returns why, or "".
+func checkUserCode(c string) string {
 	switch {
 	case strings.TrimSpace(c) == "":
-		return fmt.Errorf("%w: device authorization response has no user_code", ErrInvalidResponse)
+		return "it has no user_code"
 	case utf8.RuneCountInString(c) > maxUserCodeRunes:
-		return fmt.Errorf("%w: user_code is longer than %d characters", ErrInvalidResponse, maxUserCodeRunes)
+		return fmt.Sprintf("its user_code is longer than %d characters", maxUserCodeRunes)
 	case !displaySafe(c, true) || strings.TrimSpace(c) != c:
-		return fmt.Errorf("%w: user_code contains control, format or surrounding space characters", ErrInvalidResponse)
+		return "its user_code contains control, format or surrounding space characters"
 	}
-	return nil
+	return ""
 }
 
 // hostPort writes the host for an Origin, bracketing IPv6 literals and

@@ -5,94 +5,30 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"syscall"
 
-	"github.com/sesame-auth/sesame/internal/oauthbody"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
+// The Op of the two requests' errors.
 const (
 	opDeviceAuthorization = "device authorization"
-	opToken               = "token"
-
-	// maxBody bounds a device authorization or token response
-	// (requirement 23). A longer body is an error, never
-	// silently truncated into something that parses.
-	maxBody = 1 << 20
+	opToken               = "device token poll"
 )
 
-// reply is a response from the device authorization or token endpoint.
-type reply struct {
-	status int
-	// fields holds a JSON object's members, or a form-encoded body's first
-	// values as strings; nil when the body is neither.
-	fields map[string]any
-}
-
-// str returns a string member, or "" when it is absent or not a string.
-func (r *reply) str(k string) string {
-	s, _ := r.fields[k].(string)
-	return s
-}
-
-// seconds reads a number of seconds such as expires_in or interval. Numbers
-// sent as strings are accepted, as some servers send them. present reports
-// whether the member exists at all, valid whether it is a finite number.
-func (r *reply) seconds(k string) (v float64, present, valid bool) {
-	raw, present := r.fields[k]
-	if !present || raw == nil {
-		return 0, false, false
-	}
-	switch x := raw.(type) {
-	case float64:
-		v = x
-	case string:
-		var err error
-		if v, err = strconv.ParseFloat(strings.TrimSpace(x), 64); err != nil {
-			return 0, true, false
-		}
-	default:
-		return 0, true, false
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, true, false
-	}
-	return v, true, true
-}
-
-// post sends one form-encoded POST (RFC 6749 §3.2, RFC 8628 §3.1, §3.4) and
-// reads the answer through a 1 MiB limit. A non-nil error is a transport
-// failure, or ErrInvalidResponse for an oversized body; an RFC 6749 error
-// response is a reply, for the caller to judge.
-func (f *Flow) post(ctx context.Context, endpoint string, form url.Values) (*reply, error) {
+// post sends one form-encoded POST (RFC 6749 §3.2, RFC 8628 §3.1, §3.4)
+// through internal/oauthwire, bounded by requestTimeout, and returns the
+// answer whatever its status. A non-nil error is the *oauthwire.Error of a
+// transport failure, a redirect or an oversized body; an RFC 6749 error
+// response is a Response, for the caller to judge.
+func (f *Flow) post(ctx context.Context, op, endpoint string, form url.Values, secrets ...string) (*oauthwire.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > maxBody {
-		return &reply{status: resp.StatusCode}, fmt.Errorf("%w: response body is larger than 1 MiB", ErrInvalidResponse)
-	}
-	return &reply{status: resp.StatusCode, fields: oauthbody.Fields(resp.Header.Get("Content-Type"), body)}, nil
+	return oauthwire.Send(ctx, f.client, oauthwire.Request{Op: op, URL: endpoint, Form: form, Secrets: secrets})
 }
 
 // isTransient reports a failure that RFC 8628 §3.5 asks the client to ride
@@ -113,7 +49,7 @@ func isTransient(err error) bool {
 		errors.As(err, &invalid) || errors.As(err, &recErr) || errors.As(err, &alertErr) {
 		return false
 	}
-	if errors.Is(err, ErrInvalidResponse) {
+	if errors.Is(err, ErrInvalidResponse) || errors.Is(err, oauthwire.ErrRedirect) {
 		return false
 	}
 	var ne net.Error

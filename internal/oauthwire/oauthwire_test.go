@@ -85,6 +85,8 @@ func TestDo_Answers(t *testing.T) {
 			wantField: "scope", wantValue: "x y"},
 		{name: "json with the wrong type", handler: answer(200, "text/html", ` {"access_token":"at"}`),
 			wantField: "access_token", wantValue: "at"},
+		{name: "empty error member with 200", handler: answer(200, "application/json", `{"access_token":"at","error":""}`),
+			wantField: "access_token", wantValue: "at"},
 		{name: "oauth error", handler: answer(400, "application/json", `{"error":"invalid_grant","error_description":"token expired"}`),
 			wantErr: "token refresh: the server refused (400 invalid_grant): token expired", wantCode: "invalid_grant", wantStatus: 400},
 		{name: "oauth error as a form", handler: answer(400, "text/plain", "error=authorization_pending"),

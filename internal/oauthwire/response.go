@@ -115,10 +115,11 @@ func (r *Response) Seconds(k string) (v float64, present, valid bool) {
 }
 
 // Err returns the [*Error] of an OAuth error answer: a status other than
-// 2xx, or an error member, which some servers send with 200 (RFC 6749
-// §5.2). It returns nil for any other answer.
+// 2xx, or an error member that is neither empty nor null, which some
+// servers send with 200 (RFC 6749 §5.2). It returns nil for any other
+// answer.
 func (r *Response) Err() error {
-	if _, hasCode := r.Fields["error"]; r.OK() && !hasCode {
+	if v := r.Fields["error"]; r.OK() && (v == nil || v == "") {
 		return nil
 	}
 	return r.Refusal()
