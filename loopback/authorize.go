@@ -36,6 +36,13 @@ func newAttemptSecrets(openid bool) attemptSecrets {
 	return s
 }
 
+// list returns the secrets and the PKCE challenge, which no error may
+// quote: the challenge is not secret on the wire, but it ties a message to
+// this attempt.
+func (s attemptSecrets) list() []string {
+	return []string{s.state, s.nonce, oauth2.S256ChallengeFromVerifier(s.verifier), s.verifier}
+}
+
 // newSecret returns 32 bytes from crypto/rand, base64url-encoded without
 // padding (43 characters, all URL-safe). crypto/rand.Read never fails on
 // supported platforms (it panics instead), so there is no error to return.

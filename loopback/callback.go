@@ -3,13 +3,23 @@ package loopback
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
+)
+
+// The Op of the errors of each request.
+const (
+	opAuthorization = "authorization"
+	opExchange      = "code exchange"
+	opPAR           = "pushed authorization request"
 )
 
 // callbackPath is the one path the listener serves. It is fixed rather than
@@ -151,24 +161,18 @@ func (cb *callback) complete(q url.Values) (*oauth2.Token, error) {
 		return nil, err
 	}
 	if _, ok := q["error"]; ok {
-		return nil, &AuthError{
-			Code:        sanitize(q.Get("error")),
-			Description: sanitize(q.Get("error_description")),
-			URI:         sanitize(q.Get("error_uri")),
-		}
+		// RFC 6749 §4.1.2.1. The server's words go through the same
+		// sanitizer as every token endpoint error.
+		return nil, oauthwire.NewError(opAuthorization, 0, q.Get("error"), q.Get("error_description"), q.Get("error_uri"),
+			cb.secrets.list()...)
 	}
 	code := q.Get("code")
 	if code == "" {
 		return nil, ErrMalformedResponse
 	}
-	ctx := context.WithValue(cb.ctx, oauth2.HTTPClient, cb.flow.client)
-	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(cb.secrets.verifier)}
-	for k, vs := range cfg.TokenParams {
-		opts = append(opts, oauth2.SetAuthURLParam(k, vs[0]))
-	}
-	tok, err := cb.oauth.Exchange(ctx, code, opts...)
+	tok, err := cb.exchange(code)
 	if err != nil {
-		return nil, exchangeError(err)
+		return nil, err
 	}
 	if cfg.Validate != nil {
 		if err := cfg.Validate(cb.ctx, tok, cb.secrets.nonce); err != nil {
@@ -200,22 +204,54 @@ func checkIss(q url.Values, issuer string, supported, allowUnannounced bool) err
 	return nil
 }
 
-// exchangeError reduces a token endpoint failure to the parts safe to show.
-// oauth2.RetrieveError's own message embeds the raw response body, so it is
-// never wrapped.
-func exchangeError(err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		e := &ExchangeError{
-			Code:        sanitize(re.ErrorCode),
-			Description: sanitize(re.ErrorDescription),
-		}
-		if re.Response != nil {
-			e.Status = re.Response.StatusCode
-		}
-		return e
+// exchange redeems code at the token endpoint (RFC 6749 §4.1.3) with the
+// PKCE verifier (RFC 7636 §4.5) and the configured token parameters, once:
+// a failed exchange is never retried, since the code may have been spent.
+// The request goes through internal/oauthwire (no redirect followed, a 1
+// MiB answer at most, the server's words sanitized, no body quoted); the
+// token carries every member of the answer as Extra, id_token among them.
+// An answer without access_token is refused, as x/oauth2 refuses it.
+func (cb *callback) exchange(code string) (*oauth2.Token, error) {
+	oc := cb.oauth
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {oc.RedirectURL},
+		"code_verifier": {cb.secrets.verifier},
 	}
-	return &ExchangeError{Err: err}
+	for k, vs := range cb.flow.cfg.TokenParams {
+		form.Set(k, vs[0])
+	}
+	req := oauthwire.Request{Op: opExchange, URL: oc.Endpoint.TokenURL, Form: form, Secrets: cb.secrets.list()}
+	if oc.Endpoint.AuthStyle == oauth2.AuthStyleInHeader {
+		// RFC 6749 §2.3.1, with the form encoding the RFC asks for.
+		basic := url.QueryEscape(oc.ClientID) + ":" + url.QueryEscape(oc.ClientSecret)
+		req.Header = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(basic))}}
+		req.Secrets = append(req.Secrets, oc.ClientSecret)
+	} else {
+		form.Set("client_id", oc.ClientID)
+		if oc.ClientSecret != "" {
+			form.Set("client_secret", oc.ClientSecret)
+		}
+	}
+	resp, err := oauthwire.Do(cb.ctx, cb.flow.client, req)
+	if err != nil {
+		return nil, err
+	}
+	t, err := resp.Token()
+	if err != nil {
+		return nil, err
+	}
+	tok := &oauth2.Token{
+		AccessToken:  t.AccessToken,
+		TokenType:    t.TokenType,
+		RefreshToken: t.RefreshToken,
+	}
+	if t.ExpiresIn > 0 {
+		tok.ExpiresIn = t.ExpiresIn
+		tok.Expiry = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
+	}
+	return tok.WithExtra(t.Fields), nil
 }
 
 // onlyValue reports whether every value of header name equals want; an absent

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // expect records a mismatch between a response and the wanted status; the
@@ -229,15 +231,15 @@ func TestCallback_ErrorResponse_Req13_Req16(t *testing.T) {
 	})
 	_, err := runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
-	var ae *AuthError
-	if !errors.As(err, &ae) {
-		t.Fatalf("Token error = %v, want *AuthError", err)
+	ae, ok := oauthwire.As(err)
+	if !ok {
+		t.Fatalf("Token error = %v, want *oauthwire.Error", err)
 	}
-	if ae.Code != "access_denied" || ae.Description != "The user said no" || ae.URI != "https://evil.example/help" {
-		t.Errorf("AuthError = %+v", ae)
+	if ae.Op != opAuthorization || ae.Status != 0 || ae.Code != "access_denied" || ae.Description != "The user said no" || ae.URI != "https://evil.example/help" {
+		t.Errorf("error = %+v", ae)
 	}
-	if strings.Contains(err.Error(), "evil.example") {
-		t.Errorf("error_uri is in the error string: %q", err)
+	if want := "authorization: the server refused (access_denied): The user said no"; err.Error() != want {
+		t.Errorf("error = %q, want %q (error_uri is never in it)", err, want)
 	}
 	if page.body != failurePage {
 		t.Errorf("browser got %q, want the failure page", page.body)

@@ -41,9 +41,9 @@ type Opener interface {
 type Config struct {
 	// OAuth2 names the client and the server's endpoints. RedirectURL must
 	// be empty: the flow sets it to the address it actually binds. A zero
-	// Endpoint.AuthStyle becomes AuthStyleInParams, because x/oauth2's
-	// auto-detection retries a failed token request and so can send a code
-	// twice.
+	// Endpoint.AuthStyle becomes AuthStyleInParams: the client is named in
+	// the body, and the code is never sent twice to find out how the
+	// server wants it (x/oauth2's auto-detection would retry).
 	OAuth2 oauth2.Config
 
 	// Issuer is the configured issuer identifier, compared byte for byte
@@ -213,7 +213,7 @@ func New(cfg Config) (*Flow, error) {
 
 	return &Flow{
 		cfg:     cfg,
-		client:  noRedirectClient(cfg.HTTPClient),
+		client:  defaultClient(cfg.HTTPClient),
 		timeout: timeout,
 		openid:  openid,
 		limits:  defaultLimits,
@@ -230,17 +230,14 @@ func checkEndpoint(name, raw string, allowInsecure bool) error {
 	return nil
 }
 
-// noRedirectClient returns a copy of c (or of a default client) that never
-// follows redirects: the 3xx reaches x/oauth2 as a failed token response.
-func noRedirectClient(c *http.Client) *http.Client {
-	var nc http.Client
+// defaultClient returns c, or a client with a 30 s timeout when it is nil.
+// Redirects are refused per request by internal/oauthwire, without
+// changing c.
+func defaultClient(c *http.Client) *http.Client {
 	if c != nil {
-		nc = *c
-	} else {
-		nc.Timeout = exchangeTimeout
+		return c
 	}
-	nc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &nc
+	return &http.Client{Timeout: exchangeTimeout}
 }
 
 func cloneValues(v url.Values) url.Values {

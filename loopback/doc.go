@@ -50,12 +50,15 @@
 // two pages the browser sees are constants that reflect nothing from the
 // request, carry no scripts, links or forms, and are sent with a strict
 // Content-Security-Policy, Referrer-Policy: no-referrer and Cache-Control:
-// no-store; the server never redirects. Error descriptions that reach an
-// error string are stripped of control characters (ESC included) and markup
-// brackets and capped at 200 characters; error_uri is kept as inert text and
-// never opened. Token endpoint failures keep only the error code and a
-// sanitized description, never the response body. No error string contains
-// a code, state, nonce, verifier or token.
+// no-store; the server never redirects. The code exchange and the pushed
+// authorization request go through internal/oauthwire, and an error response
+// of the authorization endpoint becomes the same *oauthwire.Error: error
+// descriptions that reach an error string are stripped of control
+// characters, escape sequences and markup brackets, redacted and capped at
+// 200 characters; error_uri is kept as inert text and never opened. Token
+// endpoint failures keep only the status, the error code and a sanitized
+// description, never the response body. No error string contains a code,
+// state, nonce, verifier or token.
 //
 // The browser is opened once, with the URL the flow built from the configured
 // authorization endpoint, after checking it is https and cannot be mistaken

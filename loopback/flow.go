@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
+	"github.com/sesame-auth/sesame/internal/redact"
 )
 
 // Token runs one login: it binds the loopback listener, reports and opens the
@@ -20,9 +20,10 @@ import (
 //
 // Token returns ctx.Err() when ctx is cancelled or its own deadline passes,
 // ErrTimeout when Config.Timeout passes first, ErrPortInUse when a fixed port
-// is taken, and otherwise the error of the accepted response: *AuthError,
-// ErrIssuerMismatch, *ExchangeError, ErrMalformedResponse, or the error
-// Validate returned. No error carries the code, state, nonce, verifier or a
+// is taken, and otherwise the error of the accepted response: the
+// *oauthwire.Error of an error response (Op "authorization") or of a failed
+// code exchange (Op "code exchange"), ErrIssuerMismatch,
+// ErrMalformedResponse, or the error Validate returned. No error carries the code, state, nonce, verifier or a
 // token.
 //
 // If Opener fails and OnAuthURL is set, Token keeps waiting: the user has the
@@ -55,7 +56,7 @@ func (f *Flow) Token(ctx context.Context) (*Result, error) {
 	authURL := f.authCodeURL(&oc, secrets)
 	pushed := false
 	if f.cfg.PAREndpoint != "" {
-		pushedURL, err := f.pushAuthorizationRequest(actx, &oc, authURL)
+		pushedURL, err := f.pushAuthorizationRequest(actx, &oc, authURL, secrets)
 		switch {
 		case err == nil:
 			authURL, pushed = pushedURL, true
@@ -150,10 +151,10 @@ func (cb *callback) waitFinished(grace time.Duration) {
 // challenge, and an error message travels to terminals and logs.
 func openError(err error, authURL string, s attemptSecrets) error {
 	msg := strings.ReplaceAll(err.Error(), authURL, "(authorization url)")
-	for _, secret := range []string{s.state, s.nonce, oauth2.S256ChallengeFromVerifier(s.verifier), s.verifier} {
+	for _, secret := range s.list() {
 		if secret != "" {
 			msg = strings.ReplaceAll(msg, secret, "(redacted)")
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrOpenBrowser, sanitize(msg))
+	return fmt.Errorf("%w: %s", ErrOpenBrowser, redact.Sanitize(msg))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 func TestFlow_HappyPath_Req06_Req08(t *testing.T) {
@@ -127,27 +130,68 @@ func TestFlow_ExchangeErrorHidesBody_Req16(t *testing.T) {
 	})
 	_, err := runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
-	var xe *ExchangeError
-	if !errors.As(err, &xe) {
-		t.Fatalf("Token error = %v, want *ExchangeError", err)
+	xe, ok := oauthwire.As(err)
+	if !ok {
+		t.Fatalf("Token error = %v, want *oauthwire.Error", err)
 	}
-	if xe.Code != "invalid_grant" || xe.Status != http.StatusBadRequest {
-		t.Errorf("ExchangeError = %+v", xe)
+	if xe.Op != opExchange || xe.Code != "invalid_grant" || xe.Status != http.StatusBadRequest {
+		t.Errorf("error = %+v", xe)
 	}
 	msg := err.Error()
 	assertNoSecrets(t, "error", msg, leak, code, "\x1b", "<script")
 	if !strings.Contains(msg, "invalid_grant") {
 		t.Errorf("error %q does not name the server's error code", msg)
 	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		t.Errorf("the RetrieveError, which quotes the body, is reachable through the chain")
-	}
 	if page.body != failurePage {
 		t.Errorf("browser did not get the failure page: %d %v", page.status, page.err)
 	}
 	if n, _, _ := as.stats(); n != 1 {
 		t.Errorf("token requests = %d, want exactly 1 (no retry, no plain fallback; Req 8)", n)
+	}
+}
+
+// TestFlow_ExchangeAnswers: the token response is read as x/oauth2 read it
+// (JSON, or a form as GitHub sends), every member kept as Extra; an answer
+// without access_token is refused without quoting it.
+func TestFlow_ExchangeAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name, ctype, body string
+		status            int
+		wantErr           string
+	}{
+		{"json", "application/json", `{"access_token":"SNTL-AT","token_type":"Bearer","expires_in":"300","id_token":"SNTL-ID","scope":"a b"}`, 200, ""},
+		{"form", "application/x-www-form-urlencoded", "access_token=SNTL-AT&token_type=bearer&expires_in=300&id_token=SNTL-ID&scope=a+b", 200, ""},
+		{"no access token", "application/json", `{"token_type":"Bearer","refresh_token":"SNTL-RT"}`, 200,
+			"code exchange: the server's answer is unusable: it has no access_token"},
+		{"error with 200", "application/json", `{"error":"invalid_grant","error_description":"code used"}`, 200,
+			"code exchange: the server refused (200 invalid_grant): code used"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			as := newAuthServer(t)
+			as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", tt.ctype)
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+				return true
+			}
+			b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+			res, err := runFlow(t, mustNew(t, testConfig(as, b)))
+			b.wait(t)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("Token error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := res.Token
+			if tok.AccessToken != "SNTL-AT" || !strings.EqualFold(tok.TokenType, "bearer") || tok.ExpiresIn != 300 || tok.Expiry.IsZero() ||
+				tok.Extra("id_token") != "SNTL-ID" || tok.Extra("scope") != "a b" {
+				t.Errorf("token = %+v, id_token %v, scope %v", tok, tok.Extra("id_token"), tok.Extra("scope"))
+			}
+		})
 	}
 }
 
@@ -168,9 +212,8 @@ func TestFlow_TokenRedirectNotFollowed_Req22(t *testing.T) {
 	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 	_, err = runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
-	var xe *ExchangeError
-	if !errors.As(err, &xe) || xe.Status != http.StatusTemporaryRedirect {
-		t.Fatalf("Token error = %v, want an ExchangeError with status 307", err)
+	if xe, ok := oauthwire.As(err); !ok || xe.Status != http.StatusTemporaryRedirect || !errors.Is(err, oauthwire.ErrRedirect) {
+		t.Fatalf("Token error = %v, want the code exchange's redirect with status 307", err)
 	}
 	if other.Load() != 0 {
 		t.Errorf("the redirect target received %d requests", other.Load())

@@ -3,7 +3,6 @@ package loopback
 import (
 	"bufio"
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // fuzzCallbackHost is the listener address the fuzzed callbacks are
@@ -192,8 +193,7 @@ func FuzzCallbackQuery(f *testing.F) {
 				t.Fatalf("error %q holds a secret", msg)
 			}
 		}
-		var ae *AuthError
-		if errors.As(out.err, &ae) && (!isOneCleanLine(ae.URI) || strings.ContainsAny(ae.URI, "<>")) {
+		if ae, ok := oauthwire.As(out.err); ok && (!isOneCleanLine(ae.URI) || strings.ContainsAny(ae.URI, "<>")) {
 			t.Fatalf("error_uri kept as %q", ae.URI)
 		}
 	})

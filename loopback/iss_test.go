@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 // issCase is one authorization response sent with the right state.
@@ -85,9 +87,8 @@ func TestCallback_ErrorWithWrongIssNotShown_Req14(t *testing.T) {
 	if !errors.Is(err, ErrIssuerMismatch) {
 		t.Fatalf("Token error = %v, want ErrIssuerMismatch", err)
 	}
-	var ae *AuthError
-	if errors.As(err, &ae) {
-		t.Errorf("an AuthError escaped an iss failure: %+v", ae)
+	if ae, ok := oauthwire.As(err); ok {
+		t.Errorf("an error response escaped an iss failure: %+v", ae)
 	}
 	for _, s := range []string{"SNTL-DESC", "access_denied", "evil.example", "attacker.example"} {
 		if strings.Contains(err.Error(), s) {

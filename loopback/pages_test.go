@@ -4,11 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 func TestPages_CSPHash_Req17(t *testing.T) {
@@ -100,9 +101,9 @@ func TestPages_ErrorNotReflected_Req16(t *testing.T) {
 	})
 	_, err := runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
-	var ae *AuthError
-	if !errors.As(err, &ae) {
-		t.Fatalf("Token error = %v, want *AuthError", err)
+	ae, ok := oauthwire.As(err)
+	if !ok {
+		t.Fatalf("Token error = %v, want *oauthwire.Error", err)
 	}
 	if page.body != failurePage {
 		t.Errorf("failure page is not byte-identical to the constant:\n%s", page.body)

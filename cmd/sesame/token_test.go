@@ -263,7 +263,7 @@ func TestLogin_RequiredPARFailureAborts_Req12(t *testing.T) {
 	}))
 	r := h.login()
 	wantExit(t, r, exitError)
-	wantOneErrorLine(t, r, "pushed authorization request was refused: invalid_request")
+	wantOneErrorLine(t, r, "sesame: error: pushed authorization request: the server refused (400 invalid_request): scriptx/script")
 	if h.browser.Calls() != 0 || h.record() != nil {
 		t.Fatal("a failed required PAR fell back to the front channel")
 	}
