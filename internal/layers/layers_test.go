@@ -35,7 +35,6 @@ var layer = map[string]int{
 	"keychain":            2,
 	"internal/filelock":   2,
 	"internal/tokencache": 2,
-	"internal/oauthbody":  2,
 	"internal/oauthwire":  2,
 	"internal/urlcheck":   2,
 
