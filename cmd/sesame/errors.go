@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/sesame-auth/sesame/credhelper"
+	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -35,6 +36,28 @@ const exitCodesHelp = `Exit codes:
 
 // certificateHint follows a TLS verification failure.
 const certificateHint = "if the server uses a private CA, give its certificate with --ca-file (saved in the profile)"
+
+// redirectHint follows an OAuth request the server answered with a
+// redirect, which sesame never follows.
+const redirectHint = "an OAuth endpoint of the server answered with a redirect: check the issuer URL, and whether a proxy or a sign-in page stands in front of the server"
+
+// clientRefused reports the server's invalid_client or
+// unauthorized_client (RFC 6749 §5.2): it does not know the client, or
+// does not let it use this grant.
+func clientRefused(err error) bool {
+	e, ok := oauthwire.As(err)
+	return ok && e.HasCode(oauthwire.CodeInvalidClient, oauthwire.CodeUnauthorizedClient)
+}
+
+// notRefresh reports whether err is not a failed refresh. The hints keyed
+// on the server's answer are a login's: a refresh's errors reach a helper
+// through the refresher's report, which keeps only their text, so a hint
+// here would come and go with the process that refreshed; and a refused
+// refresh is a login-required error with a hint of its own.
+func notRefresh(err error) bool {
+	var re *session.RefreshError
+	return !errors.As(err, &re)
+}
 
 // usageError is a mistake in the command line: exit 2. help is the command
 // whose --help the hint points at; "" is sesame's own.
@@ -94,6 +117,10 @@ func report(w io.Writer, profile string, err error) int {
 		hints = append(hints, fmt.Sprintf("profile %q has DPoP-bound access tokens (login --dpop against a server that binds them), which kubectl, git and docker cannot send; give them a profile without --dpop, and use 'sesame token' with 'sesame dpop-proof' in scripts", profile))
 	case isCertificateError(err):
 		hints = append(hints, certificateHint)
+	case notRefresh(err) && errors.Is(err, oauthwire.ErrRedirect):
+		hints = append(hints, redirectHint)
+	case notRefresh(err) && clientRefused(err):
+		hints = append(hints, fmt.Sprintf("the server does not accept the client id of profile %q for this sign-in: check the client id, and the grant types it may use, with the server's administrator", profile))
 	}
 	var pr *session.Problem
 	if errors.As(err, &pr) {
