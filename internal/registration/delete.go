@@ -15,7 +15,7 @@ import (
 // server answers 401, 403 or 404: it no longer knows the client or the
 // registration access token (RFC 7592 §2.3, §3). Nothing is left for the
 // caller to delete remotely, so it can forget the registration locally.
-var ErrGone = errors.New("the server no longer knows this client registration")
+var ErrGone = errors.New("the server no longer knows the client or its registration access token")
 
 // opDelete names the deletion in its errors.
 const opDelete = "deleting the client registration"

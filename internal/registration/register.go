@@ -81,7 +81,7 @@ func cleanUp(ctx context.Context, c *http.Client, cl *Client, refusal error) err
 	}
 	if err := Delete(ctx, c, cl.RegistrationClientURI, cl.RegistrationAccessToken); err != nil {
 		// Delete's errors never hold the token.
-		return fmt.Errorf("%w; the registration it made could not be deleted (%w)", refusal, err)
+		return fmt.Errorf("%w; the client it made is left at the server (%w)", refusal, err)
 	}
 	return refusal
 }

@@ -210,7 +210,7 @@ func TestRegister_RefusalCleanupFails(t *testing.T) {
 	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError || e.Code != "server_error" {
 		t.Errorf("err = %v, want the DELETE's *Error inside", err)
 	}
-	if want := "; the registration it made could not be deleted (deleting the client registration: the server refused (500 server_error): gone REDACTED)"; !strings.HasSuffix(err.Error(), want) {
+	if want := "; the client it made is left at the server (deleting the client registration: the server refused (500 server_error): gone REDACTED)"; !strings.HasSuffix(err.Error(), want) {
 		t.Errorf("err = %v, want it to say the client was left behind: %q", err, want)
 	}
 	if n := len(as.requests(http.MethodDelete)); n != 1 {
