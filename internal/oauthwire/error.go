@@ -22,11 +22,11 @@ const (
 )
 
 var (
-	// ErrUnusable is matched (errors.Is) by the [*Error] of a successful
-	// answer that is not the document expected: not JSON or a form, an
-	// access token response without access_token, a body over [MaxBody].
-	// The error names the reason in sesame's words and never quotes the
-	// body, which may hold tokens.
+	// ErrUnusable is matched (errors.Is) by the [*Error] of an answer that
+	// is not the document expected: a successful answer that is not JSON
+	// or a form, an access token response without access_token; or any
+	// answer over [MaxBody]. The error names the reason in sesame's words
+	// and never quotes the body, which may hold tokens.
 	ErrUnusable = errors.New("the server's answer is unusable")
 
 	// ErrRedirect is matched by the [*Error] of a 3xx answer, which is
@@ -170,8 +170,9 @@ func (e *Error) HasCode(codes ...string) bool {
 	return false
 }
 
-// Answered reports whether the server answered the request, whatever it
-// said; false for a transport failure.
+// Answered reports whether the server answered the request over HTTP,
+// whatever it said: false for a transport failure, and for an
+// authorization response, which has no status.
 func (e *Error) Answered() bool { return e.Status != 0 }
 
 // As returns the first [*Error] in err's chain.
