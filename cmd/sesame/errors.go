@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/sesame-auth/sesame/credhelper"
+	"github.com/sesame-auth/sesame/devicecode"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
@@ -117,6 +118,13 @@ func report(w io.Writer, profile string, err error) int {
 		hints = append(hints, fmt.Sprintf("profile %q has DPoP-bound access tokens (login --dpop against a server that binds them), which kubectl, git and docker cannot send; give them a profile without --dpop, and use 'sesame token' with 'sesame dpop-proof' in scripts", profile))
 	case isCertificateError(err):
 		hints = append(hints, certificateHint)
+	case errors.Is(err, devicecode.ErrDenied):
+		// access_denied from the browser's callback or the device flow's
+		// poll (RFC 6749 §4.1.2.1, RFC 8628 §3.5): the person, or the
+		// server's policy, said no.
+		hints = append(hints, fmt.Sprintf("the sign-in was denied: approve it on the server's page, or ask its administrator whether your account may use this client; then run 'sesame login -p %s' again", profile))
+	case errors.Is(err, devicecode.ErrExpired):
+		hints = append(hints, fmt.Sprintf("the code expired before it was approved: run 'sesame login -p %s' again and approve it on the page before the time shown", profile))
 	case notRefresh(err) && errors.Is(err, oauthwire.ErrRedirect):
 		hints = append(hints, redirectHint)
 	case notRefresh(err) && clientRefused(err):

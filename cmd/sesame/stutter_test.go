@@ -105,7 +105,7 @@ func TestMessages_LogoutNotConfirmed(t *testing.T) {
 	hint := "sesame: hint: revoke the session in the provider's account page, or run logout again when the server is reachable"
 	// Each profile's logout asks three times for its refresh token and
 	// three for its access token; the warning says why, per profile.
-	warning := "sesame: warning: revocation not confirmed: the server answered 503 (service unavailable) 3 times"
+	warning := "sesame: warning: refresh token revocation: the server answered 503 Service Unavailable 3 times"
 	h.as.Configure(authtest.WithRevokeStatuses("0", 503, 503, 503, 503, 503, 503))
 	wantStderr(t, h.run("logout", "-p", "work"), exitNotRevoked,
 		warning,
