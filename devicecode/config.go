@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
@@ -41,20 +42,12 @@ const (
 	requestTimeout = 30 * time.Second
 )
 
-// Clock is the flow's source of time. Tests supply a fake one so that polling
-// schedules are checked without sleeping. It must be safe for concurrent use
-// when a Flow is shared.
-type Clock interface {
-	Now() time.Time
-	// After returns a channel that receives once d has passed, like
-	// time.After.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// Clock is the flow's source of time: Now, and After, which waits like
+// time.After. Tests supply a fake one so that polling schedules are checked
+// without sleeping. It must be safe for concurrent use when a Flow is
+// shared. It is the clock the rest of sesame runs on, so the session hands
+// its own to the flow.
+type Clock = clock.Clock
 
 // QREncoder renders text as a QR code for a terminal, e.g. as block
 // characters. The package has no encoder of its own, to keep its
@@ -193,14 +186,14 @@ func New(cfg Config) (*Flow, error) {
 	cfg.AuthParams = cloneValues(cfg.AuthParams)
 	cfg.TokenParams = cloneValues(cfg.TokenParams)
 	cfg.AllowedVerificationHosts = slices.Clone(cfg.AllowedVerificationHosts)
-	clock := cfg.Clock
-	if clock == nil {
-		clock = realClock{}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.System
 	}
 	return &Flow{
 		cfg:       cfg,
 		client:    defaultClient(cfg.HTTPClient),
-		clock:     clock,
+		clock:     clk,
 		issuer:    issuer,
 		allowlist: allow,
 	}, nil

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/redact"
 )
@@ -106,7 +107,7 @@ func FuzzJudgePoll(f *testing.F) {
 	f.Add("text/html", []byte("<html>SNTL-DC-fuzz</html>"), 502)
 	f.Add("application/json", []byte(`{"access_token":"a","expires_in":"1e12"}`), 200)
 	const deviceCode, verifier = "SNTL-DC-fuzz", "verifier-fuzz-0123456789"
-	flow := &Flow{clock: realClock{}}
+	flow := &Flow{clock: clock.System}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte, status int) {
 		r := oauthwire.NewResponse(opToken, status, http.Header{"Content-Type": {contentType}}, body, deviceCode, verifier)
 		tok, out, err := flow.judgePoll(r)

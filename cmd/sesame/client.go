@@ -27,7 +27,7 @@ func (a *app) deps() *session.Deps {
 			return provider.NewHTTPClient(o)
 		},
 		Finisher: a.finisher,
-		Now:      a.env.Now,
+		Clock:    a.env.Clock,
 		Log:      a.log,
 	}
 }

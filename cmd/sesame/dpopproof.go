@@ -86,7 +86,7 @@ func runDPoPProof(ctx context.Context, a *app, o *dpopProofOptions) error {
 	if err != nil {
 		return fmt.Errorf("the grant's DPoP key is unreadable: %w", err)
 	}
-	proof, err := key.Proof(o.method, o.url, o.nonce, tok.AccessToken, a.env.Now())
+	proof, err := key.Proof(o.method, o.url, o.nonce, tok.AccessToken, a.env.Clock.Now())
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,10 @@ import (
 	"io"
 	"os"
 	"sync"
-	"time"
 
 	"golang.org/x/term"
 
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
 	"github.com/sesame-auth/sesame/loopback"
@@ -24,7 +24,9 @@ type Env struct {
 	// caller on a terminal is a person who can be shown a browser.
 	StdinTTY, StdoutTTY, StderrTTY bool
 	Getenv                         func(string) string
-	Now                            func() time.Time
+	// Clock tells the time and waits; tests give one whose waits take
+	// no real time.
+	Clock clock.Clock
 	// Store opens the credential store; it is called at most once per run
 	// and only by commands that need it.
 	Store func() (keychain.Store, error)
@@ -54,7 +56,7 @@ func systemEnv() *Env {
 		StdoutTTY:     term.IsTerminal(int(os.Stdout.Fd())),
 		StderrTTY:     term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv:        os.Getenv,
-		Now:           time.Now,
+		Clock:         clock.System,
 		Cache:         tokencache.New(),
 		DetachRefresh: canDetachRefresh,
 		Store: sync.OnceValues(func() (keychain.Store, error) {

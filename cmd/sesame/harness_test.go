@@ -72,6 +72,12 @@ func (h *harness) now() time.Time {
 	return time.Now().Add(h.offset)
 }
 
+// harnessClock is sesame's clock: the harness's time.
+type harnessClock struct{ h *harness }
+
+func (c harnessClock) Now() time.Time                         { return c.h.now() }
+func (c harnessClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 type result struct {
 	stdout, stderr string
 	code           int
@@ -114,7 +120,7 @@ func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string
 		StdinTTY:  h.person,
 		StderrTTY: h.person,
 		Getenv:    getenv,
-		Now:       h.now,
+		Clock:     harnessClock{h},
 		Store: func() (keychain.Store, error) {
 			if h.altStore != nil {
 				return h.altStore, nil

@@ -102,7 +102,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 				sink = a.env.Stderr
 			}
 			if path := firstNonEmpty(a.debugFile, a.env.Getenv("SESAME_DEBUG_FILE")); path != "" {
-				f, w, err := openDebugFile(path, a.env.Now)
+				f, w, err := openDebugFile(path, a.env.Clock.Now)
 				if err != nil {
 					return err
 				}

@@ -140,7 +140,7 @@ func printStatus(a *app, s statusJSON) error {
 	if _, err := fmt.Fprintln(tw, "PROFILE\tISSUER\tACCOUNT\tACCESS TOKEN\tREFRESH TOKEN"); err != nil {
 		return err
 	}
-	now := a.env.Now()
+	now := a.env.Clock.Now()
 	for _, p := range s.Profiles {
 		// Every cell is one line of text without a tab, control, bidi or
 		// format character (tabwriter would split a cell at a tab, and the

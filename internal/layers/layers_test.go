@@ -40,6 +40,7 @@ var layer = map[string]int{
 
 	"internal/redact":  1,
 	"internal/private": 1,
+	"internal/clock":   1,
 }
 
 // testOnly are packages only tests may import.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/devicecode"
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/provider"
@@ -36,8 +37,9 @@ type Deps struct {
 	// Finisher, when set, returns the Finisher of p's refreshes (a child
 	// process on Unix); nil finishes them in this process.
 	Finisher func(p *profile.Profile, req TokenRequest) Finisher
-	// Now is the clock.
-	Now func() time.Time
+	// Clock tells the time and waits (the device flow's polls); nil
+	// means the system clock.
+	Clock clock.Clock
 	// Log is the redacted debug log; nil logs nothing.
 	Log *redact.Logger
 }
@@ -70,11 +72,13 @@ type TokenRequest struct {
 	IDToken bool
 }
 
-func (d *Deps) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
+func (d *Deps) now() time.Time { return d.clock().Now() }
+
+func (d *Deps) clock() clock.Clock {
+	if d.Clock != nil {
+		return d.Clock
 	}
-	return time.Now()
+	return clock.System
 }
 
 func (d *Deps) logf(format string, args ...any) {
@@ -174,7 +178,7 @@ func Open(d *Deps, ui *UI, p *profile.Profile, req TokenRequest) (*Grant, error)
 		},
 		MarkerDir: d.LockDir,
 		Warn:      ui.Warn,
-		Now:       d.Now,
+		Now:       d.now,
 	}
 	if d.Log != nil {
 		g.Log = d.Log.Printf
@@ -239,5 +243,5 @@ func (c *idTokenChecker) verify(ctx context.Context, raw string) (*provider.IDTo
 	if err != nil {
 		return nil, err
 	}
-	return provider.VerifyIDToken(ctx, client, md, c.p.ClientID, raw, "", c.d.Now)
+	return provider.VerifyIDToken(ctx, client, md, c.p.ClientID, raw, "", c.d.now)
 }

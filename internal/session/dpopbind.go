@@ -30,7 +30,7 @@ func bindDPoP(d *Deps, p *profile.Profile, md *provider.Metadata, client *http.C
 		return nil, nil, err
 	}
 	d.logf("login: profile %q: DPoP key %s, thumbprint %s", p.Name, key.Alg(), key.Thumbprint())
-	return dpop.Client(client, key, d.Now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint), key, nil
+	return dpop.Client(client, key, d.now, md.TokenEndpoint, md.PushedAuthorizationRequestEndpoint), key, nil
 }
 
 // algList shows a server's algorithm list in an error: "none" when absent.

@@ -65,7 +65,7 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 				}
 				return nil
 			}
-			t, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, nonce, d.Now)
+			t, err := provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, nonce, d.now)
 			idTok = t
 			return err
 		},
@@ -101,6 +101,7 @@ func deviceGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *p
 		AuthParams:            resourceParams(p.Resources),
 		TokenParams:           resourceParams(nonEmpty(p.DefaultResource())),
 		UI:                    ui.Device,
+		Clock:                 d.clock(),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -114,7 +115,7 @@ func deviceGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *p
 	}
 	var idTok *provider.IDToken
 	if raw, _ := tok.Extra("id_token").(string); raw != "" {
-		if idTok, err = provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", d.Now); err != nil {
+		if idTok, err = provider.VerifyIDToken(ctx, client, md, p.ClientID, raw, "", d.now); err != nil {
 			return nil, nil, err
 		}
 	}
