@@ -204,13 +204,7 @@ func TestDPoP_EdDSAWhereOnlyEdDSAIsAccepted_Req31(t *testing.T) {
 // too; the device authorization request carries none.
 func TestDPoP_DeviceFlow_Req31(t *testing.T) {
 	h := dpopHarness(t, authtest.DPoPOptions{RequireNonce: true})
-	h.as.Configure(authtest.WithDeviceTiming(time.Minute, time.Second))
-	go func() {
-		for h.as.LastUserCode() == "" {
-			time.Sleep(20 * time.Millisecond)
-		}
-		_ = h.as.ApproveDevice(h.as.LastUserCode())
-	}()
+	h.as.Configure(authtest.WithDeviceTiming(time.Minute, time.Second), authtest.WithDeviceAutoApprove())
 	wantExit(t, h.login("--flow", "device", "--dpop"), 0)
 	key, err := dpop.Parse(h.record().DPoPKey)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 
 // harness runs sesame in-process against an in-process authorization
 // server, with an in-memory keychain, a scripted browser and a clock that
-// tests can move forward.
+// tests can move forward and whose waits take no real time.
 type harness struct {
 	t       testing.TB
 	as      *authtest.Server
@@ -28,9 +27,8 @@ type harness struct {
 	cache   *tokencache.Memory
 	dir     string
 	env     map[string]string
+	clock   testClock
 
-	mu     sync.Mutex
-	offset time.Duration
 	// stdoutTTY pretends stdout is a terminal; person pretends stdin and
 	// stderr are (a person at a terminal runs the command).
 	stdoutTTY, person bool
@@ -43,9 +41,6 @@ type harness struct {
 	stdoutErr error
 	// opener, when set, replaces the scripted browser.
 	opener loopback.Opener
-	// epoch, when set, stops the clock there: now is epoch plus what
-	// advance added, so the times sesame prints are the same on every run.
-	epoch time.Time
 }
 
 func newHarness(t testing.TB, opts ...authtest.Option) *harness {
@@ -57,26 +52,11 @@ func newHarness(t testing.TB, opts ...authtest.Option) *harness {
 }
 
 // advance moves sesame's clock forward.
-func (h *harness) advance(d time.Duration) {
-	h.mu.Lock()
-	h.offset += d
-	h.mu.Unlock()
-}
+func (h *harness) advance(d time.Duration) { h.clock.advance(d) }
 
-func (h *harness) now() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.epoch.IsZero() {
-		return h.epoch.Add(h.offset)
-	}
-	return time.Now().Add(h.offset)
-}
-
-// harnessClock is sesame's clock: the harness's time.
-type harnessClock struct{ h *harness }
-
-func (c harnessClock) Now() time.Time                         { return c.h.now() }
-func (c harnessClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// now is sesame's time, for a test server that shares its clock
+// (authtest.WithClock(h.now)).
+func (h *harness) now() time.Time { return h.clock.Now() }
 
 type result struct {
 	stdout, stderr string
@@ -119,8 +99,8 @@ func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string
 		StdoutTTY: h.stdoutTTY,
 		StdinTTY:  h.person,
 		StderrTTY: h.person,
-		Getenv:    getenv,
-		Clock:     harnessClock{h},
+		Getenv:    func(k string) string { return h.env[k] },
+		Clock:     &h.clock,
 		Store: func() (keychain.Store, error) {
 			if h.altStore != nil {
 				return h.altStore, nil

@@ -143,13 +143,7 @@ func TestLogin_DeniedByUser(t *testing.T) {
 }
 
 func TestLogin_DeviceFlowJSON(t *testing.T) {
-	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
-	go func() {
-		for h.as.LastUserCode() == "" {
-			time.Sleep(20 * time.Millisecond)
-		}
-		_ = h.as.ApproveDevice(h.as.LastUserCode())
-	}()
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second), authtest.WithDeviceAutoApprove())
 	r := h.login("--flow", "device", "--json")
 	wantExit(t, r, 0)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
@@ -174,13 +168,7 @@ func TestLogin_DeviceFlowJSON(t *testing.T) {
 }
 
 func TestLogin_DeviceFlowDenied(t *testing.T) {
-	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
-	go func() {
-		for h.as.LastUserCode() == "" {
-			time.Sleep(20 * time.Millisecond)
-		}
-		_ = h.as.DenyDevice(h.as.LastUserCode())
-	}()
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second), authtest.WithDeviceAutoDeny())
 	r := h.login("--flow", "device")
 	wantExit(t, r, exitError)
 	wantOneErrorLine(t, r, "denied")
@@ -220,26 +208,33 @@ func TestLogin_CtrlCClosesListener(t *testing.T) {
 	}
 }
 
+// TestLogin_DeviceFlowCtrlC: Ctrl-C while the device flow waits for its
+// next poll ends the command at once (exit 130), with no further poll
+// and nothing stored. The clock is held, so the wait would last for ever
+// if Ctrl-C did not end it; the hang guard tells that failure apart.
 func TestLogin_DeviceFlowCtrlC(t *testing.T) {
 	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
-	ctx, cancel := context.WithCancel(context.Background())
+	guard, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	ctx, cancel := context.WithCancel(guard)
+	waits := h.clock.hold()
 	go func() {
-		for h.as.LastUserCode() == "" {
-			time.Sleep(20 * time.Millisecond)
+		select {
+		case <-waits:
+			cancel()
+		case <-ctx.Done():
 		}
-		time.Sleep(200 * time.Millisecond)
-		cancel()
 	}()
-	began := time.Now()
 	r := h.runContext(ctx, "login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile(), "--flow", "device")
-	wantExit(t, r, exitCancelled)
-	if d := time.Since(began); d > 5*time.Second {
-		t.Fatalf("Ctrl-C took %v to end the poll", d)
+	if guard.Err() != nil {
+		t.Fatal("Ctrl-C did not end the wait between polls")
 	}
-	polls := h.as.CountRequests(authtest.PathToken)
-	time.Sleep(1500 * time.Millisecond)
-	if h.as.CountRequests(authtest.PathToken) != polls || h.record() != nil {
-		t.Fatal("polling went on after Ctrl-C, or a grant was stored")
+	wantExit(t, r, exitCancelled)
+	if !strings.Contains(r.stderr, h.as.LastUserCode()) {
+		t.Fatalf("the code was not shown before the wait:\n%s", r.stderr)
+	}
+	if n := h.as.CountRequests(authtest.PathToken); n != 0 || h.record() != nil {
+		t.Fatalf("%d polls after Ctrl-C in the first wait, or a grant was stored", n)
 	}
 }
 
@@ -272,15 +267,9 @@ func TestLogin_MixUpBetweenTwoServers_Req15(t *testing.T) {
 
 func TestLogin_DeviceOpenOnlyServerURIOnATerminal_Req42(t *testing.T) {
 	for _, person := range []bool{false, true} {
-		h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
+		h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second), authtest.WithDeviceAutoApprove())
 		h.browser = authtest.NewBrowser(t, h.as, authtest.BrowserRecordOnly())
 		h.person = person
-		go func() {
-			for h.as.LastUserCode() == "" {
-				time.Sleep(20 * time.Millisecond)
-			}
-			_ = h.as.ApproveDevice(h.as.LastUserCode())
-		}()
 		wantExit(t, h.login("--flow", "device", "--open"), 0)
 		urls := h.browser.URLs()
 		if !person {
@@ -297,14 +286,8 @@ func TestLogin_DeviceOpenOnlyServerURIOnATerminal_Req42(t *testing.T) {
 
 func TestLogin_DeviceVerificationHostOnAnotherDomain_Req42(t *testing.T) {
 	run := func(extra ...string) (result, *harness) {
-		h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second),
+		h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second), authtest.WithDeviceAutoApprove(),
 			authtest.WithVerificationURI("https://login.evil.example/device", ""))
-		go func() {
-			for h.as.LastUserCode() == "" {
-				time.Sleep(20 * time.Millisecond)
-			}
-			_ = h.as.ApproveDevice(h.as.LastUserCode())
-		}()
 		return h.login(append([]string{"--flow", "device"}, extra...)...), h
 	}
 	r, h := run()

@@ -106,15 +106,10 @@ func TestSetupKubectl_BindsHelperToResource(t *testing.T) {
 }
 
 // TestResource_DeviceFlow_Req11: the device flow names every resource on
-// its device authorization request and the first on its token polls.
+// its device authorization request and the first on every token poll.
 func TestResource_DeviceFlow_Req11(t *testing.T) {
-	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second))
-	go func() {
-		for h.as.LastUserCode() == "" {
-			time.Sleep(20 * time.Millisecond)
-		}
-		_ = h.as.ApproveDevice(h.as.LastUserCode())
-	}()
+	h := newHarness(t, authtest.WithDeviceTiming(time.Minute, time.Second), authtest.WithDeviceAutoApprove(),
+		authtest.WithDevicePolls("authorization_pending"))
 	const a, b = "https://a.example/", "https://b.example/"
 	wantExit(t, h.login("--flow", "device", "--resource", a, "--resource", b), 0)
 	polls := 0
@@ -131,7 +126,7 @@ func TestResource_DeviceFlow_Req11(t *testing.T) {
 			}
 		}
 	}
-	if polls == 0 || h.record().Resource != a {
+	if polls != 2 || h.record().Resource != a {
 		t.Fatalf("%d polls, record resource %q", polls, h.record().Resource)
 	}
 }

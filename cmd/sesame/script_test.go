@@ -83,7 +83,7 @@ func setupScript(env *testscript.Env) error {
 		return err
 	}
 	st := &scriptState{h: newHarness(t), work: env.WorkDir, self: self}
-	st.h.epoch = scriptEpoch
+	st.h.clock.epoch = scriptEpoch
 	st.h.as.Configure(authtest.WithClock(st.h.now))
 	// Every directory sesame could write to is the script's own: never
 	// the configuration, keychain or locks of the person running the

@@ -113,18 +113,7 @@ func terminalSafe(t *testing.T, what, s string) {
 func loginFlow(h *harness, flow string) result {
 	h.t.Helper()
 	if flow == "device" {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			for h.as.LastUserCode() == "" {
-				select {
-				case <-done:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-			_ = h.as.ApproveDevice(h.as.LastUserCode())
-		}()
+		h.as.Configure(authtest.WithDeviceAutoApprove())
 	}
 	return h.login("--flow", flow)
 }

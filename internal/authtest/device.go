@@ -46,6 +46,12 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 		resources:  r.PostForm["resource"],
 		expiry:     s.now().Add(s.cfg.deviceTTL),
 	}
+	switch s.cfg.deviceAnswer {
+	case deviceAnswerApprove:
+		d.approved, d.user = true, s.cfg.user
+	case deviceAnswerDeny:
+		d.denied, d.user = true, s.cfg.user
+	}
 	s.st.devices[d.deviceCode] = d
 	s.st.userCodes[normalizeUserCode(d.userCode)] = d
 	s.st.lastUserCode = d.userCode

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// TestDevice_XOAuth2Flow: x/oauth2's device client gets through. It waits
+// the interval before its first poll, one second at least (a whole
+// number of seconds, and 0 means 5): that second is x/oauth2's, not ours.
 func TestDevice_XOAuth2Flow(t *testing.T) {
 	s := New(t, WithDeviceTiming(time.Minute, time.Second))
 	conf := oauthConfig(s, "", "openid")
@@ -42,9 +45,7 @@ func TestDevice_ScriptedPolls(t *testing.T) {
 	if status != http.StatusOK || !strings.HasPrefix(dc, "SNTL-DC-") {
 		t.Fatalf("%d %v", status, body)
 	}
-	poll := func() (int, map[string]any) {
-		return post(t, s, PathToken, url.Values{"grant_type": {GrantDeviceCode}, "device_code": {dc}, "client_id": {s.ClientID}})
-	}
+	poll := func() (int, map[string]any) { return pollDevice(t, s, dc) }
 	for _, want := range []string{"authorization_pending", "slow_down", "authorization_pending"} {
 		status, body := poll()
 		wantOAuthError(t, status, body, http.StatusBadRequest, want)
@@ -68,9 +69,7 @@ func TestDevice_DenyAndExpiry(t *testing.T) {
 		}
 		return body["device_code"].(string), body["user_code"].(string)
 	}
-	poll := func(dc string) (int, map[string]any) {
-		return post(t, s, PathToken, url.Values{"grant_type": {GrantDeviceCode}, "device_code": {dc}, "client_id": {s.ClientID}})
-	}
+	poll := func(dc string) (int, map[string]any) { return pollDevice(t, s, dc) }
 	dc, uc := start()
 	if err := s.DenyDevice(uc); err != nil {
 		t.Fatal(err)
@@ -104,9 +103,38 @@ func TestDevice_BrowserApprovesThroughVerificationPage(t *testing.T) {
 	if err := b.Wait(); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
-	if _, err := conf.DeviceAccessToken(ctx, da); err != nil {
-		t.Fatalf("DeviceAccessToken: %v", err)
+	if status, body := pollDevice(t, s, da.DeviceCode); status != http.StatusOK {
+		t.Fatalf("poll after the browser approved: %d %v", status, body)
 	}
+}
+
+// The auto answers decide each code as it is issued: the first poll gets
+// the tokens, or access_denied; a later WithDeviceAutoApprove does not
+// touch a code issued before it.
+func TestDevice_AutoApproveAndDeny(t *testing.T) {
+	s := New(t, WithDeviceAutoApprove())
+	start := func() string {
+		_, body := post(t, s, PathDeviceAuthorization, url.Values{"client_id": {s.ClientID}, "scope": {"openid"}})
+		return body["device_code"].(string)
+	}
+	if status, body := pollDevice(t, s, start()); status != http.StatusOK || body["refresh_token"] == nil {
+		t.Fatalf("auto-approved code, first poll: %d %v", status, body)
+	}
+	s.Configure(WithDeviceAutoDeny())
+	status, body := pollDevice(t, s, start())
+	wantOAuthError(t, status, body, http.StatusBadRequest, "access_denied")
+
+	s = New(t)
+	waiting := start()
+	s.Configure(WithDeviceAutoApprove())
+	status, body = pollDevice(t, s, waiting)
+	wantOAuthError(t, status, body, http.StatusBadRequest, "authorization_pending")
+}
+
+// pollDevice sends one device access token request (RFC 8628 §3.4).
+func pollDevice(t *testing.T, s *Server, deviceCode string) (int, map[string]any) {
+	t.Helper()
+	return post(t, s, PathToken, url.Values{"grant_type": {GrantDeviceCode}, "device_code": {deviceCode}, "client_id": {s.ClientID}})
 }
 
 func TestDevice_VerificationURIOverride(t *testing.T) {

@@ -95,25 +95,65 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(jwks)
 }
 
-// signingKey is the server's RSA key, generated on first use: many tests
-// never ask for an ID token, and RSA generation is the slowest part of
-// starting a server under -race.
+// signingKey is the server's RSA key, made on first use: many tests never
+// ask for an ID token, and RSA generation is the slowest part of starting
+// a server.
 type signingKey struct {
-	once sync.Once
-	key  *rsa.PrivateKey
-	kid  string
-	err  error
+	mu  sync.Mutex
+	key *rsa.PrivateKey
+	kid string
 }
 
-// rsaKey returns the server's signing key, generating it on first use.
+// spareKeys are the signing keys of servers that have closed, kept for the
+// next servers of the test process: generating a 2048-bit RSA key takes
+// 50 to 200 ms, and was most of the CPU time of a run of the command-line
+// tests, which start a server per test. A key is taken by one running
+// server at a time, so servers that run together never share one.
+var spareKeys struct {
+	sync.Mutex
+	keys []*rsa.PrivateKey
+}
+
+// rsaKey returns the server's signing key, taking a spare one or
+// generating it on first use.
 func (s *Server) rsaKey() (*rsa.PrivateKey, string, error) {
-	s.keys.once.Do(func() {
-		s.keys.key, s.keys.err = rsa.GenerateKey(rand.Reader, 2048)
-		// A random kid per server: a test with two servers must not be
-		// able to verify one server's token with the other's JWKS.
-		s.keys.kid = "mockas-" + randomString(6)
-	})
-	return s.keys.key, s.keys.kid, s.keys.err
+	k := &s.keys
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.key != nil {
+		return k.key, k.kid, nil
+	}
+	spareKeys.Lock()
+	if n := len(spareKeys.keys); n > 0 {
+		k.key = spareKeys.keys[n-1]
+		spareKeys.keys = spareKeys.keys[:n-1]
+	}
+	spareKeys.Unlock()
+	if k.key == nil {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, "", err
+		}
+		k.key = key
+	}
+	// A random kid per server: a test with two servers must not be able
+	// to verify one server's token with the other's JWKS.
+	k.kid = "mockas-" + randomString(6)
+	return k.key, k.kid, nil
+}
+
+// releaseKey gives the key of a closed server to the servers that come
+// after it. The server keeps it too, for a test that still signs with it
+// after the close, which can no longer serve what it signs.
+func (s *Server) releaseKey() {
+	s.keys.mu.Lock()
+	key := s.keys.key
+	s.keys.mu.Unlock()
+	if key != nil {
+		spareKeys.Lock()
+		spareKeys.keys = append(spareKeys.keys, key)
+		spareKeys.Unlock()
+	}
 }
 
 // KeyID returns the kid of the server's signing key, as published in its

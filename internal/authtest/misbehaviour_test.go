@@ -166,11 +166,13 @@ func TestDelay_ClientGivesUpFirst(t *testing.T) {
 	defer cancel()
 	// Give up once the server holds the request, however long the machine
 	// took to get it there.
+	arrived := s.Received(PathToken)
 	go func() {
-		for s.CountRequests(PathToken) == 0 && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
+		select {
+		case <-arrived:
+			cancel()
+		case <-ctx.Done():
 		}
-		cancel()
 	}()
 	form := url.Values{"grant_type": {GrantRefreshToken}, "refresh_token": {"x"}, "client_id": {s.ClientID}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+PathToken, strings.NewReader(form.Encode()))

@@ -73,6 +73,7 @@ type config struct {
 	deviceTTL               time.Duration
 	deviceInterval          time.Duration
 	devicePolls             []string
+	deviceAnswer            deviceAnswer
 	verificationURI         string
 	verificationURIComplete string
 
@@ -242,6 +243,31 @@ func WithDelay(path string, d time.Duration) Option {
 // (defaults 10 min and 5 s). A zero interval is left out of the response.
 func WithDeviceTiming(expiresIn, interval time.Duration) Option {
 	return func(c *config) { c.deviceTTL, c.deviceInterval = expiresIn, interval }
+}
+
+// deviceAnswer is what the person does with a device code as soon as it is
+// issued: nothing (wait for [Server.ApproveDevice], [Server.DenyDevice] or
+// the verification page), approve it, or deny it.
+type deviceAnswer int
+
+const (
+	deviceAnswerLater deviceAnswer = iota
+	deviceAnswerApprove
+	deviceAnswerDeny
+)
+
+// WithDeviceAutoApprove makes the person approve every device
+// authorization the moment the server issues it, before the client's first
+// poll: a test of what follows an approval needs no goroutine waiting for
+// [Server.LastUserCode].
+func WithDeviceAutoApprove() Option {
+	return func(c *config) { c.deviceAnswer = deviceAnswerApprove }
+}
+
+// WithDeviceAutoDeny makes the person refuse every device authorization the
+// moment the server issues it: the client's first poll gets access_denied.
+func WithDeviceAutoDeny() Option {
+	return func(c *config) { c.deviceAnswer = deviceAnswerDeny }
 }
 
 // WithDevicePolls queues answers for the next device_code token requests,

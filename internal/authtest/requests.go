@@ -42,6 +42,36 @@ func (s *Server) record(r *http.Request) {
 		Header:     r.Header.Clone(),
 		Time:       s.now(),
 	})
+	if ch, ok := s.awaited[r.URL.Path]; ok {
+		close(ch)
+		delete(s.awaited, r.URL.Path)
+	}
+}
+
+// Received returns a channel that is closed once a request for path has
+// arrived: recorded, before any delay, hook or handler ran. It is closed
+// already when one has. A test that must act while the server holds a
+// request, or once the client has sent one, waits on it instead of
+// polling [Server.CountRequests].
+func (s *Server) Received(path string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.reqs {
+		if r.Path == path {
+			ch := make(chan struct{})
+			close(ch)
+			return ch
+		}
+	}
+	ch, ok := s.awaited[path]
+	if !ok {
+		if s.awaited == nil {
+			s.awaited = map[string]chan struct{}{}
+		}
+		ch = make(chan struct{})
+		s.awaited[path] = ch
+	}
+	return ch
 }
 
 // Requests returns a copy of every request received so far, oldest first.

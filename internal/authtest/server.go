@@ -102,6 +102,9 @@ type Server struct {
 	reqs  []Request
 	st    store
 	stats counters
+	// awaited are the channels [Server.Received] handed out for paths no
+	// request has arrived for yet, by path.
+	awaited map[string]chan struct{}
 }
 
 // New starts a TLS authorization server configured by opts and registers a
@@ -124,6 +127,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		// held by a delay or a hook, so Close does not wait on them.
 		s.srv.CloseClientConnections()
 		s.srv.Close()
+		s.releaseKey()
 	})
 	return s
 }

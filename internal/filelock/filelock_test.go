@@ -33,6 +33,8 @@ func TestAcquire_Exclusive(t *testing.T) {
 					break
 				}
 			}
+			// Holding the lock a moment is what is tested: it gives a
+			// second holder, were the lock not exclusive, time to get in.
 			time.Sleep(2 * time.Millisecond)
 			inside.Add(-1)
 			l.Release()

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -55,14 +56,17 @@ func TestVerifyIDToken_JWKSRefetchRateLimited_Req24(t *testing.T) {
 	p.jwksBody.Store(body)
 	clock.Add(int64(refetchInterval + time.Second))
 	// go-oidc hands a caller that arrives just after a fetch ended that
-	// fetch's result (its in-flight request is cleared a moment later), so
-	// the first attempt may still see the last refusal; the limiter lets
-	// exactly one new fetch through either way.
-	for range 100 {
-		if _, err = VerifyIDToken(ctx, p.client, p.meta, testClientID, unknown, "", nil); err == nil {
+	// fetch's result (its goroutine clears the in-flight request a moment
+	// later, and nothing tells when), so an attempt may still see the last
+	// refusal. Such an attempt sends nothing: retry, letting that goroutine
+	// run, until one reaches the server; the limiter lets exactly one new
+	// fetch through either way.
+	for range 100_000 {
+		_, err = VerifyIDToken(ctx, p.client, p.meta, testClientID, unknown, "", nil)
+		if err == nil || p.jwksFetch.Load() > 1 {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		runtime.Gosched()
 	}
 	if err != nil {
 		t.Fatalf("after the interval, the rotated key was not fetched: %v", err)
