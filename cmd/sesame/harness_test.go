@@ -99,7 +99,7 @@ func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string
 		StdoutTTY: h.stdoutTTY,
 		StdinTTY:  h.person,
 		StderrTTY: h.person,
-		Getenv:    func(k string) string { return h.env[k] },
+		Getenv:    getenv,
 		Clock:     &h.clock,
 		Store: func() (keychain.Store, error) {
 			if h.altStore != nil {

@@ -177,16 +177,20 @@ func TestLogin_DeviceFlowDenied(t *testing.T) {
 	}
 }
 
+// TestLogin_CtrlCClosesListener: Ctrl-C while the login waits for the
+// browser ends it (exit 130) and closes the loopback listener. The browser
+// "opened" is the moment to press it: the listener is up by then.
 func TestLogin_CtrlCClosesListener(t *testing.T) {
 	h := newHarness(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	start := time.Now()
-	r := h.runContext(ctx, "login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile(), "--no-browser")
-	wantExit(t, r, exitCancelled)
-	if time.Since(start) > 5*time.Second {
-		t.Fatalf("cancel took %v", time.Since(start))
+	guard, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	ctx, cancel := context.WithCancel(guard)
+	h.opener = openerFunc(func(context.Context, string) error { cancel(); return nil })
+	r := h.runContext(ctx, "login", "-p", "work", "--issuer", h.as.Issuer(), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile())
+	if guard.Err() != nil {
+		t.Fatal("Ctrl-C did not end the wait for the browser")
 	}
+	wantExit(t, r, exitCancelled)
 	// The listener is gone: the redirect URI printed in the URL refuses
 	// connections.
 	i := strings.Index(r.stderr, "redirect_uri=")
@@ -237,6 +241,11 @@ func TestLogin_DeviceFlowCtrlC(t *testing.T) {
 		t.Fatalf("%d polls after Ctrl-C in the first wait, or a grant was stored", n)
 	}
 }
+
+// openerFunc is a loopback.Opener made of a function.
+type openerFunc func(ctx context.Context, url string) error
+
+func (f openerFunc) Open(ctx context.Context, url string) error { return f(ctx, url) }
 
 // TestLogin_MixUpBetweenTwoServers_Req15: the profile's server A is
 // malicious: its authorize endpoint sends the browser to an honest server H
