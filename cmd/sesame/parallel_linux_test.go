@@ -164,7 +164,9 @@ func expireStored(t *testing.T, store keychain.Store, key string) *keychain.Reco
 // sesameProcessEnv is the environment of a sesame process of h's: the
 // test's own without any SESAME_ setting, plus h's configuration and lock
 // directories, the file store in stateDir, and a Secret Service address
-// where there is none.
+// where there is none. Under -race, a process that ends waits a second by
+// default for late race reports; its exit status still says whether it saw
+// a race, so the wait, paid by every caller and refresher, is turned off.
 func sesameProcessEnv(t *testing.T, h *harness, stateDir, marker string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -180,6 +182,7 @@ func sesameProcessEnv(t *testing.T, h *harness, stateDir, marker string) []strin
 		"SESAME_STORE=file",
 		"SESAME_STATE_DIR="+stateDir,
 		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-such-bus"),
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"),
 	)
 }
 
