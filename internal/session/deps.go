@@ -178,7 +178,7 @@ func Open(d *Deps, ui *UI, p *profile.Profile, req TokenRequest) (*Grant, error)
 		},
 		MarkerDir: d.LockDir,
 		Warn:      ui.Warn,
-		Now:       d.now,
+		Clock:     d.Clock,
 	}
 	if d.Log != nil {
 		g.Log = d.Log.Printf

@@ -122,7 +122,7 @@ func FuzzRefreshResponse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := &Grant{Store: store, Key: "k", Binding: binding, Now: func() time.Time { return now },
+		src := &Grant{Store: store, Key: "k", Binding: binding, Clock: stillClock(now),
 			HTTPClient: func() (*http.Client, error) { return client, nil }}
 
 		res, err := src.Token(ctx)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/dpop"
 	"github.com/sesame-auth/sesame/internal/filelock"
 	"github.com/sesame-auth/sesame/internal/provider"
@@ -29,8 +30,9 @@ type Grant struct {
 	HTTPClient func() (*http.Client, error)
 	// MinTTL is how long the token must still be valid (--min-ttl).
 	MinTTL time.Duration
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock tells the time and times the pause before a failed write is
+	// tried again; nil means the system clock.
+	Clock clock.Clock
 	// Cache, when set, is the volatile access-token cache consulted before
 	// the keychain and updated after every refresh.
 	Cache tokencache.Cache
@@ -89,11 +91,13 @@ type Result struct {
 	SignedIn bool
 }
 
-func (s *Grant) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+func (s *Grant) now() time.Time { return s.clock().Now() }
+
+func (s *Grant) clock() clock.Clock {
+	if s.Clock != nil {
+		return s.Clock
 	}
-	return time.Now()
+	return clock.System
 }
 
 // Token returns a fresh access token: from the volatile cache or the
@@ -330,7 +334,7 @@ func (s *Grant) refreshClient(rec *keychain.Record) (*http.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the grant's DPoP key is unreadable: %w", err)
 	}
-	return dpop.Client(client, key, s.Now, rec.TokenEndpoint), nil
+	return dpop.Client(client, key, s.now, rec.TokenEndpoint), nil
 }
 
 // Stored returns the stored grant as this Grant's caller sees it (its

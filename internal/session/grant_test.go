@@ -101,7 +101,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := f.store.Set(context.Background(), "k", rec); err != nil {
 		t.Fatal(err)
 	}
-	f.src = &Grant{Store: f.store, Key: "k", Binding: b, Now: func() time.Time { return f.now },
+	f.src = &Grant{Store: f.store, Key: "k", Binding: b, Clock: f,
 		HTTPClient: func() (*http.Client, error) { return ts.Client(), nil }}
 	return f
 }

@@ -204,7 +204,7 @@ func (s *Grant) set(ctx context.Context, next *keychain.Record) error {
 		return err
 	}
 	s.logf("refresh: storing the rotated grant failed (%v); trying again", err)
-	time.Sleep(200 * time.Millisecond)
+	<-s.clock().After(200 * time.Millisecond)
 	return s.Store.Set(ctx, s.Key, next)
 }
 

@@ -142,7 +142,7 @@ func TestRefresh_UnusableTokenType_Issue14(t *testing.T) {
 			if err := store.Set(context.Background(), "k", rec); err != nil {
 				t.Fatal(err)
 			}
-			g := &Grant{Store: store, Key: "k", Binding: b, Now: func() time.Time { return now },
+			g := &Grant{Store: store, Key: "k", Binding: b, Clock: stillClock(now),
 				HTTPClient: func() (*http.Client, error) { return ts.Client(), nil }}
 
 			res, err := g.Token(context.Background())
