@@ -1,7 +1,8 @@
 // Package clock is the one source of time for code whose waits tests must
-// not sit through: the device flow's polling interval (RFC 8628 §3.5) and
-// the time the session compares expiries against. Tests supply a clock
-// whose waits end at once and move its time forward instead.
+// not sit through: the device flow's polling interval (RFC 8628 §3.5), the
+// pause before a failed grant write is tried again, and the time the
+// session compares expiries against. Tests supply a clock whose waits end
+// at once (moving its time forward, or not) instead of passing.
 package clock
 
 import "time"
