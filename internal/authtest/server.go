@@ -44,6 +44,7 @@
 package authtest
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
@@ -121,6 +122,11 @@ func New(t testing.TB, opts ...Option) *Server {
 	// speaks HTTP/1.1 only: dropping a connection after processing needs
 	// http.Hijacker, which HTTP/2 response writers do not implement.
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	cert, err := serverCertificate()
+	if err != nil {
+		t.Fatalf("authtest: server certificate: %v", err)
+	}
+	s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	s.srv.StartTLS()
 	t.Cleanup(func() {
 		// Cutting the connections first cancels the contexts of requests
