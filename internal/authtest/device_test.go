@@ -1,21 +1,37 @@
 package authtest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
-// TestDevice_XOAuth2Flow: x/oauth2's device client gets through. It waits
-// the interval before its first poll, one second at least (a whole
-// number of seconds, and 0 means 5): that second is x/oauth2's, not ours.
+// TestDevice_XOAuth2Flow: x/oauth2's device client gets through, past an
+// authorization_pending. It waits the interval before every poll, a whole
+// number of seconds (0 means 5), on the real clock; so the client runs in
+// a synctest bubble, where those waits take no time. The server stays
+// outside it, and the client keeps no idle connection, whose reader
+// blocked on the network would keep the bubble's clock from moving.
 func TestDevice_XOAuth2Flow(t *testing.T) {
-	s := New(t, WithDeviceTiming(time.Minute, time.Second))
+	s := New(t, WithDeviceTiming(time.Minute, time.Second), WithDevicePolls("authorization_pending"))
+	transport := s.Client().Transport.(*http.Transport).Clone()
+	transport.DisableKeepAlives = true
+	synctest.Test(t, func(t *testing.T) { xoauth2DeviceFlow(t, s, &http.Client{Transport: transport}) })
+	if n := s.CountRequests(PathToken); n != 2 {
+		t.Fatalf("%d polls, want 2", n)
+	}
+}
+
+func xoauth2DeviceFlow(t *testing.T, s *Server, client *http.Client) {
 	conf := oauthConfig(s, "", "openid")
-	ctx := clientContext(t, s)
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, client)
 	da, err := conf.DeviceAuth(ctx)
 	if err != nil {
 		t.Fatalf("DeviceAuth: %v", err)
