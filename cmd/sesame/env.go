@@ -15,7 +15,7 @@ import (
 
 // Env is everything a command needs from the outside world. main builds it
 // from the process; tests build their own, with an in-memory store, buffers
-// for the streams and a fixed clock.
+// for the streams and a clock whose waits take no time.
 type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
