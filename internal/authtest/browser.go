@@ -59,6 +59,7 @@ type browserConfig struct {
 	trust       []*Server
 	before      []func(ctx context.Context, callback *url.URL)
 	rewrite     func(callback *url.URL) *url.URL
+	script      func(ctx context.Context, callback *url.URL) // see BrowserCallbackScript
 }
 
 // BrowserRecordOnly makes Open record the URL and do nothing else, like a
@@ -267,6 +268,10 @@ func (b *Browser) navigate(ctx context.Context, rawURL string) error {
 // deliver plays the last hop: the browser requesting the client's loopback
 // redirect URI.
 func (b *Browser) deliver(ctx context.Context, callback *url.URL) error {
+	if b.cfg.script != nil {
+		b.cfg.script(ctx, callback)
+		return nil
+	}
 	for _, f := range b.cfg.before {
 		f(ctx, callback)
 	}

@@ -66,6 +66,7 @@ type config struct {
 	rawIDToken           string
 	tokenResponseMutator func(resp map[string]any)
 	dropTokenResponses   int
+	lostStatus           int // how a dropped token response is lost: 0 closes the connection
 
 	hooks  map[string]Hook
 	delays map[string]time.Duration
@@ -211,7 +212,9 @@ func WithTokenResponseMutator(f func(resp map[string]any)) Option {
 // full (codes spent, tokens rotated) and then answered by closing the
 // connection, so the client sees a transport error for a request the server
 // acted on.
-func WithDroppedTokenResponses(n int) Option { return func(c *config) { c.dropTokenResponses = n } }
+func WithDroppedTokenResponses(n int) Option {
+	return func(c *config) { c.dropTokenResponses, c.lostStatus = n, 0 }
+}
 
 // WithHook installs h in front of the handler for path (e.g. [PathToken]),
 // to send a 307, a huge or endless body, a 5xx or anything else. A nil h

@@ -35,14 +35,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.setDPoPNonceHeader(w)
 
 	s.mu.Lock()
-	drop := s.cfg.dropTokenResponses > 0
+	drop, lostStatus := s.cfg.dropTokenResponses > 0, s.cfg.lostStatus
 	if drop {
 		s.cfg.dropTokenResponses--
 	}
 	s.mu.Unlock()
 	switch {
 	case drop:
-		dropConnection(w)
+		loseAnswer(w, lostStatus)
 	case oerr != nil:
 		writeOAuthError(w, oerr)
 	default:
@@ -187,10 +187,23 @@ func (s *Server) refreshLocked(form url.Values, jkt string) (tokenSet, *oauthErr
 	return s.mint(GrantRefreshToken, f, scope, true, ""), nil
 }
 
-// finish signs the ID token, builds the RFC 6749 §5.1 body and records
-// what was issued. It runs without the lock: the tests' mutators may call
-// back into the server.
+// finish signs the ID token, builds the RFC 6749 §5.1 body, records what
+// was issued and lets the tests' response mutator edit the body. It runs
+// without the lock: the tests' mutators may call back into the server.
 func (s *Server) finish(ts tokenSet) map[string]any {
+	resp, _ := s.issue(ts)
+	s.mu.Lock()
+	mutate := s.cfg.tokenResponseMutator
+	s.mu.Unlock()
+	if mutate != nil {
+		mutate(resp)
+	}
+	return resp
+}
+
+// issue signs the ID token, builds the RFC 6749 §5.1 body and records what
+// was issued, without the lock held.
+func (s *Server) issue(ts tokenSet) (map[string]any, Issued) {
 	tokenType := "Bearer"
 	if ts.boundJKT != "" {
 		tokenType = "DPoP"
@@ -213,8 +226,7 @@ func (s *Server) finish(ts tokenSet) map[string]any {
 	}
 
 	s.mu.Lock()
-	mutate := s.cfg.tokenResponseMutator
-	s.st.issued = append(s.st.issued, Issued{
+	rec := Issued{
 		GrantType:    ts.grantType,
 		Family:       ts.fam.id,
 		AccessToken:  ts.accessToken,
@@ -225,12 +237,10 @@ func (s *Server) finish(ts tokenSet) map[string]any {
 		Time:         s.now(),
 		TokenType:    tokenType,
 		JKT:          ts.proofJKT,
-	})
-	s.mu.Unlock()
-	if mutate != nil {
-		mutate(resp)
 	}
-	return resp
+	s.st.issued = append(s.st.issued, rec)
+	s.mu.Unlock()
+	return resp, rec
 }
 
 // S256Challenge returns BASE64URL(SHA256(verifier)), the RFC 7636 §4.2
