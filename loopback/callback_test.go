@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
@@ -33,9 +34,9 @@ func expect(b *testBrowser, label string, r response, want int) {
 // login still succeeds: bad requests must not end the flow.
 func hostileThenGood(t *testing.T, hostile func(ctx context.Context, b *testBrowser, p authRequest)) {
 	t.Helper()
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var final response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		hostile(ctx, b, p)
 		final = goodCallback(ctx, b, p)
 	})
@@ -47,17 +48,19 @@ func hostileThenGood(t *testing.T, hostile func(ctx context.Context, b *testBrow
 	if err != nil {
 		t.Fatalf("Token after hostile requests: %v", err)
 	}
-	if res.Token.AccessToken != as.accessToken || final.body != successPage {
+	if res.Token.AccessToken != issuedAccessToken(as) || final.body != successPage {
 		t.Errorf("honest callback did not complete the login")
 	}
-	if n, _, problems := as.stats(); n != 1 || len(problems) != 0 {
-		t.Errorf("token requests = %d, problems %v; want exactly the honest one", n, problems)
+	// The server refuses a wrong exchange, so the success above says the
+	// honest one was right; it must also have been the only one.
+	if n := tokenRequests(as); n != 1 {
+		t.Errorf("token requests = %d; want exactly the honest one", n)
 	}
 }
 
 func TestCallback_PathMethodParams_Req04(t *testing.T) {
 	hostileThenGood(t, func(ctx context.Context, b *testBrowser, p authRequest) {
-		good := p.callback("code", p.code, "state", p.state, "iss", b.as.URL)
+		good := p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer())
 		base := strings.TrimSuffix(p.redirectURI, "/callback")
 		query := good[len(p.redirectURI):]
 		for _, path := range []string{"/other", "/callback/", "/CALLBACK", "/%63allback", "/callback/..", "/", "/favicon.ico"} {
@@ -75,11 +78,11 @@ func TestCallback_PathMethodParams_Req04(t *testing.T) {
 			}
 		}
 		for _, kv := range [][]string{
-			{"code", p.code, "state", p.state, "state", "x", "iss", b.as.URL},
-			{"code", p.code, "state", "x", "state", p.state, "iss", b.as.URL},
-			{"code", p.code, "code", "other", "state", p.state, "iss", b.as.URL},
-			{"code", p.code, "state", p.state, "iss", b.as.URL, "iss", b.as.URL},
-			{"error", "access_denied", "error", "x", "state", p.state, "iss", b.as.URL},
+			{"code", p.code, "state", p.state, "state", "x", "iss", b.as.Issuer()},
+			{"code", p.code, "state", "x", "state", p.state, "iss", b.as.Issuer()},
+			{"code", p.code, "code", "other", "state", p.state, "iss", b.as.Issuer()},
+			{"code", p.code, "state", p.state, "iss", b.as.Issuer(), "iss", b.as.Issuer()},
+			{"error", "access_denied", "error", "x", "state", p.state, "iss", b.as.Issuer()},
 		} {
 			expect(b, "repeated "+strings.Join(kv[:4], ","), get(ctx, p.callback(kv...)), http.StatusBadRequest)
 		}
@@ -128,7 +131,7 @@ func TestCallback_RawRequests_Req04(t *testing.T) {
 
 func TestCallback_HostHeader_Req05(t *testing.T) {
 	hostileThenGood(t, func(ctx context.Context, b *testBrowser, p authRequest) {
-		good := p.callback("code", p.code, "state", p.state, "iss", b.as.URL)
+		good := p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer())
 		port := portOf(p.redirectURI)
 		for _, host := range []string{
 			"attacker.example:" + port, "localhost:" + port, "127.0.0.1", "127.0.0.1:1",
@@ -141,7 +144,7 @@ func TestCallback_HostHeader_Req05(t *testing.T) {
 
 func TestCallback_FetchMetadata_Req05(t *testing.T) {
 	hostileThenGood(t, func(ctx context.Context, b *testBrowser, p authRequest) {
-		good := p.callback("code", p.code, "state", p.state, "iss", b.as.URL)
+		good := p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer())
 		for _, h := range [][2]string{
 			{"Sec-Fetch-Mode", "cors"}, {"Sec-Fetch-Mode", "no-cors"}, {"Sec-Fetch-Mode", "websocket"},
 			{"Sec-Fetch-Dest", "image"}, {"Sec-Fetch-Dest", "iframe"}, {"Sec-Fetch-Dest", "script"},
@@ -155,10 +158,10 @@ func TestCallback_FetchMetadata_Req05(t *testing.T) {
 }
 
 func TestCallback_FetchMetadataAbsentIsAccepted_Req05(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var r response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
-		r = send(ctx, http.MethodGet, p.callback("code", p.code, "state", p.state, "iss", b.as.URL), nil, func(r *http.Request) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		r = send(ctx, http.MethodGet, p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer()), nil, func(r *http.Request) {
 			r.Header.Del("Sec-Fetch-Mode")
 			r.Header.Del("Sec-Fetch-Dest")
 		})
@@ -175,7 +178,7 @@ func TestCallback_FetchMetadataAbsentIsAccepted_Req05(t *testing.T) {
 func TestCallback_WrongStateDoesNotEndFlow_Req06(t *testing.T) {
 	hostileThenGood(t, func(ctx context.Context, b *testBrowser, p authRequest) {
 		for i := range 100 {
-			r := get(ctx, p.callback("code", p.code, "state", fmt.Sprintf("guess-%d", i), "iss", b.as.URL))
+			r := get(ctx, p.callback("code", p.code, "state", fmt.Sprintf("guess-%d", i), "iss", b.as.Issuer()))
 			expect(b, "wrong state", r, http.StatusBadRequest)
 		}
 	})
@@ -189,15 +192,15 @@ func TestCallback_MissingOrAlteredState_Req07(t *testing.T) {
 		}
 		altered := p.state[:len(p.state)-1] + last
 		for label, kv := range map[string][]string{
-			"missing":  {"code", p.code, "iss", b.as.URL},
-			"empty":    {"code", p.code, "state", "", "iss", b.as.URL},
-			"altered":  {"code", p.code, "state", altered, "iss", b.as.URL},
-			"prefix":   {"code", p.code, "state", p.state[:20], "iss", b.as.URL},
-			"extended": {"code", p.code, "state", p.state + "x", "iss", b.as.URL},
+			"missing":  {"code", p.code, "iss", b.as.Issuer()},
+			"empty":    {"code", p.code, "state", "", "iss", b.as.Issuer()},
+			"altered":  {"code", p.code, "state", altered, "iss", b.as.Issuer()},
+			"prefix":   {"code", p.code, "state", p.state[:20], "iss", b.as.Issuer()},
+			"extended": {"code", p.code, "state", p.state + "x", "iss", b.as.Issuer()},
 		} {
 			expect(b, label+" state", get(ctx, p.callback(kv...)), http.StatusBadRequest)
 		}
-		if n, _, _ := b.as.stats(); n != 0 {
+		if n := tokenRequests(b.as); n != 0 {
 			b.note(fmt.Sprintf("%d token requests before the honest callback", n))
 		}
 	})
@@ -205,15 +208,15 @@ func TestCallback_MissingOrAlteredState_Req07(t *testing.T) {
 
 func TestCallback_ErrorWithWrongStateIgnored_Req14(t *testing.T) {
 	hostileThenGood(t, func(ctx context.Context, b *testBrowser, p authRequest) {
-		r := get(ctx, p.callback("error", "access_denied", "error_description", "nope", "state", "wrong", "iss", b.as.URL))
+		r := get(ctx, p.callback("error", "access_denied", "error_description", "nope", "state", "wrong", "iss", b.as.Issuer()))
 		expect(b, "error with wrong state", r, http.StatusBadRequest)
 	})
 }
 
 func TestCallback_AccessTokenInQueryIgnored_Req10(t *testing.T) {
-	as := newAuthServer(t)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
-		get(ctx, p.callback("access_token", "SNTL-AT-injected", "token_type", "Bearer", "state", p.state, "iss", b.as.URL))
+	as := authtest.New(t)
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		get(ctx, p.callback("access_token", "SNTL-AT-injected", "token_type", "Bearer", "state", p.state, "iss", b.as.Issuer()))
 	})
 	res, err := runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
@@ -223,11 +226,11 @@ func TestCallback_AccessTokenInQueryIgnored_Req10(t *testing.T) {
 }
 
 func TestCallback_ErrorResponse_Req13_Req16(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var page response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		page = get(ctx, p.callback("error", "access_denied", "error_description", "The user said no",
-			"error_uri", "https://evil.example/help", "state", p.state, "iss", b.as.URL))
+			"error_uri", "https://evil.example/help", "state", p.state, "iss", b.as.Issuer()))
 	})
 	_, err := runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
@@ -244,10 +247,10 @@ func TestCallback_ErrorResponse_Req13_Req16(t *testing.T) {
 	if page.body != failurePage {
 		t.Errorf("browser got %q, want the failure page", page.body)
 	}
-	if got := b.openedURLs(); len(got) != 1 {
+	if got := b.URLs(); len(got) != 1 {
 		t.Errorf("opener called %d times; error_uri must never be opened", len(got))
 	}
-	if n, _, _ := as.stats(); n != 0 {
+	if n := tokenRequests(as); n != 0 {
 		t.Errorf("token requests = %d, want 0", n)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
 func baseConfig() Config {
@@ -143,7 +145,7 @@ func TestAuthURL_PKCE_Req08(t *testing.T) {
 	}
 	c := f.cfg.OAuth2
 	q, _ := url.ParseQuery(strings.SplitN(f.authCodeURL(&c, a), "?", 2)[1])
-	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") != s256(a.verifier) {
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") != authtest.S256Challenge(a.verifier) {
 		t.Errorf("challenge %q method %q", q.Get("code_challenge"), q.Get("code_challenge_method"))
 	}
 	if q.Has("code_verifier") {
@@ -199,16 +201,16 @@ func TestCheckOpenURL_Req13(t *testing.T) {
 }
 
 func TestFlow_OpensExactlyTheAuthURL_Req13(t *testing.T) {
-	as := newAuthServer(t)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
-		get(ctx, p.callback("code", p.code, "state", p.state, "iss", b.as.URL, "error_uri", "https://evil.example"))
+	as := authtest.New(t)
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		get(ctx, p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer(), "error_uri", "https://evil.example"))
 	})
 	if _, err := runFlow(t, mustNew(t, testConfig(as, b))); err != nil {
 		t.Fatal(err)
 	}
 	b.wait(t)
-	got := b.openedURLs()
-	if len(got) != 1 || !strings.HasPrefix(got[0], as.URL+"/authorize?") {
+	got := b.URLs()
+	if len(got) != 1 || !strings.HasPrefix(got[0], as.URL()+authtest.PathAuthorize+"?") {
 		t.Errorf("opened %q, want one URL starting with the authorization endpoint", got)
 	}
 }

@@ -15,13 +15,14 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
 func TestFlow_HappyPath_Req06_Req08(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var page response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		page = goodCallback(ctx, b, p)
 	})
 	cfg := testConfig(as, b)
@@ -33,19 +34,28 @@ func TestFlow_HappyPath_Req06_Req08(t *testing.T) {
 	}
 	b.wait(t)
 
-	if res.Token.AccessToken != as.accessToken {
+	if res.Token.AccessToken != issuedAccessToken(as) {
 		t.Errorf("access token = %q, want the server's", res.Token.AccessToken)
 	}
 	if page.status != http.StatusOK || page.body != successPage {
 		t.Errorf("browser got %d %q, want the success page", page.status, page.body)
 	}
-	n, redirects, problems := as.stats()
-	if n != 1 || len(problems) != 0 {
-		t.Errorf("token requests = %d, problems = %v; want 1 clean request", n, problems)
+	// The server would have refused a wrong verifier or redirect_uri; what
+	// it cannot judge is sesame's own choice of a 32-byte verifier.
+	reqs := as.RequestsTo(authtest.PathToken)
+	if len(reqs) != 1 {
+		t.Fatalf("token requests = %d; want 1", len(reqs))
 	}
+	tr := reqs[0].PostForm
+	if tr.Get("grant_type") != "authorization_code" || len(tr.Get("code_verifier")) != 43 ||
+		tr.Get("client_id") != testClientID || reqs[0].Header.Get("Authorization") != "" {
+		t.Errorf("token request: grant_type %q, verifier of %d characters, client_id %q, Authorization %v",
+			tr.Get("grant_type"), len(tr.Get("code_verifier")), tr.Get("client_id"), reqs[0].Header.Get("Authorization") != "")
+	}
+	redirects := tr["redirect_uri"]
 	// The redirect URI the token endpoint receives is the one the
 	// authorization request carried, and the one reported in Result.
-	opened := b.openedURLs()
+	opened := b.URLs()
 	if len(opened) != 1 || len(reported) != 1 || opened[0] != reported[0] {
 		t.Fatalf("opened %q, reported %q; want the same single URL", opened, reported)
 	}
@@ -68,8 +78,8 @@ func TestFlow_HappyPath_Req06_Req08(t *testing.T) {
 }
 
 func TestFlow_OpenIDNonceAndValidate_Req09(t *testing.T) {
-	as := newAuthServer(t)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	as := authtest.New(t, authtest.WithRawIDToken("SNTL-ID"))
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 	cfg := testConfig(as, b)
 	cfg.OAuth2.Scopes = []string{"openid", "email"}
 	var gotNonce string
@@ -84,7 +94,7 @@ func TestFlow_OpenIDNonceAndValidate_Req09(t *testing.T) {
 		t.Fatalf("Token: %v", err)
 	}
 	b.wait(t)
-	au, _ := url.Parse(b.openedURLs()[0])
+	au, _ := url.Parse(b.URLs()[0])
 	sent := au.Query().Get("nonce")
 	if len(sent) < 22 || sent != gotNonce || res.Nonce != sent {
 		t.Errorf("nonce sent %q, given to Validate %q, in result %q", sent, gotNonce, res.Nonce)
@@ -95,9 +105,9 @@ func TestFlow_OpenIDNonceAndValidate_Req09(t *testing.T) {
 }
 
 func TestFlow_ValidateFailure_Req09(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var page response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { page = goodCallback(ctx, b, p) })
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { page = goodCallback(ctx, b, p) })
 	cfg := testConfig(as, b)
 	cfg.OAuth2.Scopes = []string{"openid"}
 	errNonce := errors.New("id token nonce does not match")
@@ -113,18 +123,18 @@ func TestFlow_ValidateFailure_Req09(t *testing.T) {
 }
 
 func TestFlow_ExchangeErrorHidesBody_Req16(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	leak := "SNTL-BODY-" + newSecret()
-	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+	as.Configure(authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"bad \u001b[31m<script>x</script> %s","echo":%q}`,
 			"code reuse", leak+r.PostForm.Get("code"))
 		return true
-	}
+	}))
 	var page response
 	var code string
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		code = p.code
 		page = goodCallback(ctx, b, p)
 	})
@@ -145,7 +155,7 @@ func TestFlow_ExchangeErrorHidesBody_Req16(t *testing.T) {
 	if page.body != failurePage {
 		t.Errorf("browser did not get the failure page: %d %v", page.status, page.err)
 	}
-	if n, _, _ := as.stats(); n != 1 {
+	if n := tokenRequests(as); n != 1 {
 		t.Errorf("token requests = %d, want exactly 1 (no retry, no plain fallback; Req 8)", n)
 	}
 }
@@ -167,14 +177,14 @@ func TestFlow_ExchangeAnswers(t *testing.T) {
 			"code exchange: the server refused (200 invalid_grant): code used"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			as := newAuthServer(t)
-			as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+			as := authtest.New(t)
+			as.Configure(authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
 				w.Header().Set("Content-Type", tt.ctype)
 				w.WriteHeader(tt.status)
 				_, _ = io.WriteString(w, tt.body)
 				return true
-			}
-			b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+			}))
+			b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 			res, err := runFlow(t, mustNew(t, testConfig(as, b)))
 			b.wait(t)
 			if tt.wantErr != "" {
@@ -196,7 +206,7 @@ func TestFlow_ExchangeAnswers(t *testing.T) {
 }
 
 func TestFlow_TokenRedirectNotFollowed_Req22(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var other atomic.Int32
 	elsewhere := http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { other.Add(1) })}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -205,11 +215,11 @@ func TestFlow_TokenRedirectNotFollowed_Req22(t *testing.T) {
 	}
 	go func() { _ = elsewhere.Serve(ln) }()
 	t.Cleanup(func() { _ = elsewhere.Close() })
-	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+	as.Configure(authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
 		http.Redirect(w, r, "http://"+ln.Addr().String()+"/token", http.StatusTemporaryRedirect)
 		return true
-	}
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	}))
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 	_, err = runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
 	if xe, ok := oauthwire.As(err); !ok || xe.Status != http.StatusTemporaryRedirect || !errors.Is(err, oauthwire.ErrRedirect) {
@@ -221,9 +231,9 @@ func TestFlow_TokenRedirectNotFollowed_Req22(t *testing.T) {
 }
 
 func TestFlow_Timeout_Req06(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var redirect atomic.Value
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { redirect.Store(p.redirectURI) })
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { redirect.Store(p.redirectURI) })
 	cfg := testConfig(as, b)
 	cfg.Timeout = 300 * time.Millisecond
 	start := time.Now()
@@ -237,13 +247,13 @@ func TestFlow_Timeout_Req06(t *testing.T) {
 	b.wait(t)
 	ru, _ := url.Parse(redirect.Load().(string))
 	assertRefused(t, ru.Host)
-	if n, _, _ := as.stats(); n != 0 {
+	if n := tokenRequests(as); n != 0 {
 		t.Errorf("token requests = %d, want 0", n)
 	}
 }
 
 func TestFlow_TimeoutDefaultsAndClamp_Req06(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	for _, tc := range []struct{ in, want time.Duration }{
 		{0, DefaultTimeout}, {-time.Second, DefaultTimeout}, {time.Minute, time.Minute}, {time.Hour, MaxTimeout},
 	} {
@@ -256,7 +266,7 @@ func TestFlow_TimeoutDefaultsAndClamp_Req06(t *testing.T) {
 }
 
 func TestFlow_ContextCancel_Req06(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var redirect atomic.Value
@@ -275,20 +285,20 @@ func TestFlow_ContextCancel_Req06(t *testing.T) {
 }
 
 func TestFlow_CancelDuringExchange_Req06(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	release := make(chan struct{})
-	as.respond = func(w http.ResponseWriter, r *http.Request) bool {
+	as.Configure(authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
 		cancel()
 		select {
 		case <-release:
-		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
 		}
 		return false
-	}
+	}))
 	defer close(release)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 	start := time.Now()
 	_, err := mustNew(t, testConfig(as, b)).Token(ctx)
 	if !errors.Is(err, context.Canceled) {
@@ -300,14 +310,14 @@ func TestFlow_CancelDuringExchange_Req06(t *testing.T) {
 }
 
 func TestFlow_AlreadyCancelled(t *testing.T) {
-	as := newAuthServer(t)
-	b := newBrowser(as, nil)
+	as := authtest.New(t)
+	b := newBrowser(t, as, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := mustNew(t, testConfig(as, b)).Token(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Token error = %v", err)
 	}
-	if len(b.openedURLs()) != 0 {
+	if len(b.URLs()) != 0 {
 		t.Errorf("browser opened for a cancelled login")
 	}
 }
@@ -317,7 +327,7 @@ type failingOpener struct{ msg func(url string) string }
 func (o failingOpener) Open(_ context.Context, u string) error { return errors.New(o.msg(u)) }
 
 func TestFlow_OpenerFailure_Req13(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	cfg := testConfig(as, failingOpener{msg: func(u string) string { return "xdg-open " + u + ": not found" }})
 	_, err := runFlow(t, mustNew(t, cfg))
 	if !errors.Is(err, ErrOpenBrowser) {
@@ -336,10 +346,10 @@ func TestFlow_OpenerFailure_Req13(t *testing.T) {
 }
 
 func TestFlow_ReplayAfterSuccessFails_Req06(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var callbackURL string
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
-		callbackURL = p.callback("code", p.code, "state", p.state, "iss", b.as.URL)
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
+		callbackURL = p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer())
 		get(ctx, callbackURL)
 	})
 	if _, err := runFlow(t, mustNew(t, testConfig(as, b))); err != nil {
@@ -353,7 +363,7 @@ func TestFlow_ReplayAfterSuccessFails_Req06(t *testing.T) {
 	if time.Since(start) > time.Second {
 		t.Errorf("replay took longer than 1 s to be refused")
 	}
-	if n, _, _ := as.stats(); n != 1 {
+	if n := tokenRequests(as); n != 1 {
 		t.Errorf("token requests = %d, want 1", n)
 	}
 }
@@ -361,9 +371,9 @@ func TestFlow_ReplayAfterSuccessFails_Req06(t *testing.T) {
 func TestFlow_IndependentAttempts_Req30(t *testing.T) {
 	// Two concurrent attempts: a's code and state delivered to b's listener
 	// are rejected and do not disturb a.
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	reqs := make(chan authRequest, 2)
-	opener := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { reqs <- p })
+	opener := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { reqs <- p })
 	f := mustNew(t, testConfig(as, opener))
 	errs := make(chan error, 2)
 	for range 2 {
@@ -373,12 +383,12 @@ func TestFlow_IndependentAttempts_Req30(t *testing.T) {
 	if a.state == b.state || a.redirectURI == b.redirectURI {
 		t.Fatalf("attempts share state or listener")
 	}
-	cross := a.callback("code", b.code, "state", b.state, "iss", as.URL)
+	cross := a.callback("code", b.code, "state", b.state, "iss", as.Issuer())
 	if r := get(context.Background(), cross); r.status != http.StatusBadRequest {
 		t.Errorf("cross-flow callback got %d, want 400", r.status)
 	}
 	for _, p := range []authRequest{a, b} {
-		if r := get(context.Background(), p.callback("code", p.code, "state", p.state, "iss", as.URL)); r.body != successPage {
+		if r := get(context.Background(), p.callback("code", p.code, "state", p.state, "iss", as.Issuer())); r.body != successPage {
 			t.Errorf("callback got %d %q", r.status, r.body)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
@@ -27,8 +28,10 @@ const fuzzCallbackHost = "127.0.0.1:49731"
 
 // FuzzCallbackQuery sends arbitrary raw query strings to the callback
 // handler of one attempt. {{STATE}}, {{CODE}} and {{ISS}} in the input are
-// replaced with the attempt's state, a code the test server issued for it
-// and the escaped issuer, so the fuzzer reaches the checks after the state.
+// replaced with the attempt's state, a code the test authorization server
+// issued for the attempt's PKCE challenge and redirect URI, and the
+// escaped issuer, so the fuzzer reaches the checks after the state and,
+// with the right code, a real exchange.
 //
 // Properties:
 //   - the body is one of the two fixed pages or one of the bare status
@@ -65,13 +68,8 @@ func FuzzCallbackQuery(f *testing.F) {
 	}
 	f.Add("", uint8(0))
 
-	// The test authorization server, as newAuthServer builds it, once for
-	// the whole run.
-	as := &authServer{codes: map[string]grant{}, accessToken: "SNTL-AT-" + newSecret()}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /token", as.token)
-	as.Server = httptest.NewTLSServer(mux)
-	f.Cleanup(as.Close)
+	// One test authorization server for the whole run.
+	as := authtest.New(f)
 
 	var flows [3]*Flow
 	for i := range flows {
@@ -95,14 +93,16 @@ func FuzzCallbackQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string, mode uint8) {
 		fl := flows[int(mode)%len(flows)]
 		secrets := attemptSecrets{state: newSecret(), verifier: oauth2.GenerateVerifier()}
-		code := as.issue(grant{challenge: s256(secrets.verifier), method: "S256", redirectURI: redirectURI, clientID: testClientID})
-		defer func() {
-			as.mu.Lock()
-			delete(as.codes, code)
-			as.problems, as.redirectURIs = nil, nil
-			as.mu.Unlock()
-		}()
-		query := strings.NewReplacer("{{STATE}}", secrets.state, "{{CODE}}", code, "{{ISS}}", url.QueryEscape(as.URL)).Replace(raw)
+		// A code only where the input asks for one: the server keeps every
+		// code it issued, and most inputs never reach the exchange.
+		code := "SNTL-CODE-never-issued"
+		if strings.Contains(raw, "{{CODE}}") {
+			code = as.IssueCode(authtest.AuthorizeRequest{
+				ClientID: testClientID, RedirectURI: redirectURI, ResponseType: "code",
+				CodeChallenge: authtest.S256Challenge(secrets.verifier), CodeChallengeMethod: "S256",
+			}, authtest.User{Subject: "alice"})
+		}
+		query := strings.NewReplacer("{{STATE}}", secrets.state, "{{CODE}}", code, "{{ISS}}", url.QueryEscape(as.Issuer())).Replace(raw)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -177,8 +177,8 @@ func FuzzCallbackQuery(f *testing.F) {
 			t.Fatalf("page %q for outcome error %v", body[:min(len(body), 120)], out.err)
 		}
 		if out.err == nil {
-			goodIss := slices.Equal(q["iss"], []string{as.URL}) || (mode%3 == 1 && q["iss"] == nil) || (mode%3 == 2 && q["iss"] == nil)
-			if out.token == nil || out.token.AccessToken != as.accessToken ||
+			goodIss := slices.Equal(q["iss"], []string{as.Issuer()}) || (mode%3 == 1 && q["iss"] == nil) || (mode%3 == 2 && q["iss"] == nil)
+			if out.token == nil || out.token.AccessToken == "" || out.token.AccessToken != issuedAccessToken(as) ||
 				!slices.Equal(q["code"], []string{code}) || q.Has("error") || !goodIss {
 				t.Fatalf("query %q completed the login (token %v)", query, out.token)
 			}

@@ -2,13 +2,9 @@ package loopback
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,119 +12,24 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
-// This file holds the test doubles: a TLS token endpoint that checks PKCE the
-// way a strict server does, and a browser stub that plays the user agent by
-// sending requests into the loopback listener.
+// The authorization server is internal/authtest's, the one every package's
+// tests use: it checks the client, the redirect URI and PKCE S256 at the
+// authorization endpoint, and at the token endpoint refuses a code
+// exchange with a missing or wrong verifier, another redirect_uri or any
+// client credential, so a test whose login succeeds has proved the
+// client's requests right. Its browser follows the authorization request
+// through those checks; a script then plays the last hop, the user agent
+// and any attacker sending requests into the loopback listener.
 
-const testClientID = "sesame-test"
+const testClientID = authtest.DefaultClientID
 
-// grant is what the test authorization server remembers about an issued code.
-type grant struct {
-	challenge, method, redirectURI, clientID string
-}
-
-// authServer is an in-process authorization server. Only the token endpoint
-// is served over HTTP; the "authorize" step is done by testBrowser, which
-// parses the authorization URL and asks the server for a code.
-type authServer struct {
-	*httptest.Server
-
-	mu            sync.Mutex
-	codes         map[string]grant
-	tokenRequests int
-	redirectURIs  []string // redirect_uri of each token request
-	problems      []string // protocol violations seen by the token endpoint
-	accessToken   string
-	// respond, if set, answers the token request instead of the default.
-	respond func(w http.ResponseWriter, r *http.Request) bool
-}
-
-func newAuthServer(t *testing.T) *authServer {
-	t.Helper()
-	as := &authServer{codes: map[string]grant{}, accessToken: "SNTL-AT-" + newSecret()}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /token", as.token)
-	as.Server = httptest.NewTLSServer(mux)
-	t.Cleanup(as.Close)
-	return as
-}
-
-func (as *authServer) issue(g grant) string {
-	code := "SNTL-CODE-" + newSecret()
-	as.mu.Lock()
-	defer as.mu.Unlock()
-	as.codes[code] = g
-	return code
-}
-
-func (as *authServer) problem(s string) {
-	as.problems = append(as.problems, s)
-}
-
-func (as *authServer) token(w http.ResponseWriter, r *http.Request) {
-	as.mu.Lock()
-	as.tokenRequests++
-	if err := r.ParseForm(); err != nil {
-		as.problem("unparsable token request")
-	}
-	as.redirectURIs = append(as.redirectURIs, r.PostForm.Get("redirect_uri"))
-	respond := as.respond
-	as.mu.Unlock()
-	if respond != nil && respond(w, r) {
-		return
-	}
-
-	as.mu.Lock()
-	defer as.mu.Unlock()
-	f := r.PostForm
-	g, ok := as.codes[f.Get("code")]
-	delete(as.codes, f.Get("code")) // codes are single use
-	switch {
-	case f.Get("grant_type") != "authorization_code":
-		as.problem("grant_type " + f.Get("grant_type"))
-	case !ok:
-		as.problem("unknown or reused code")
-	case g.method != "S256":
-		as.problem("code_challenge_method " + g.method)
-	case s256(f.Get("code_verifier")) != g.challenge:
-		as.problem("PKCE verifier does not match the S256 challenge")
-	case len(f.Get("code_verifier")) != 43:
-		as.problem("verifier is not 43 characters")
-	case f.Get("redirect_uri") != g.redirectURI:
-		as.problem("redirect_uri differs from the authorization request")
-	case f.Get("client_id") != g.clientID || r.Header.Get("Authorization") != "":
-		as.problem("client authentication is not client_id in the body")
-	default:
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"access_token": as.accessToken, "token_type": "Bearer", "expires_in": 300,
-			"refresh_token": "SNTL-RT-" + newSecret(), "id_token": "SNTL-ID",
-		})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = io.WriteString(w, `{"error":"invalid_grant"}`)
-}
-
-func (as *authServer) stats() (requests int, redirectURIs, problems []string) {
-	as.mu.Lock()
-	defer as.mu.Unlock()
-	return as.tokenRequests, append([]string(nil), as.redirectURIs...), append([]string(nil), as.problems...)
-}
-
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// authRequest is what the browser stub read from the authorization URL, plus
-// the code the server issued for it.
+// authRequest is what the browser script holds: the callback the server
+// redirected to, taken apart.
 type authRequest struct {
-	url         *url.URL
-	query       url.Values
 	state       string
 	redirectURI string
 	code        string
@@ -144,50 +45,32 @@ func (p authRequest) callback(kv ...string) string {
 	return p.redirectURI + "?" + strings.Join(q, "&")
 }
 
-// testBrowser implements Opener. It records each URL, has the server issue
-// a code, and runs script, which plays the user agent (and any attacker).
+// testBrowser is authtest's browser, with script playing the last hop and
+// notes for what the script observed.
 type testBrowser struct {
-	as     *authServer
-	script func(ctx context.Context, b *testBrowser, p authRequest)
+	*authtest.Browser
+	as *authtest.Server
 
-	mu     sync.Mutex
-	opened []string
-	notes  []string // what the script observed, for the test to check
-	done   chan struct{}
-	once   sync.Once
+	mu    sync.Mutex
+	notes []string
 }
 
-func newBrowser(as *authServer, script func(ctx context.Context, b *testBrowser, p authRequest)) *testBrowser {
-	return &testBrowser{as: as, script: script, done: make(chan struct{})}
-}
-
-func (b *testBrowser) Open(ctx context.Context, raw string) error {
-	defer b.once.Do(func() { close(b.done) })
-	b.mu.Lock()
-	b.opened = append(b.opened, raw)
-	b.mu.Unlock()
-	u, err := url.Parse(raw)
-	if err != nil {
-		b.note("unparsable auth url")
-		return err
-	}
-	q := u.Query()
-	p := authRequest{url: u, query: q, state: q.Get("state"), redirectURI: q.Get("redirect_uri")}
-	p.code = b.as.issue(grant{
-		challenge:   q.Get("code_challenge"),
-		method:      q.Get("code_challenge_method"),
-		redirectURI: p.redirectURI,
-		clientID:    q.Get("client_id"),
-	})
-	if b.script != nil {
-		// A real browser does not stop when the login is abandoned, and
-		// must be able to read the final page after Token has returned, so
-		// the script does not inherit the opener's context.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		b.script(sctx, b, p)
-	}
-	return nil
+// newBrowser returns an Opener that takes the authorization URL through
+// as and hands the callback to script; a nil script sends nothing.
+func newBrowser(t *testing.T, as *authtest.Server, script func(ctx context.Context, b *testBrowser, p authRequest)) *testBrowser {
+	b := &testBrowser{as: as}
+	b.Browser = authtest.NewBrowser(t, as, authtest.BrowserCallbackScript(func(ctx context.Context, cb *url.URL) {
+		q := cb.Query()
+		p := authRequest{state: q.Get("state"), code: q.Get("code"), redirectURI: (&url.URL{Scheme: cb.Scheme, Host: cb.Host, Path: cb.Path}).String()}
+		if script != nil {
+			// The navigation outlives the login (a real browser reads the
+			// final page after Token has returned), but not by long.
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			script(sctx, b, p)
+		}
+	}))
+	return b
 }
 
 func (b *testBrowser) note(s string) {
@@ -196,24 +79,30 @@ func (b *testBrowser) note(s string) {
 	b.notes = append(b.notes, s)
 }
 
-// wait blocks until Open has returned, so the test can read what the script
-// saw without racing it.
+// wait blocks until the navigation and its script have ended, so the test
+// can read what the script saw without racing it, and returns the notes.
 func (b *testBrowser) wait(t *testing.T) []string {
 	t.Helper()
-	select {
-	case <-b.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("browser script did not finish")
+	if err := b.Wait(); err != nil {
+		t.Errorf("browser: %v", err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.notes...)
 }
 
-func (b *testBrowser) openedURLs() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.opened...)
+// tokenRequests counts the requests that reached the token endpoint,
+// those a hook answered included.
+func tokenRequests(as *authtest.Server) int { return as.CountRequests(authtest.PathToken) }
+
+// issuedAccessToken is the access token of the server's last token
+// response, "" if it sent none.
+func issuedAccessToken(as *authtest.Server) string {
+	issued := as.Issued()
+	if len(issued) == 0 {
+		return ""
+	}
+	return issued[len(issued)-1].AccessToken
 }
 
 // response is what one request into the listener got back.
@@ -260,22 +149,22 @@ func get(ctx context.Context, rawURL string) response {
 // goodCallback is the honest browser: it returns the issued code with the
 // right state and iss.
 func goodCallback(ctx context.Context, b *testBrowser, p authRequest) response {
-	return get(ctx, p.callback("code", p.code, "state", p.state, "iss", b.as.URL))
+	return get(ctx, p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer()))
 }
 
 // testConfig is a valid Config for as: https endpoints, the server's iss
 // announced, client authentication in the body.
-func testConfig(as *authServer, b Opener) Config {
+func testConfig(as *authtest.Server, b Opener) Config {
 	return Config{
 		OAuth2: oauth2.Config{
 			ClientID: testClientID,
 			Endpoint: oauth2.Endpoint{
-				AuthURL:  as.URL + "/authorize",
-				TokenURL: as.URL + "/token",
+				AuthURL:  as.URL() + authtest.PathAuthorize,
+				TokenURL: as.URL() + authtest.PathToken,
 			},
 			Scopes: []string{"profile"},
 		},
-		Issuer:                as.URL,
+		Issuer:                as.Issuer(),
 		IssParameterSupported: true,
 		Timeout:               10 * time.Second,
 		Opener:                b,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
@@ -48,10 +49,10 @@ func TestCallback_IssMatrix_Req14(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			as := newAuthServer(t)
+			as := authtest.New(t)
 			var page response
-			b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
-				page = get(ctx, p.callback(tc.params(p, b.as.URL)...))
+			b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
+				page = get(ctx, p.callback(tc.params(p, b.as.Issuer())...))
 			})
 			cfg := testConfig(as, b)
 			cfg.IssParameterSupported = tc.supported
@@ -61,7 +62,7 @@ func TestCallback_IssMatrix_Req14(t *testing.T) {
 			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Token error = %v, want %v", err, tc.wantErr)
 			}
-			if n, _, _ := as.stats(); n != tc.wantTokenRq {
+			if n := tokenRequests(as); n != tc.wantTokenRq {
 				t.Errorf("token requests = %d, want %d", n, tc.wantTokenRq)
 			}
 			want := successPage
@@ -77,8 +78,8 @@ func TestCallback_IssMatrix_Req14(t *testing.T) {
 
 func TestCallback_ErrorWithWrongIssNotShown_Req14(t *testing.T) {
 	const desc = "SNTL-DESC please call +1-555-attacker"
-	as := newAuthServer(t)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	as := authtest.New(t)
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		get(ctx, p.callback("error", "access_denied", "error_description", desc,
 			"error_uri", "https://evil.example", "state", p.state, "iss", "https://attacker.example"))
 	})
@@ -95,7 +96,7 @@ func TestCallback_ErrorWithWrongIssNotShown_Req14(t *testing.T) {
 			t.Errorf("error %q shows %q from a response that failed the iss check", err, s)
 		}
 	}
-	if n, _, _ := as.stats(); n != 0 {
+	if n := tokenRequests(as); n != 0 {
 		t.Errorf("token requests = %d, want 0", n)
 	}
 }

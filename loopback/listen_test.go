@@ -12,11 +12,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
 func TestListen_LoopbackOnlyAndMatchesRedirect_Req01(t *testing.T) {
-	as := newAuthServer(t)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	as := authtest.New(t)
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		u, err := url.Parse(p.redirectURI)
 		if err != nil || u.Scheme != "http" || u.Path != "/callback" || u.RawQuery != "" {
 			b.note("redirect uri shape: " + p.redirectURI)
@@ -110,14 +112,14 @@ func TestListen_FixedPortInUse_Req03(t *testing.T) {
 		t.Fatalf("listen on a taken port: %v, want ErrPortInUse", err)
 	}
 
-	as := newAuthServer(t)
-	b := newBrowser(as, nil)
+	as := authtest.New(t)
+	b := newBrowser(t, as, nil)
 	cfg := testConfig(as, b)
 	cfg.Port = port
 	if _, err := runFlow(t, mustNew(t, cfg)); !errors.Is(err, ErrPortInUse) {
 		t.Fatalf("Token on a taken port: %v, want ErrPortInUse", err)
 	}
-	if len(b.openedURLs()) != 0 {
+	if len(b.URLs()) != 0 {
 		t.Error("browser opened although the port could not be bound")
 	}
 }
@@ -129,8 +131,8 @@ func TestListen_FixedPort(t *testing.T) {
 	}
 	port := probe.Addr().(*net.TCPAddr).Port
 	_ = probe.Close()
-	as := newAuthServer(t)
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+	as := authtest.New(t)
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
 	cfg := testConfig(as, b)
 	cfg.Port = port
 	res, err := runFlow(t, mustNew(t, cfg))
@@ -144,9 +146,9 @@ func TestListen_FixedPort(t *testing.T) {
 
 // pendingFlow starts a login whose browser never answers and returns its
 // redirect URI, the Flow's error channel and a cancel function.
-func pendingFlow(t *testing.T, lim serverLimits) (redirectURI string, as *authServer, done <-chan error, cancel func()) {
+func pendingFlow(t *testing.T, lim serverLimits) (redirectURI string, as *authtest.Server, done <-chan error, cancel func()) {
 	t.Helper()
-	as = newAuthServer(t)
+	as = authtest.New(t)
 	uris := make(chan string, 1)
 	cfg := testConfig(as, nil)
 	cfg.OnAuthURL = func(u string) {
@@ -171,7 +173,7 @@ func pendingFlow(t *testing.T, lim serverLimits) (redirectURI string, as *authSe
 }
 
 func TestServer_LimitsConfigured_Req23(t *testing.T) {
-	f := mustNew(t, testConfig(newAuthServer(t), nil))
+	f := mustNew(t, testConfig(authtest.New(t), nil))
 	if f.limits.readHeaderTimeout != 5*time.Second || f.limits.maxHeaderBytes != 8<<10 || f.limits.maxConns != 64 {
 		t.Errorf("limits = %+v", f.limits)
 	}

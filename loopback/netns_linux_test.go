@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
 // netnsModes are the network namespaces TestNetNS_Req01_Req02 builds: lan
@@ -74,9 +76,9 @@ func TestNetNSChild_Req01_Req02(t *testing.T) {
 	if mode == "" {
 		t.Skip("runs inside TestNetNS_Req01_Req02's network namespaces")
 	}
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var redirect string
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		redirect = p.redirectURI
 		if mode == "lan" || mode == "hosts" {
 			// The machine has 192.0.2.1 now; the listener must not be

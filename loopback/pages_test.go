@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
 
@@ -65,10 +66,10 @@ func checkPageHeaders(t *testing.T, r response) {
 }
 
 func TestPages_HeadersAndNoSecrets_Req17(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var page, bad response
 	var code, state string
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		code, state = p.code, p.state
 		bad = get(ctx, p.callback("code", p.code, "state", "wrong"))
 		page = goodCallback(ctx, b, p)
@@ -81,7 +82,7 @@ func TestPages_HeadersAndNoSecrets_Req17(t *testing.T) {
 		t.Fatalf("status %d", page.status)
 	}
 	checkPageHeaders(t, page)
-	assertNoSecrets(t, "page", page.body, code, state, as.accessToken)
+	assertNoSecrets(t, "page", page.body, code, state, issuedAccessToken(as))
 	// Bare status answers carry the same protective headers.
 	for _, k := range []string{"Referrer-Policy", "Content-Security-Policy", "X-Content-Type-Options", "Cache-Control"} {
 		if bad.header.Get(k) != wantHeaders[k] {
@@ -93,11 +94,11 @@ func TestPages_HeadersAndNoSecrets_Req17(t *testing.T) {
 
 func TestPages_ErrorNotReflected_Req16(t *testing.T) {
 	const payload = "<script>alert(1)</script>\x1b[31mred\x1b]8;;https://evil.example\x07link\u202e\x9b"
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var page response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		page = get(ctx, p.callback("error", "<b>access_denied</b>\x1b[2J", "error_description", payload,
-			"error_uri", "javascript:alert(1)\x1b[0m", "state", p.state, "iss", b.as.URL))
+			"error_uri", "javascript:alert(1)\x1b[0m", "state", p.state, "iss", b.as.Issuer()))
 	})
 	_, err := runFlow(t, mustNew(t, testConfig(as, b)))
 	b.wait(t)
@@ -122,15 +123,15 @@ func TestPages_ErrorNotReflected_Req16(t *testing.T) {
 }
 
 func TestPages_NeverRedirects_Req18(t *testing.T) {
-	as := newAuthServer(t)
+	as := authtest.New(t)
 	var rs []response
-	b := newBrowser(as, func(ctx context.Context, b *testBrowser, p authRequest) {
+	b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) {
 		evil := "https://evil.example/"
 		rs = append(rs,
 			get(ctx, p.callback("next", evil, "state", "wrong")),
 			get(ctx, strings.TrimSuffix(p.redirectURI, "callback")+"callback/..?return_to="+evil),
 			get(ctx, strings.TrimSuffix(p.redirectURI, "callback")+"?redirect_uri="+evil),
-			get(ctx, p.callback("code", p.code, "state", p.state, "iss", b.as.URL,
+			get(ctx, p.callback("code", p.code, "state", p.state, "iss", b.as.Issuer(),
 				"next", evil, "return_to", evil, "redirect_uri", evil)),
 		)
 	})
