@@ -36,7 +36,7 @@ func TestEnd_RevokesNewestUnderLockAndClearsCache(t *testing.T) {
 	if err != nil || !done.Found || !done.Confirmed {
 		t.Fatalf("done=%+v err=%v", done, err)
 	}
-	if len(revoked) != 1 || revoked[0] != "SNTL-RT-0" {
+	if len(revoked) != 1 || revoked[0] != f.grant.RefreshToken {
 		t.Fatalf("revoked %q", revoked)
 	}
 	if _, err := f.store.Get(context.Background(), "k"); !errors.Is(err, keychain.ErrNotFound) {
@@ -98,10 +98,10 @@ func TestDropAccessToken_OnlyTheRejectedOne(t *testing.T) {
 	if ok, err := f.src.DropAccessToken(context.Background(), "SNTL-AT-other"); ok || err != nil {
 		t.Fatalf("dropped a token the grant does not hold: %v %v", ok, err)
 	}
-	if ok, err := f.src.DropAccessToken(context.Background(), "SNTL-AT-0"); !ok || err != nil {
+	if ok, err := f.src.DropAccessToken(context.Background(), f.grant.AccessToken); !ok || err != nil {
 		t.Fatalf("ok=%v err=%v", ok, err)
 	}
-	if got := f.stored(t); got.AccessToken != "" || got.RefreshToken != "SNTL-RT-0" {
+	if got := f.stored(t); got.AccessToken != "" || got.RefreshToken != f.grant.RefreshToken {
 		t.Fatalf("stored %+v, want the grant without its access token", got)
 	}
 }

@@ -71,6 +71,8 @@ func FuzzRefreshResponse(f *testing.F) {
 		respType string
 		respBody []byte
 	)
+	// Not internal/authtest: what is fuzzed is the answer itself, so the
+	// server only sends the bytes it is given, whatever was asked.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		code, ctype, body := respCode, respType, respBody

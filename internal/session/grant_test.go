@@ -3,107 +3,113 @@ package session
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
-// rotatingServer is a token endpoint that rotates the refresh token on
-// every use; reusing a rotated token answers invalid_grant.
-type rotatingServer struct {
-	mu       sync.Mutex
-	current  string
-	n        int
-	requests int
-	// lose makes the next n refreshes succeed server-side but answer 502.
-	lose     int
-	noRotate bool
-	// refusal is the error code for a spent or unknown refresh token
-	// (default invalid_grant).
-	refusal string
-	// idToken, when set, is sent as the refresh's id_token.
-	idToken string
-	// hold, when set, is waited on before each answer; arrived, when set,
-	// is told first.
-	hold    chan struct{}
-	arrived chan struct{}
-}
-
-func (s *rotatingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests++
-	if r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("client_id") != "cli" {
-		http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
-		return
-	}
-	if r.Header.Get("Authorization") != "" {
-		http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
-		return
-	}
-	if r.PostFormValue("refresh_token") != s.current {
-		code := s.refusal
-		if code == "" {
-			code = "invalid_grant"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = fmt.Fprintf(w, `{"error":%q,"error_description":"grant request is invalid"}`, code)
-		return
-	}
-	s.n++
-	rt := ""
-	if !s.noRotate {
-		s.current = fmt.Sprintf("SNTL-RT-%d", s.n)
-		rt = fmt.Sprintf(`,"refresh_token":%q`, s.current)
-	}
-	if s.lose > 0 {
-		s.lose--
-		http.Error(w, "bad gateway", http.StatusBadGateway)
-		return
-	}
-	if s.idToken != "" {
-		rt += fmt.Sprintf(`,"id_token":%q`, s.idToken)
-	}
-	if s.hold != nil {
-		if s.arrived != nil {
-			s.arrived <- struct{}{}
-		}
-		s.mu.Unlock()
-		<-s.hold
-		s.mu.Lock()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":"Bearer","expires_in":300,"scope":"openid"%s}`, s.n, rt)
-}
-
+// fixture is a grant stored in a memory keychain, issued by the test
+// authorization server every package uses: it rotates the refresh token on
+// every use, refuses a spent or revoked one with invalid_grant (a reuse
+// revokes the whole grant, RFC 9700 §4.14.2), and refuses a refresh that
+// names no client or brings a credential. The stored access token is
+// fresh for 300 s on the fixture's clock.
 type fixture struct {
-	srv   *rotatingServer
+	as    *authtest.Server
+	grant authtest.Issued // what the login issued, as stored
 	store *keychain.Memory
 	src   *Grant
 	now   time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture stores a grant without an ID token; opts configure the
+// server.
+func newFixture(t *testing.T, opts ...authtest.Option) *fixture {
 	t.Helper()
-	f := &fixture{srv: &rotatingServer{current: "SNTL-RT-0"}, store: keychain.NewMemory(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	ts := httptest.NewServer(f.srv)
-	t.Cleanup(ts.Close)
-	b := Binding{Profile: "p", Issuer: "https://as.example", ClientID: "cli"}
-	rec := &keychain.Record{Version: keychain.RecordVersion, Profile: "p", Issuer: b.Issuer, ClientID: "cli", TokenEndpoint: ts.URL,
-		RefreshToken: "SNTL-RT-0", AccessToken: "SNTL-AT-0", TokenType: "Bearer", Lifetime: 300 * time.Second, Expiry: f.now.Add(300 * time.Second)}
+	return newGrantFixture(t, "profile", opts...)
+}
+
+// newOpenIDFixture stores an OpenID grant, whose refreshes carry idToken
+// verbatim as their id_token.
+func newOpenIDFixture(t *testing.T, idToken string) *fixture {
+	t.Helper()
+	return newGrantFixture(t, "openid", authtest.WithRawIDToken(idToken))
+}
+
+func newGrantFixture(t *testing.T, scope string, opts ...authtest.Option) *fixture {
+	t.Helper()
+	as := authtest.New(t, append([]authtest.Option{authtest.WithClientID("cli")}, opts...)...)
+	f := &fixture{as: as, grant: as.IssueGrant(scope), store: keychain.NewMemory(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	b := Binding{Profile: "p", Issuer: as.Issuer(), ClientID: "cli"}
+	rec := &keychain.Record{Version: keychain.RecordVersion, Profile: "p", Issuer: b.Issuer, ClientID: "cli", TokenEndpoint: as.URL() + authtest.PathToken,
+		RefreshToken: f.grant.RefreshToken, AccessToken: f.grant.AccessToken, TokenType: "Bearer", Lifetime: 300 * time.Second, Expiry: f.now.Add(300 * time.Second)}
 	if err := f.store.Set(context.Background(), "k", rec); err != nil {
 		t.Fatal(err)
 	}
+	// A client of the fixture's own, so a test may change its timeout.
+	client := &http.Client{Transport: as.Client().Transport}
 	f.src = &Grant{Store: f.store, Key: "k", Binding: b, Clock: f,
-		HTTPClient: func() (*http.Client, error) { return ts.Client(), nil }}
+		HTTPClient: func() (*http.Client, error) { return client, nil }}
 	return f
+}
+
+// requests counts the requests that reached the token endpoint, those a
+// hook answered included.
+func (f *fixture) requests() int { return f.as.CountRequests(authtest.PathToken) }
+
+// issued is the n-th token response of the server: 0 is the login's, 1
+// the first refresh's.
+func (f *fixture) issued(t *testing.T, n int) authtest.Issued {
+	t.Helper()
+	issued := f.as.Issued()
+	if n >= len(issued) {
+		t.Fatalf("the server issued %d token responses, not %d", len(issued), n+1)
+	}
+	return issued[n]
+}
+
+// revoke ends the grant at the server, as a logout elsewhere or an
+// administrator does: its refresh tokens, rotated or not, are refused.
+func (f *fixture) revoke(t *testing.T) {
+	t.Helper()
+	if !f.as.Revoke(f.grant.RefreshToken) {
+		t.Fatal("the server does not know the fixture's grant")
+	}
+}
+
+// rotateElsewhere refreshes the stored refresh token at the server as
+// another process or machine would, and returns what it got. The stored
+// token is spent: presenting it again is a reuse.
+func (f *fixture) rotateElsewhere(t *testing.T) authtest.Issued {
+	t.Helper()
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {f.stored(t).RefreshToken}, "client_id": {"cli"}}
+	resp, err := f.as.Client().PostForm(f.as.URL()+authtest.PathToken, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh elsewhere: %s", resp.Status)
+	}
+	issued := f.as.Issued()
+	return issued[len(issued)-1]
+}
+
+// answer makes the token endpoint answer every request with status and
+// body of type ctype, before the server looks at it.
+func answer(status int, ctype, body string) authtest.Option {
+	return authtest.WithTokenHook(func(w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+		return true
+	})
 }
 
 func (f *fixture) stored(t *testing.T) *keychain.Record {
@@ -121,8 +127,8 @@ func TestToken_WarmCacheMakesNoRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Record.AccessToken != "SNTL-AT-0" || res.Refreshed || f.srv.requests != 0 {
-		t.Fatalf("got %q refreshed=%v requests=%d; want the cached token and no request", res.Record.AccessToken, res.Refreshed, f.srv.requests)
+	if res.Record.AccessToken != f.grant.AccessToken || res.Refreshed || f.requests() != 0 {
+		t.Fatalf("got %q refreshed=%v requests=%d; want the cached token and no request", res.Record.AccessToken, res.Refreshed, f.requests())
 	}
 }
 
@@ -157,23 +163,22 @@ func TestToken_StoresRotatedRefreshToken_Req26(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
-		if want := fmt.Sprintf("SNTL-AT-%d", i); res.Record.AccessToken != want {
+		if want := f.issued(t, i).AccessToken; res.Record.AccessToken != want {
 			t.Fatalf("call %d: token %q, want %q", i, res.Record.AccessToken, want)
 		}
 	}
-	if got := f.stored(t).RefreshToken; got != f.srv.current {
-		t.Fatalf("stored refresh token %q, server's current %q", got, f.srv.current)
+	if got, current := f.stored(t).RefreshToken, f.as.LatestRefreshToken(); got != current {
+		t.Fatalf("stored refresh token %q, server's current %q", got, current)
 	}
 }
 
 func TestToken_KeepsRefreshTokenWhenNoneReturned(t *testing.T) {
-	f := newFixture(t)
-	f.srv.noRotate = true
+	f := newFixture(t, authtest.WithRefreshRotation(false))
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.stored(t); got.RefreshToken != "SNTL-RT-0" || got.AccessToken != "SNTL-AT-1" {
+	if got := f.stored(t); got.RefreshToken != f.grant.RefreshToken || got.AccessToken != f.issued(t, 1).AccessToken {
 		t.Fatalf("stored %q/%q, want the old refresh token and the new access token", got.RefreshToken, got.AccessToken)
 	}
 }
@@ -193,47 +198,43 @@ func TestToken_FailedWriteGivesNoToken_Req26(t *testing.T) {
 }
 
 func TestToken_LostResponseRetriedOnce_Req27(t *testing.T) {
-	f := newFixture(t)
-	f.srv.lose = 1
-	f.now = f.now.Add(time.Hour)
-	// The server rotated on the lost answer; without a reuse grace the
-	// retry is refused: the grant is over, and exactly two requests went out.
-	_, err := f.src.Token(context.Background())
-	if !errors.Is(err, ErrLoginRequired) {
-		t.Fatalf("err = %v, want login required", err)
-	}
-	if f.srv.requests != 2 {
-		t.Fatalf("requests = %d, want 2 (one retry, no loop)", f.srv.requests)
+	for name, lose := range map[string]authtest.Option{
+		"502 from a gateway":   authtest.WithLostTokenResponses(1, http.StatusBadGateway),
+		"connection cut short": authtest.WithDroppedTokenResponses(1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, lose)
+			f.now = f.now.Add(time.Hour)
+			// The server rotated on the lost answer; without a reuse grace
+			// the retry is refused: the grant is over, and exactly two
+			// requests went out.
+			_, err := f.src.Token(context.Background())
+			if !errors.Is(err, ErrLoginRequired) {
+				t.Fatalf("err = %v, want login required", err)
+			}
+			if n := f.requests(); n != 2 {
+				t.Fatalf("requests = %d, want 2 (one retry, no loop)", n)
+			}
+		})
 	}
 }
 
 func TestToken_ServerErrorKeepsGrant_Req27(t *testing.T) {
-	f := newFixture(t)
-	var hits int
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits++
-		http.Error(w, "down", http.StatusServiceUnavailable)
-	}))
-	defer down.Close()
-	rec := f.stored(t)
-	rec.TokenEndpoint = down.URL
-	if err := f.store.Set(context.Background(), "k", rec); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixture(t, answer(http.StatusServiceUnavailable, "text/plain; charset=utf-8", "down\n"))
 	f.now = f.now.Add(time.Hour)
 	_, err := f.src.Token(context.Background())
 	var re *RefreshError
 	if !errors.As(err, &re) || errors.Is(err, ErrLoginRequired) {
 		t.Fatalf("err = %v, want a RefreshError that keeps the grant", err)
 	}
-	if got := f.stored(t).RefreshToken; got != "SNTL-RT-0" || hits != 2 {
+	if got, hits := f.stored(t).RefreshToken, f.requests(); got != f.grant.RefreshToken || hits != 2 {
 		t.Fatalf("stored refresh token %q after %d requests, want it kept after 2", got, hits)
 	}
 }
 
 func TestToken_InvalidGrantDeletesOnlyTheRejectedGrant_Req28(t *testing.T) {
 	f := newFixture(t)
-	f.srv.current = "revoked-elsewhere"
+	f.revoke(t)
 	f.now = f.now.Add(time.Hour)
 	_, err := f.src.Token(context.Background())
 	if !errors.Is(err, ErrLoginRequired) {
@@ -249,8 +250,8 @@ func TestToken_RecordForAnotherIssuerIsNotUsed_Req39(t *testing.T) {
 	f.src.Binding.Issuer = "https://other.example"
 	f.now = f.now.Add(time.Hour)
 	_, err := f.src.Token(context.Background())
-	if !errors.Is(err, ErrLoginRequired) || f.srv.requests != 0 {
-		t.Fatalf("err=%v requests=%d; want login required and no request to the token endpoint", err, f.srv.requests)
+	if !errors.Is(err, ErrLoginRequired) || f.requests() != 0 {
+		t.Fatalf("err=%v requests=%d; want login required and no request to the token endpoint", err, f.requests())
 	}
 }
 

@@ -28,8 +28,8 @@ func TestToken_LockReReadUsesOtherProcessRefresh_Req29(t *testing.T) {
 	if err != nil || res.Record.AccessToken != "SNTL-AT-other" || res.Refreshed {
 		t.Fatalf("res=%+v err=%v; want the other process's token", res, err)
 	}
-	if f.srv.requests != 0 {
-		t.Fatalf("%d refresh requests after the re-read found a fresh token", f.srv.requests)
+	if f.requests() != 0 {
+		t.Fatalf("%d refresh requests after the re-read found a fresh token", f.requests())
 	}
 }
 
@@ -38,8 +38,8 @@ func TestToken_LockErrorGivesNoToken(t *testing.T) {
 	f.now = f.now.Add(time.Hour)
 	boom := errors.New("timed out waiting for another sesame process")
 	f.src.Lock = func(context.Context, func() bool) (Held, error) { return nil, boom }
-	if _, err := f.src.Token(context.Background()); !errors.Is(err, boom) || f.srv.requests != 0 {
-		t.Fatalf("err=%v requests=%d", err, f.srv.requests)
+	if _, err := f.src.Token(context.Background()); !errors.Is(err, boom) || f.requests() != 0 {
+		t.Fatalf("err=%v requests=%d", err, f.requests())
 	}
 }
 
@@ -50,7 +50,7 @@ func TestToken_LockHeldAroundRefresh(t *testing.T) {
 	f.src.Lock = func(context.Context, func() bool) (Held, error) {
 		held = true
 		return releaseFunc(func() {
-			if f.srv.requests != 1 || f.stored(t).RefreshToken != "SNTL-RT-1" {
+			if f.requests() != 1 || f.stored(t).RefreshToken != f.issued(t, 1).RefreshToken {
 				t.Error("lock released before the rotated refresh token was stored")
 			}
 			held = false
@@ -69,7 +69,7 @@ func TestToken_CacheHitSkipsKeychain(t *testing.T) {
 	}
 	f.store.FailGet = errors.New("keychain must not be read")
 	res, err := f.src.Token(context.Background())
-	if err != nil || res.Record.AccessToken != "SNTL-AT-0" {
+	if err != nil || res.Record.AccessToken != f.grant.AccessToken {
 		t.Fatalf("res=%+v err=%v", res, err)
 	}
 	// A cache entry for another binding is ignored.
@@ -87,10 +87,10 @@ func TestToken_RefreshUpdatesCacheAndInvalidGrantClearsIt(t *testing.T) {
 	if _, err := f.src.Token(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if e, ok := c.Get("k"); !ok || e.AccessToken != "SNTL-AT-1" {
+	if e, ok := c.Get("k"); !ok || e.AccessToken != f.issued(t, 1).AccessToken {
 		t.Fatalf("cache after refresh: %+v %v", e, ok)
 	}
-	f.srv.current = "revoked"
+	f.revoke(t)
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.src.Token(context.Background()); !errors.Is(err, ErrLoginRequired) {
 		t.Fatalf("err = %v", err)
@@ -103,25 +103,23 @@ func TestToken_RefreshUpdatesCacheAndInvalidGrantClearsIt(t *testing.T) {
 func TestToken_InvalidGrantUsesTokenRotatedElsewhere_Req28(t *testing.T) {
 	f := newFixture(t)
 	f.now = f.now.Add(time.Hour)
-	// Process A rotated the grant: the server now expects A's refresh
-	// token, and A stores its result between our re-read under the lock
-	// and our re-read after invalid_grant (possible when the lock is not
-	// shared, e.g. an older sesame).
-	f.srv.mu.Lock()
-	f.srv.current = "SNTL-RT-A"
-	f.srv.mu.Unlock()
+	// Process A rotated the grant: the server refuses our refresh token
+	// as a reuse, and A stores its result between our re-read under the
+	// lock and our re-read after invalid_grant (possible when the lock is
+	// not shared, e.g. an older sesame).
+	a := f.rotateElsewhere(t)
 	rec := f.stored(t)
 	f.src.Lock = func(ctx context.Context, _ func() bool) (Held, error) { return releaseFunc(func() {}), nil }
 	f.src.Store = &storeAfterFirstGet{Memory: f.store, onSecondGet: func() {
 		r := *rec
-		r.RefreshToken, r.AccessToken, r.Expiry = "SNTL-RT-A", "SNTL-AT-A", f.now.Add(300*time.Second)
+		r.RefreshToken, r.AccessToken, r.Expiry = a.RefreshToken, a.AccessToken, f.now.Add(300*time.Second)
 		_ = f.store.Set(context.Background(), "k", &r)
 	}}
 	res, err := f.src.Token(context.Background())
-	if err != nil || res.Record.AccessToken != "SNTL-AT-A" {
+	if err != nil || res.Record.AccessToken != a.AccessToken {
 		t.Fatalf("res=%+v err=%v; want A's token", res, err)
 	}
-	if got := f.stored(t).RefreshToken; got != "SNTL-RT-A" {
+	if got := f.stored(t).RefreshToken; got != a.RefreshToken {
 		t.Fatalf("stored refresh token %q: A's grant was deleted", got)
 	}
 }
@@ -162,8 +160,8 @@ func TestToken_WaiterTakesCachedResultWithoutLockOrKeychain(t *testing.T) {
 		return nil, nil
 	}
 	res, err := f.src.Token(context.Background())
-	if err != nil || res.Record.AccessToken != "SNTL-AT-holder" || f.srv.requests != 0 {
-		t.Fatalf("res=%+v err=%v requests=%d", res, err, f.srv.requests)
+	if err != nil || res.Record.AccessToken != "SNTL-AT-holder" || f.requests() != 0 {
+		t.Fatalf("res=%+v err=%v requests=%d", res, err, f.requests())
 	}
 }
 

@@ -55,8 +55,8 @@ func TestToken_UnusableLockStillServesFreshRecord(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a fresh stored token was refused because the lock is unusable: %v", err)
 	}
-	if res.Record.AccessToken != "SNTL-AT-0" || res.Refreshed || f.srv.requests != 0 {
-		t.Fatalf("got %q refreshed=%v requests=%d; want the stored token and no refresh", res.Record.AccessToken, res.Refreshed, f.srv.requests)
+	if res.Record.AccessToken != f.grant.AccessToken || res.Refreshed || f.requests() != 0 {
+		t.Fatalf("got %q refreshed=%v requests=%d; want the stored token and no refresh", res.Record.AccessToken, res.Refreshed, f.requests())
 	}
 	if *calls != 1 {
 		t.Fatalf("the lock was tried %d times, want 1 (the lock-first path)", *calls)
@@ -64,7 +64,7 @@ func TestToken_UnusableLockStillServesFreshRecord(t *testing.T) {
 	if len(warned) != 1 || !strings.Contains(warned[0], "cannot be refreshed") {
 		t.Fatalf("warnings %q; want one saying the token cannot be refreshed", warned)
 	}
-	if e, ok := cache.Get("k"); !ok || e.AccessToken != "SNTL-AT-0" {
+	if e, ok := cache.Get("k"); !ok || e.AccessToken != f.grant.AccessToken {
 		t.Fatal("the token served without the lock was not cached")
 	}
 }
@@ -88,10 +88,10 @@ func TestToken_UnusableLockNeverRefreshes(t *testing.T) {
 			if !errors.As(err, &lu) || !strings.Contains(err.Error(), "cannot lock") {
 				t.Fatalf("err = %v, want a LockUnusableError wrapping the lock's error", err)
 			}
-			if f.srv.requests != 0 {
-				t.Fatalf("%d refresh requests without the lock", f.srv.requests)
+			if f.requests() != 0 {
+				t.Fatalf("%d refresh requests without the lock", f.requests())
 			}
-			if got := f.stored(t); got.RefreshToken != "SNTL-RT-0" || got.AccessToken != "SNTL-AT-0" {
+			if got := f.stored(t); got.RefreshToken != f.grant.RefreshToken || got.AccessToken != f.grant.AccessToken {
 				t.Fatalf("the stored grant changed: %q/%q", got.RefreshToken, got.AccessToken)
 			}
 		})
@@ -115,8 +115,8 @@ func TestToken_BusyOrCancelledLockIsNotBypassed(t *testing.T) {
 				t.Fatalf("err = %v, want the lock's error %v", err, lockErr)
 			}
 			var lu *LockUnusableError
-			if errors.As(err, &lu) || f.srv.requests != 0 {
-				t.Fatalf("err = %v requests = %d", err, f.srv.requests)
+			if errors.As(err, &lu) || f.requests() != 0 {
+				t.Fatalf("err = %v requests = %d", err, f.requests())
 			}
 		})
 	}

@@ -42,32 +42,32 @@ func TestToken_UnmetMinTTLRefreshesOncePerLifetime(t *testing.T) {
 			f.src.MinTTL = time.Hour
 			f.now = f.now.Add(time.Second)
 			res, err := f.src.Token(context.Background())
-			if err != nil || !res.Refreshed || res.Record.AccessToken != "SNTL-AT-1" {
+			if err != nil || !res.Refreshed || res.Record.AccessToken != f.issued(t, 1).AccessToken {
 				t.Fatalf("first call: res=%+v err=%v; want one refresh of the login's token", res, err)
 			}
 			issued := f.now
 			for _, at := range []time.Duration{0, time.Second, 10 * time.Second, 100 * time.Second, 269 * time.Second, 270 * time.Second} {
 				f.now = issued.Add(at)
 				res, err := f.src.Token(context.Background())
-				if err != nil || res.Refreshed || res.Record.AccessToken != "SNTL-AT-1" {
+				if err != nil || res.Refreshed || res.Record.AccessToken != f.issued(t, 1).AccessToken {
 					t.Fatalf("%s after the refresh: res=%+v err=%v; want the refreshed token again, no refresh", at, res, err)
 				}
 			}
-			if f.srv.requests != 1 {
-				t.Fatalf("%d refreshes within one token's lifetime, want 1", f.srv.requests)
+			if f.requests() != 1 {
+				t.Fatalf("%d refreshes within one token's lifetime, want 1", f.requests())
 			}
 			// Past the refreshed token's early expiry: one refresh, as
 			// without --min-ttl, and again none after it.
 			f.now = issued.Add(271 * time.Second)
 			for i := range 3 {
 				res, err := f.src.Token(context.Background())
-				if err != nil || res.Record.AccessToken != "SNTL-AT-2" || res.Refreshed != (i == 0) {
+				if err != nil || res.Record.AccessToken != f.issued(t, 2).AccessToken || res.Refreshed != (i == 0) {
 					t.Fatalf("call %d past the early expiry: res=%+v err=%v", i, res, err)
 				}
 				f.now = f.now.Add(5 * time.Second)
 			}
-			if f.srv.requests != 2 {
-				t.Fatalf("%d refreshes over two token lifetimes, want 2", f.srv.requests)
+			if f.requests() != 2 {
+				t.Fatalf("%d refreshes over two token lifetimes, want 2", f.requests())
 			}
 		})
 	}
@@ -105,8 +105,8 @@ func TestToken_UnmetMinTTLUnderTheLockOnly(t *testing.T) {
 		t.Fatalf("res=%+v err=%v", res, err)
 	}
 	f.now = f.now.Add(time.Minute)
-	if res, err := f.src.RefreshLocked(context.Background()); err != nil || res.Refreshed || f.srv.requests != 1 {
-		t.Fatalf("res=%+v err=%v requests=%d; want the refreshed token kept", res, err, f.srv.requests)
+	if res, err := f.src.RefreshLocked(context.Background()); err != nil || res.Refreshed || f.requests() != 1 {
+		t.Fatalf("res=%+v err=%v requests=%d; want the refreshed token kept", res, err, f.requests())
 	}
 }
 

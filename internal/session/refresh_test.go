@@ -3,12 +3,14 @@ package session
 import (
 	"context"
 	"errors"
+	"html"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/provider"
 	"github.com/sesame-auth/sesame/keychain"
 )
@@ -18,8 +20,8 @@ import (
 func TestRefresh_NonStandardRefusalsEndTheGrant(t *testing.T) {
 	for _, code := range []string{"invalid_grant", "unauthorized_client", "invalid_request"} {
 		t.Run(code, func(t *testing.T) {
-			f := newFixture(t)
-			f.srv.current, f.srv.refusal = "spent-elsewhere", code
+			f := newFixture(t, answer(http.StatusBadRequest, "application/json",
+				`{"error":"`+code+`","error_description":"grant request is invalid"}`))
 			f.now = f.now.Add(time.Hour)
 			_, err := f.src.Token(context.Background())
 			if !errors.Is(err, ErrLoginRequired) {
@@ -38,15 +40,14 @@ func TestRefresh_NonStandardRefusalsEndTheGrant(t *testing.T) {
 // Another OAuth error (here invalid_scope) is an answer that leaves the
 // grant as it was: kept, not replayed.
 func TestRefresh_OtherOAuthErrorKeepsGrant(t *testing.T) {
-	f := newFixture(t)
-	f.srv.current, f.srv.refusal = "x", "invalid_scope"
+	f := newFixture(t, answer(http.StatusBadRequest, "application/json", `{"error":"invalid_scope"}`))
 	f.now = f.now.Add(time.Hour)
 	_, err := f.src.Token(context.Background())
 	var re *RefreshError
-	if !errors.As(err, &re) || errors.Is(err, ErrLoginRequired) || f.srv.requests != 1 {
-		t.Fatalf("err=%v requests=%d, want a kept grant after one request", err, f.srv.requests)
+	if !errors.As(err, &re) || errors.Is(err, ErrLoginRequired) || f.requests() != 1 {
+		t.Fatalf("err=%v requests=%d, want a kept grant after one request", err, f.requests())
 	}
-	if f.stored(t).RefreshToken != "SNTL-RT-0" {
+	if f.stored(t).RefreshToken != f.grant.RefreshToken {
 		t.Fatal("the grant was changed")
 	}
 }
@@ -56,13 +57,12 @@ func TestRefresh_OtherOAuthErrorKeepsGrant(t *testing.T) {
 // stored, the access token handed out, the previous ID token kept, and the
 // person told.
 func TestRefresh_StoredBeforeIDTokenCheck(t *testing.T) {
-	f := newFixture(t)
-	f.srv.idToken = "new.id.token"
+	f := newOpenIDFixture(t, "new.id.token")
 	var warned []string
 	f.src.Warn = func(m string) { warned = append(warned, m) }
 	f.src.VerifyIDToken = func(ctx context.Context, raw string) (*provider.IDToken, error) {
 		// The record is already stored when verification runs.
-		if got := f.stored(t).RefreshToken; got != "SNTL-RT-1" {
+		if got := f.stored(t).RefreshToken; got != f.issued(t, 1).RefreshToken {
 			t.Errorf("verification ran before the rotated grant was stored (stored %q)", got)
 		}
 		return nil, errors.New("id token: fetching keys: 503 Service Unavailable")
@@ -72,10 +72,10 @@ func TestRefresh_StoredBeforeIDTokenCheck(t *testing.T) {
 	_ = f.store.Set(context.Background(), "k", rec)
 	f.now = f.now.Add(time.Hour)
 	res, err := f.src.Token(context.Background())
-	if err != nil || res.Record.AccessToken != "SNTL-AT-1" {
+	if err != nil || res.Record.AccessToken != f.issued(t, 1).AccessToken {
 		t.Fatalf("res=%+v err=%v, want the refreshed token", res, err)
 	}
-	if got := f.stored(t); got.RefreshToken != "SNTL-RT-1" || got.IDToken != "old.id.token" {
+	if got := f.stored(t); got.RefreshToken != f.issued(t, 1).RefreshToken || got.IDToken != "old.id.token" {
 		t.Fatalf("stored %q/%q, want the rotated refresh token and the previous ID token", got.RefreshToken, got.IDToken)
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], "could not be verified (id token: fetching keys: 503") {
@@ -84,8 +84,7 @@ func TestRefresh_StoredBeforeIDTokenCheck(t *testing.T) {
 }
 
 func TestRefresh_VerifiedIDTokenIsStored(t *testing.T) {
-	f := newFixture(t)
-	f.srv.idToken = "new.id.token"
+	f := newOpenIDFixture(t, "new.id.token")
 	f.src.VerifyIDToken = func(context.Context, string) (*provider.IDToken, error) {
 		return &provider.IDToken{Subject: "alice"}, nil
 	}
@@ -102,8 +101,7 @@ func TestRefresh_VerifiedIDTokenIsStored(t *testing.T) {
 }
 
 func TestRefresh_IDTokenForAnotherSubjectEndsTheGrant(t *testing.T) {
-	f := newFixture(t)
-	f.srv.idToken = "new.id.token"
+	f := newOpenIDFixture(t, "new.id.token")
 	f.src.VerifyIDToken = func(context.Context, string) (*provider.IDToken, error) {
 		return &provider.IDToken{Subject: "mallory"}, nil
 	}
@@ -124,27 +122,28 @@ func TestRefresh_IDTokenForAnotherSubjectEndsTheGrant(t *testing.T) {
 // server may still be carrying it out. The marker stays, so a refusal
 // later is diagnosed as this machine's own interruption.
 func TestRefresh_TimeoutIsNotReplayed(t *testing.T) {
-	f := newFixture(t)
-	f.srv.hold = make(chan struct{})
-	defer close(f.srv.hold)
+	// The server holds the refresh longer than the client waits, and
+	// neither carries it out nor answers once the client has given up.
+	f := newFixture(t, authtest.WithDelay(authtest.PathToken, time.Minute))
 	dir := t.TempDir()
 	f.src.MarkerDir = func() (string, error) { return dir, nil }
-	base := f.src.HTTPClient
-	f.src.HTTPClient = func() (*http.Client, error) {
-		c, _ := base()
-		c.Timeout = 100 * time.Millisecond
-		return c, nil
+	c, _ := f.src.HTTPClient()
+	// The TLS handshake is made before the clock starts, so the short wait
+	// below is all spent on the request.
+	warm, err := c.Get(f.as.URL() + authtest.PathOAuthMetadata)
+	if err != nil {
+		t.Fatal(err)
 	}
+	_, _ = io.Copy(io.Discard, warm.Body)
+	_ = warm.Body.Close()
+	c.Timeout = 100 * time.Millisecond
 	f.now = f.now.Add(time.Hour)
-	_, err := f.src.Token(context.Background())
+	_, err = f.src.Token(context.Background())
 	var re *RefreshError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("err = %v, want a timeout that keeps the grant", err)
 	}
-	f.srv.mu.Lock()
-	n := f.srv.requests
-	f.srv.mu.Unlock()
-	if n != 1 {
+	if n := f.requests(); n != 1 {
 		t.Fatalf("%d requests: a refresh that may still be running was replayed", n)
 	}
 	if f.src.markers().read() == nil {
@@ -160,11 +159,13 @@ func TestRefresh_DiagnosisTellsLocalLossFromTheft(t *testing.T) {
 		dir := t.TempDir()
 		f.src.MarkerDir = func() (string, error) { return dir, nil }
 		if interrupted {
-			// The earlier refresh of SNTL-RT-0 reached the server (which
-			// rotated) and its answer was never stored.
-			f.src.markers().write("SNTL-RT-0", f.now.Add(-time.Minute))
+			// The earlier refresh of the stored token reached the
+			// server (which rotated) and its answer was never stored.
+			f.src.markers().write(f.grant.RefreshToken, f.now.Add(-time.Minute))
 		}
-		f.srv.current = "SNTL-RT-rotated-by-the-lost-refresh"
+		// The server rotated the stored token: for the lost refresh, or
+		// for a thief.
+		f.rotateElsewhere(t)
 		f.now = f.now.Add(time.Hour)
 		_, err := f.src.Token(context.Background())
 		if !errors.Is(err, ErrLoginRequired) {
@@ -188,7 +189,7 @@ func TestRefresh_MarkerOfAnotherTokenIsNoDiagnosis(t *testing.T) {
 	dir := t.TempDir()
 	f.src.MarkerDir = func() (string, error) { return dir, nil }
 	f.src.markers().write("SNTL-RT-older", f.now)
-	f.srv.current = "revoked"
+	f.revoke(t)
 	f.now = f.now.Add(time.Hour)
 	if _, err := f.src.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "check your other machines") {
 		t.Fatalf("err = %v", err)
@@ -198,8 +199,16 @@ func TestRefresh_MarkerOfAnotherTokenIsNoDiagnosis(t *testing.T) {
 // A caller cancelled while its refresh is on the wire (Ctrl-C, SIGTERM)
 // waits for the answer, which is stored; it gets a CancelledError.
 func TestFinishInProcess_CancelledCallerStillStores(t *testing.T) {
-	f := newFixture(t)
-	f.srv.hold, f.srv.arrived = make(chan struct{}), make(chan struct{}, 1)
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	f := newFixture(t, authtest.WithTokenHook(func(_ http.ResponseWriter, r *http.Request) bool {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+			return false // the server carries the refresh out and answers
+		case <-r.Context().Done():
+			return true
+		}
+	}))
 	f.now = f.now.Add(time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -207,15 +216,15 @@ func TestFinishInProcess_CancelledCallerStillStores(t *testing.T) {
 		_, err := f.src.Token(ctx)
 		done <- err
 	}()
-	<-f.srv.arrived
+	<-arrived
 	cancel()
-	close(f.srv.hold)
+	close(release)
 	err := <-done
 	var ce *CancelledError
 	if !errors.As(err, &ce) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want CancelledError", err)
 	}
-	if got := f.stored(t).RefreshToken; got != "SNTL-RT-1" {
+	if got := f.stored(t).RefreshToken; got != f.issued(t, 1).RefreshToken {
 		t.Fatalf("stored %q: the answer of the cancelled refresh was lost", got)
 	}
 }
@@ -225,16 +234,13 @@ func TestFinishInProcess_CancelledCallerStillStores(t *testing.T) {
 // the refresh.
 func TestRefresh_IDTokenCheckPreparedBeforeTheRefresh(t *testing.T) {
 	for _, prepErr := range []error{nil, errors.New("jwks: 503")} {
-		f := newFixture(t)
-		f.srv.idToken = "new.id.token"
+		f := newOpenIDFixture(t, "new.id.token")
 		rec := f.stored(t)
 		rec.IDToken, rec.Subject = "old.id.token", "alice"
 		_ = f.store.Set(context.Background(), "k", rec)
 		prepared := -1
 		f.src.PrepareIDToken = func(_ context.Context, stored string) error {
-			f.srv.mu.Lock()
-			prepared = f.srv.requests
-			f.srv.mu.Unlock()
+			prepared = f.requests()
 			if stored != "old.id.token" {
 				t.Errorf("prepared with %q, want the stored ID token", stored)
 			}
@@ -260,45 +266,37 @@ func TestRefresh_IDTokenCheckPreparedBeforeTheRefresh(t *testing.T) {
 // the grant is kept. A connection the server closes used to read
 // "refresh failed: EOF".
 func TestRefresh_ErrorLines(t *testing.T) {
-	hangUp := func(w http.ResponseWriter, _ *http.Request) {
+	hangUp := authtest.WithTokenHook(func(w http.ResponseWriter, _ *http.Request) bool {
 		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
 			_ = conn.Close()
 		}
-	}
-	refuse := func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":"invalid_scope","error_description":"scope \u001b[31mx is unknown"}`))
-	}
-	notToken := func(w http.ResponseWriter, _ *http.Request) {
+		return true
+	})
+	refuse := answer(http.StatusBadRequest, "application/json", `{"error":"invalid_scope","error_description":"scope \u001b[31mx is unknown"}`)
+	// A page quoting the refresh token it was sent.
+	notToken := authtest.WithTokenHook(func(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "text/html")
-		_, _ = w.Write([]byte("<html>SNTL-RT-0</html>"))
-	}
+		_, _ = w.Write([]byte("<html>" + html.EscapeString(r.PostForm.Get("refresh_token")) + "</html>"))
+		return true
+	})
 	for _, tt := range []struct {
-		name    string
-		handler http.HandlerFunc
-		want    string
+		name   string
+		server authtest.Option
+		want   string
 	}{
 		{"closed connection", hangUp, "token refresh: the server closed the connection without an answer"},
 		{"oauth error", refuse, "token refresh: the server refused (400 invalid_scope): scope x is unknown"},
 		{"not a token response", notToken, "token refresh: the server's answer is unusable: it is neither a JSON object nor a form"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			srv := httptest.NewServer(tt.handler)
-			t.Cleanup(srv.Close)
-			rec := f.stored(t)
-			rec.TokenEndpoint = srv.URL
-			if err := f.store.Set(context.Background(), "k", rec); err != nil {
-				t.Fatal(err)
-			}
+			f := newFixture(t, tt.server)
 			f.now = f.now.Add(time.Hour)
 			_, err := f.src.Token(context.Background())
 			var re *RefreshError
 			if !errors.As(err, &re) || err.Error() != tt.want {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
-			if f.stored(t).RefreshToken != "SNTL-RT-0" {
+			if f.stored(t).RefreshToken != f.grant.RefreshToken {
 				t.Fatal("the grant was changed")
 			}
 		})

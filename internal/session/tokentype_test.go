@@ -3,16 +3,13 @@ package session
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/keychain"
 )
 
@@ -98,32 +95,6 @@ func TestApply_UnusableTokenTypeKeepsOnlyTheGrant_Issue14(t *testing.T) {
 	}
 }
 
-// typeServer is a token endpoint that rotates the refresh token and
-// answers with the token_type it is told.
-type typeServer struct {
-	mu       sync.Mutex
-	current  string
-	n        int
-	typ      string
-	requests int
-}
-
-func (s *typeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests++
-	if r.PostFormValue("refresh_token") != s.current {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = fmt.Fprint(w, `{"error":"invalid_grant"}`)
-		return
-	}
-	s.n++
-	s.current = fmt.Sprintf("SNTL-RT-%d", s.n)
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = fmt.Fprintf(w, `{"access_token":"SNTL-AT-%d","token_type":%q,"expires_in":300,"refresh_token":%q}`, s.n, s.typ, s.current)
-}
-
 // TestRefresh_UnusableTokenType_Issue14: a refresh answered with a
 // token_type sesame cannot use is refused with one clean line, but the
 // rotated refresh token is stored, so the grant survives: once the server
@@ -131,27 +102,19 @@ func (s *typeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestRefresh_UnusableTokenType_Issue14(t *testing.T) {
 	for _, typ := range []string{"mac", "Bearer\r\nX-Injected: 1"} {
 		t.Run(typ, func(t *testing.T) {
-			srv := &typeServer{current: "SNTL-RT-0", typ: typ}
-			ts := httptest.NewServer(srv)
-			t.Cleanup(ts.Close)
-			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			store := keychain.NewMemory()
-			b := Binding{Profile: "p", Issuer: "https://as.example", ClientID: "cli"}
-			rec := &keychain.Record{Version: keychain.RecordVersion, Profile: "p", Issuer: b.Issuer, ClientID: "cli", TokenEndpoint: ts.URL,
-				RefreshToken: "SNTL-RT-0", AccessToken: "SNTL-AT-0", TokenType: "Bearer", Lifetime: 300 * time.Second, Expiry: now.Add(-time.Minute)}
-			if err := store.Set(context.Background(), "k", rec); err != nil {
-				t.Fatal(err)
+			typed := func(typ string) authtest.Option {
+				return authtest.WithTokenResponseMutator(func(resp map[string]any) { resp["token_type"] = typ })
 			}
-			g := &Grant{Store: store, Key: "k", Binding: b, Clock: stillClock(now),
-				HTTPClient: func() (*http.Client, error) { return ts.Client(), nil }}
+			f := newFixture(t, typed(typ))
+			f.now = f.now.Add(time.Hour)
 
-			res, err := g.Token(context.Background())
-			stored, gerr := store.Get(context.Background(), "k")
+			res, err := f.src.Token(context.Background())
+			stored, gerr := f.store.Get(context.Background(), "k")
 			if gerr != nil {
 				t.Fatalf("the grant is gone: %v", gerr)
 			}
-			if stored.RefreshToken != "SNTL-RT-1" {
-				t.Fatalf("stored refresh token %q, want the rotated SNTL-RT-1: the grant is lost", stored.RefreshToken)
+			if rotated := f.issued(t, 1).RefreshToken; stored.RefreshToken != rotated {
+				t.Fatalf("stored refresh token %q, want the rotated %q: the grant is lost", stored.RefreshToken, rotated)
 			}
 			if stored.AccessToken != "" || stored.TokenType != "" {
 				t.Fatalf("stored the access token of type %q", stored.TokenType)
@@ -164,11 +127,9 @@ func TestRefresh_UnusableTokenType_Issue14(t *testing.T) {
 				t.Fatalf("error %q", err)
 			}
 
-			srv.mu.Lock()
-			srv.typ = "bearer"
-			srv.mu.Unlock()
-			res, err = g.Token(context.Background())
-			if err != nil || res.Record.AccessToken != "SNTL-AT-2" || res.Record.TokenType != "Bearer" {
+			f.as.Configure(typed("bearer"))
+			res, err = f.src.Token(context.Background())
+			if err != nil || res.Record.AccessToken != f.issued(t, 2).AccessToken || res.Record.TokenType != "Bearer" {
 				t.Fatalf("the next refresh: %+v, %v", res, err)
 			}
 		})
