@@ -90,18 +90,7 @@ func TestBrowser_InjectsRequestsBeforeCallback(t *testing.T) {
 	l := startListener(t)
 	var injected []string
 	b := NewBrowser(t, s, BrowserBeforeCallback(func(ctx context.Context, cb *url.URL) {
-		bad := *cb
-		q := bad.Query()
-		q.Set("state", "forged")
-		bad.RawQuery = q.Encode()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, bad.String(), nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		_ = resp.Body.Close()
-		injected = append(injected, bad.Query().Get("state"))
+		injected = append(injected, sendForgedState(ctx, t, cb))
 	}), BrowserSynchronous())
 	if err := b.Open(t.Context(), authURL(s, l.redirectURI, "real")); err != nil {
 		t.Fatal(err)
