@@ -19,7 +19,7 @@ type testClock struct {
 	// advance and the waits added, so the times sesame prints are the
 	// same on every run (the CLI scripts).
 	epoch time.Time
-	waits  chan time.Duration // non-nil while held
+	waits chan time.Duration // non-nil while held
 }
 
 func (c *testClock) Now() time.Time {
