@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/internal/authtest"
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
 // This file holds the test doubles: a fake clock that moves only when the

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/internal/authtest"
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
 )
 
 // What the person is shown (requirement 41; RFC 8628 §3.3).

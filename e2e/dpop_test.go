@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
 	"github.com/sesame-auth/sesame/e2e/rig"
 	"github.com/sesame-auth/sesame/internal/dpop"
 )
