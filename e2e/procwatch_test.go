@@ -99,6 +99,9 @@ func (w *procWatch) Stop() {
 type procStat struct {
 	key  procKey
 	ppid int
+	// zombie: the process has exited and waits for its parent to reap it;
+	// it has no argv, environment or executable left to read.
+	zombie bool
 }
 
 // readStat parses /proc/PID/stat: the command name is in parentheses and
@@ -123,7 +126,7 @@ func readStat(pid int) (procStat, bool) {
 	if err1 != nil || err2 != nil {
 		return procStat{}, false
 	}
-	return procStat{key: procKey{pid: pid, start: start}, ppid: ppid}, true
+	return procStat{key: procKey{pid: pid, start: start}, ppid: ppid, zombie: f[0] == "Z" || f[0] == "X"}, true
 }
 
 func (w *procWatch) poll() {
@@ -178,6 +181,11 @@ func (w *procWatch) poll() {
 		}
 	}
 	for _, st := range found {
+		if st.zombie {
+			// Not a sample: a parent slow to reap (a loaded machine)
+			// would otherwise make an exited process look unreadable.
+			continue
+		}
 		p := w.procs[st.key]
 		if p == nil {
 			p = &procSeen{key: st.key, cmdlines: map[string]bool{}, environs: map[string]bool{}, exeSamples: map[string]int{}}
@@ -190,7 +198,7 @@ func (w *procWatch) poll() {
 		environ, errE := os.ReadFile(dir + "/environ")
 		exe, _ := os.Readlink(dir + "/exe")
 		limits, _ := os.ReadFile(dir + "/limits")
-		if now, ok := readStat(st.key.pid); !ok || now.key != st.key {
+		if now, ok := readStat(st.key.pid); !ok || now.key != st.key || now.zombie {
 			continue
 		}
 		p.ppid, p.alive = st.ppid, true
