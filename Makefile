@@ -9,7 +9,7 @@ APT_PKGS   := chromium gnome-keyring dbus-daemon dbus-bin openssl
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := .cache/bin/golangci-lint
 
-.PHONY: all build test unit deps deps-apt deps-npm check lint cross release-check man fuzz demo bench clean
+.PHONY: all build test unit deps deps-apt deps-npm check lint cross release-check man fuzz demo bench bench-keychain kubelogin clean
 
 all: build
 
@@ -87,8 +87,31 @@ test: deps check cross
 	$(GO) test -count=1 -tags man -run Man ./cmd/sesame/
 	FUZZTIME=2s GO='$(GO)' bash scripts/fuzz.sh
 
-bench: build
+# The warm helper calls (a fresh token cached: sesame's hot path) as whole
+# processes: sesame built as the release is, signed in to oidc-provider,
+# interleaved with a static Go hello-world and, with KUBELOGIN=path,
+# kubelogin's get-token; a table of medians, ratios and peak memory
+# (e2e/warm_bench_test.go). Then 50 callers on an expired token.
+BENCH_ROUNDS ?= 100
+KUBELOGIN ?=
+bench: deps
+	$(KEYRING) env SESAME_E2E=1 SESAME_REAL_KEYRING=1 SESAME_BENCH_KUBELOGIN='$(if $(KUBELOGIN),$(abspath $(KUBELOGIN)))' \
+	  $(GO) test -count=1 -timeout 30m -run '^$$' -bench WarmHelpers -benchtime $(BENCH_ROUNDS)x ./e2e/
+	$(KEYRING) env SESAME_E2E=1 SESAME_REAL_KEYRING=1 \
+	  $(GO) test -count=1 -timeout 30m -run '^$$' -bench ParallelRefresh -benchtime 10x ./e2e/
+
+# The keychain's own operations against a real Secret Service.
+bench-keychain: build
 	$(KEYRING) env SESAME_REAL_KEYRING=1 $(GO) test -run '^$$' -bench . -benchtime 20x ./keychain/
+
+# kubelogin, for `make bench KUBELOGIN=.cache/bin/kubelogin`: built from the
+# Go module proxy as its release is (static, stripped). Not `go install`,
+# which also asks the proxy for the module's version list.
+KUBELOGIN_VERSION := v1.35.2
+kubelogin:
+	@dir=$$(GOFLAGS= $(GO) mod download -json github.com/int128/kubelogin@$(KUBELOGIN_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	test -n "$$dir" || { echo "kubelogin: cannot download github.com/int128/kubelogin@$(KUBELOGIN_VERSION)" >&2; exit 1; }; \
+	cd "$$dir" && CGO_ENABLED=0 GOFLAGS= $(GO) build -trimpath -ldflags '-s -w' -o $(CURDIR)/.cache/bin/kubelogin .
 
 clean:
 	rm -rf sesame dist bin completions man

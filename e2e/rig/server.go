@@ -32,6 +32,10 @@ const (
 	// PublicClientID but for its id, for tests that re-point a profile at
 	// another client.
 	SecondPublicClientID = "sesame-e2e-2"
+	// KubeloginClientID is a public client like PublicClientID whose
+	// redirect URI is http://127.0.0.1/ on any port, where kubelogin's
+	// listener takes the code, for the benchmark that compares the two.
+	KubeloginClientID = "kubelogin-e2e"
 	// IntrospectionClientID is a confidential client (client_secret_basic)
 	// that the rig uses to introspect tokens.
 	IntrospectionClientID = "e2e-rs"

@@ -4,7 +4,9 @@
 // clients, sesame-e2e and sesame-e2e-2 (PKCE S256 required, refresh tokens
 // always issued and rotated on every use with reuse detection and no grace
 // period, RFC 9207 iss on every authorization response, device flow,
-// revocation) and one confidential client the tests use to introspect.
+// revocation), a third for kubelogin (redirect URI http://127.0.0.1/, for
+// the benchmark that compares the two) and one confidential client the tests
+// use to introspect.
 //
 // It binds first (port 0 = any free port), then builds the provider with the
 // issuer URL it actually got, and only then prints one JSON line on stdout:
@@ -299,6 +301,9 @@ const provider = new Provider(issuer, {
     publicClient,
     // The same client under another id, for tests that re-point a profile.
     { ...publicClient, client_id: 'sesame-e2e-2' },
+    // kubelogin, for the benchmark that compares it with sesame: its
+    // loopback listener takes the code at path / (oauth2cli's default).
+    { ...publicClient, client_id: 'kubelogin-e2e', redirect_uris: ['http://127.0.0.1/'] },
     {
       // A resource server: it only introspects.
       client_id: 'e2e-rs',
