@@ -29,16 +29,20 @@ docker-credential-sesame (a link), so "credsStore": "sesame" works in docker's c
 		Args:      oneArg,
 		ValidArgs: []string{"get", "store", "erase", "list"},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := runDockerCredential(cmd.Context(), a, args[0])
-			if err != nil {
-				// docker reads the helper's error from stdout.
-				_ = credhelper.WriteDockerError(a.env.Stdout, err)
-			}
-			return err
+			return a.dockerError(runDockerCredential(cmd.Context(), a, args[0]))
 		},
 	}
 	addResourceFlag(cmd, a)
 	return cmd
+}
+
+// dockerError writes err, if any, on stdout, where docker reads a
+// helper's error, and returns it.
+func (a *app) dockerError(err error) error {
+	if err != nil {
+		_ = credhelper.WriteDockerError(a.env.Stdout, err)
+	}
+	return err
 }
 
 func runDockerCredential(ctx context.Context, a *app, op string) error {

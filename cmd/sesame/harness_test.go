@@ -41,6 +41,8 @@ type harness struct {
 	stdoutErr error
 	// opener, when set, replaces the scripted browser.
 	opener loopback.Opener
+	// treeOnly runs the command tree alone, without the warm path.
+	treeOnly bool
 }
 
 func newHarness(t testing.TB, opts ...authtest.Option) *harness {
@@ -126,7 +128,11 @@ func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string
 	if h.opener != nil {
 		env.Opener = h.opener
 	}
-	code := Main(ctx, args, env)
+	run := Main
+	if h.treeOnly {
+		run = runTree
+	}
+	code := run(ctx, args, env)
 	if execCode >= 0 {
 		code = execCode
 	}

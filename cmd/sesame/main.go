@@ -19,6 +19,13 @@ import (
 
 func main() {
 	disableCoreDumps()
+	args := os.Args[1:]
+	// Installed as docker-credential-sesame (a link), sesame is docker's
+	// credential helper: "credsStore": "sesame".
+	if name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"); name == "docker-credential-sesame" {
+		args = append([]string{"docker-credential"}, args...)
+	}
+	env := systemEnv()
 	ctx, stop := context.Background(), func() {}
 	if len(os.Args) > 1 && os.Args[1] == refresherCommand {
 		// The refresher stays deaf to every signal of its caller's
@@ -26,15 +33,16 @@ func main() {
 		// would undo the Ignore for the signals it names.
 		shieldRefresher()
 	} else {
+		// A warm helper call (warm.go) holds no lock, writes nothing and
+		// sends nothing: there is nothing for a signal to wait for, so it
+		// runs before the handlers are installed (they cost it more than
+		// its work), and a signal ends it as one does while Go starts.
+		if code, ok := runWarm(args, env); ok {
+			os.Exit(code)
+		}
 		ctx, stop = cancelOnSignal(context.Background(), os.Exit)
 	}
-	args := os.Args[1:]
-	// Installed as docker-credential-sesame (a link), sesame is docker's
-	// credential helper: "credsStore": "sesame".
-	if name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe"); name == "docker-credential-sesame" {
-		args = append([]string{"docker-credential"}, args...)
-	}
-	code := Main(ctx, args, systemEnv())
+	code := runTree(ctx, args, env)
 	stop()
 	os.Exit(code)
 }

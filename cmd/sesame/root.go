@@ -38,10 +38,22 @@ type app struct {
 	// helpErr is the usage mistake found where cobra would show help
 	// (refuseUnknownTopics); Main reports it.
 	helpErr error
+	// warm: a helper call answered without the command tree, from a
+	// cached token only (warm.go).
+	warm bool
 }
 
-// Main runs sesame with args and returns the exit code.
+// Main runs sesame with args and returns the exit code: a warm helper
+// call without the command tree (warm.go), anything else with it.
 func Main(ctx context.Context, args []string, env *Env) int {
+	if code, ok := runWarm(args, env); ok {
+		return code
+	}
+	return runTree(ctx, args, env)
+}
+
+// runTree runs sesame's command tree with args and returns the exit code.
+func runTree(ctx context.Context, args []string, env *Env) int {
 	a := &app{env: env}
 	root := newRootCmd(a)
 	root.SetArgs(args)
@@ -55,6 +67,11 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	if err == nil {
 		err = a.helpErr
 	}
+	return a.exit(err)
+}
+
+// exit reports how a command ended and returns the exit code.
+func (a *app) exit(err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -65,7 +82,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		msg, _, _ := strings.Cut(err.Error(), "\n")
 		err = &usageError{msg: msg}
 	}
-	return report(env.Stderr, firstNonEmpty(a.used, a.profile()), err)
+	return report(a.env.Stderr, firstNonEmpty(a.used, a.profile()), err)
 }
 
 func newRootCmd(a *app) *cobra.Command {

@@ -145,6 +145,14 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 		return nil, err
 	}
 	src.MinTTL = minTTL
+	if a.warm {
+		// A warm call (warm.go) takes a cached token or none.
+		res, ok := src.Cached()
+		if !ok {
+			return nil, errNotWarm
+		}
+		return a.handOut(p, src, res)
+	}
 	res, err := src.Token(ctx)
 	if errors.Is(err, session.ErrLoginRequired) && interactive && !p.NoHelperLogin {
 		res, err = session.Relogin(ctx, a.deps(), a.ui(p, loginUI{}), src, session.LoginRequest{
@@ -166,6 +174,11 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 	if err != nil {
 		return nil, err
 	}
+	return a.handOut(p, src, res)
+}
+
+// handOut checks the token freshToken got before it is handed out.
+func (a *app) handOut(p *profile.Profile, src *session.Grant, res *session.Result) (*keychain.Record, error) {
 	rec := res.Record
 	// A record stored before token types were checked may hold one that
 	// would inject into an Authorization header: never hand it out.

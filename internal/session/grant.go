@@ -107,8 +107,8 @@ func (s *Grant) clock() clock.Clock {
 // taken at all (an unusable lock directory), a fresh stored token is still
 // handed out, and an expired one gives a LockUnusableError.
 func (s *Grant) Token(ctx context.Context) (*Result, error) {
-	if rec, ok := s.cached(); ok {
-		return &Result{Record: rec}, nil
+	if res, ok := s.Cached(); ok {
+		return res, nil
 	}
 	if s.Lock != nil && s.hasCache() && s.Accept == nil {
 		return s.tokenLockFirst(ctx)
@@ -142,6 +142,19 @@ func (s *Grant) Token(ctx context.Context) (*Result, error) {
 		}
 	}
 	return s.finish(ctx, held, rec)
+}
+
+// Cached is the first step of Token alone: the token in the volatile
+// cache when it is fresh, bound to this profile and within CacheTrust of
+// the keychain's last word on its grant; false for anything else. It
+// reads nothing but the cache and writes nothing, so a caller that gets
+// false can still call Token and find everything as it was.
+func (s *Grant) Cached() (*Result, bool) {
+	rec, ok := s.cached()
+	if !ok {
+		return nil, false
+	}
+	return &Result{Record: rec}, true
 }
 
 // tokenLockFirst is Token after a cache miss where a volatile cache
