@@ -38,9 +38,10 @@ var layer = map[string]int{
 	"internal/oauthwire":  2,
 	"internal/urlcheck":   2,
 
-	"internal/redact":  1,
-	"internal/private": 1,
-	"internal/clock":   1,
+	"internal/redact":   1,
+	"internal/private":  1,
+	"internal/clock":    1,
+	"internal/jsonlite": 1,
 }
 
 // testOnly are packages only tests may import.

@@ -89,13 +89,15 @@ func decode(data []byte, c *Config, tolerate func(error) bool) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
-		return describeJSONError(data, err)
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the configuration object")
+	if !decodeLite(data, c) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(c); err != nil {
+			return describeJSONError(data, err)
+		}
+		if dec.More() {
+			return errors.New("unexpected data after the configuration object")
+		}
 	}
 	if c.Version != configVersion {
 		return fmt.Errorf("unsupported configuration version %d (this sesame reads version %d)", c.Version, configVersion)

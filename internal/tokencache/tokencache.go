@@ -27,6 +27,8 @@ package tokencache
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/sesame-auth/sesame/internal/jsonlite"
 )
 
 // Entry is one cached access token.
@@ -68,11 +70,65 @@ func encode(e *Entry) ([]byte, bool) {
 }
 
 func decode(b []byte) (*Entry, bool) {
-	var e Entry
-	if err := json.Unmarshal(b, &e); err != nil || e.AccessToken == "" || e.Expiry.IsZero() {
+	e, ok := decodeLite(b)
+	if !ok {
+		e = &Entry{}
+		if err := json.Unmarshal(b, e); err != nil {
+			return nil, false
+		}
+	}
+	if e.AccessToken == "" || e.Expiry.IsZero() {
 		return nil, false
 	}
-	return &e, true
+	return e, true
+}
+
+// decodeLite reads an entry as encode writes it, without reflection (see
+// jsonlite: a warm helper call reads one entry and nothing else in JSON).
+// It declines anything else (unknown, repeated or differently cased keys,
+// nulls, escapes in a time), which decode then reads with encoding/json.
+func decodeLite(b []byte) (*Entry, bool) {
+	r := jsonlite.NewReader(b)
+	e := &Entry{}
+	var seen [9]bool
+	once := func(i int) bool {
+		if seen[i] {
+			r.Fail()
+		}
+		seen[i] = true
+		return !r.Failed()
+	}
+	readTime := func(t *time.Time) {
+		if raw := r.Quoted(); !r.Failed() && t.UnmarshalJSON(raw) != nil {
+			r.Fail()
+		}
+	}
+	r.Object(func(key string) {
+		switch {
+		case key == "iss" && once(0):
+			e.Issuer = r.String()
+		case key == "cid" && once(1):
+			e.ClientID = r.String()
+		case key == "p" && once(2):
+			e.Profile = r.String()
+		case key == "at" && once(3):
+			e.AccessToken = r.String()
+		case key == "tt" && once(4):
+			e.TokenType = r.String()
+		case key == "scope" && once(5):
+			e.Scope = r.String()
+		case key == "exp" && once(6):
+			readTime(&e.Expiry)
+		case key == "life" && once(7):
+			e.Lifetime = time.Duration(r.Int())
+		case key == "chk" && once(8):
+			readTime(&e.Checked)
+		default:
+			r.Fail()
+		}
+	})
+	r.End()
+	return e, !r.Failed()
 }
 
 // None is a cache that holds nothing.
