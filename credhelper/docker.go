@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/jsonlite"
 )
 
 // The docker credential helper protocol (github.com/docker/docker-credential-helpers,
@@ -124,7 +126,16 @@ func WriteDockerCredentials(w io.Writer, serverURL, username, secret string) err
 	if err := checkToken(secret); err != nil {
 		return err
 	}
-	return writeJSON(w, DockerCredentials{ServerURL: serverURL, Username: username, Secret: secret})
+	// DockerCredentials as encoding/json writes it, by hand for the warm
+	// call, as WriteExecCredential.
+	b := append(make([]byte, 0, 64+len(serverURL)+len(username)+len(secret)), `{"ServerURL":`...)
+	b = jsonlite.AppendString(b, serverURL)
+	b = append(b, `,"Username":`...)
+	b = jsonlite.AppendString(b, username)
+	b = append(b, `,"Secret":`...)
+	b = jsonlite.AppendString(b, secret)
+	_, err := w.Write(append(b, "}\n"...))
+	return err
 }
 
 // WriteDockerList writes the answer to "list": a JSON object from server URL

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/sesame-auth/sesame/internal/jsonlite"
 )
 
 // The ExecCredential API versions kubectl speaks to exec plugins
@@ -107,9 +109,12 @@ func ParseExecInfo(s string) (*ExecInfo, error) {
 	if strings.TrimSpace(s) == "" {
 		return &ExecInfo{Kind: "ExecCredential", APIVersion: APIVersionV1beta1}, nil
 	}
-	var info ExecInfo
-	if err := json.Unmarshal([]byte(s), &info); err != nil {
-		return nil, fmt.Errorf("%s is not valid JSON: %w", ExecInfoEnv, err)
+	info, ok := parseExecInfoLite([]byte(s))
+	if !ok {
+		info = &ExecInfo{}
+		if err := json.Unmarshal([]byte(s), info); err != nil {
+			return nil, fmt.Errorf("%s is not valid JSON: %w", ExecInfoEnv, err)
+		}
 	}
 	if info.Kind != "ExecCredential" || !knownAPIVersion(info.APIVersion) {
 		return nil, fmt.Errorf("%s: %w", ExecInfoEnv, ErrUnsupportedAPIVersion)
@@ -129,26 +134,11 @@ func ParseExecInfo(s string) (*ExecInfo, error) {
 			c.Config = nil
 		}
 	}
-	return &info, nil
+	return info, nil
 }
 
 func knownAPIVersion(v string) bool {
 	return v == APIVersionV1 || v == APIVersionV1beta1
-}
-
-// execCredential is the answer written to kubectl. Field order is the wire
-// order. client-go reads only apiVersion, kind and status; spec is part of
-// the type, and an empty one is what the Kubernetes documentation shows.
-type execCredential struct {
-	Kind       string     `json:"kind"`
-	APIVersion string     `json:"apiVersion"`
-	Spec       struct{}   `json:"spec"`
-	Status     execStatus `json:"status"`
-}
-
-type execStatus struct {
-	ExpirationTimestamp string `json:"expirationTimestamp,omitempty"`
-	Token               string `json:"token"`
 }
 
 // WriteExecCredential writes the ExecCredential answer for kubectl, one JSON
@@ -169,12 +159,24 @@ func WriteExecCredential(w io.Writer, apiVersion, token string, expiry time.Time
 	if err := checkToken(token); err != nil {
 		return err
 	}
-	out := execCredential{Kind: "ExecCredential", APIVersion: apiVersion}
-	out.Status.Token = token
+	// Written by hand (jsonlite.AppendString writes strings as
+	// encoding/json does): kubectl calls for this answer many times a
+	// minute, and encoding/json's first use in a process costs more than
+	// the rest of the call. client-go reads only apiVersion, kind and
+	// status; spec is part of the type, and an empty one is what the
+	// Kubernetes documentation shows.
+	b := append(make([]byte, 0, 160+len(token)), `{"kind":"ExecCredential","apiVersion":`...)
+	b = jsonlite.AppendString(b, apiVersion)
+	b = append(b, `,"spec":{},"status":{`...)
 	if !expiry.IsZero() {
-		out.Status.ExpirationTimestamp = expiry.UTC().Truncate(time.Second).Format(time.RFC3339)
+		b = append(b, `"expirationTimestamp":`...)
+		b = jsonlite.AppendString(b, expiry.UTC().Truncate(time.Second).Format(time.RFC3339))
+		b = append(b, ',')
 	}
-	return writeJSON(w, out)
+	b = append(b, `"token":`...)
+	b = jsonlite.AppendString(b, token)
+	_, err := w.Write(append(b, "}}\n"...))
+	return err
 }
 
 // KubectlRespond answers the request info with tok: it refuses a token that
