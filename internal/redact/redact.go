@@ -2,6 +2,7 @@ package redact
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -50,7 +51,6 @@ type rule struct {
 var (
 	fieldNeedles  = []string{"token", "code", "secret", "assertion", "password", "nonce", "state"}
 	headerNeedles = []string{"authorization", "dpop", "cookie"}
-	anyNeedles    = append(append([]string(nil), fieldNeedles...), headerNeedles...)
 )
 
 // compiled holds the regular expressions, built on first use: compiling
@@ -63,7 +63,23 @@ type compiled struct {
 	prefixRe *regexp.Regexp
 }
 
-var patterns = sync.OnceValue(func() *compiled {
+// The patterns are compiled by the first call of patterns. The state is
+// a plain sync.Once, not sync.OnceValue, so that the package has nothing
+// to run at start-up: a warm helper call pays for every package
+// initialisation and uses none of this.
+var (
+	compileOnce sync.Once
+	compiledSet *compiled
+)
+
+func patterns() *compiled {
+	compileOnce.Do(func() { compiledSet = compile() })
+	return compiledSet
+}
+
+func compile() *compiled {
+	anyNeedles := append(slices.Clone(fieldNeedles), headerNeedles...)
+
 	// Header lines in HTTP dumps, "Authorization: Bearer x" up to the end of
 	// the line. This also covers Go's http.Header formatting
 	// ("map[Authorization:[Bearer x]]"), where the rest of the line goes.
@@ -119,7 +135,7 @@ var patterns = sync.OnceValue(func() *compiled {
 	// credential helpers, and they are not JWTs.
 	prefixRe := regexp.MustCompile(`(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_\-]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,})`)
 	return &compiled{rules: allRules, schemeRe: schemeRe, jwtRe: jwtRe, prefixRe: prefixRe}
-})
+}
 
 // String returns s with the values of secret fields, secret headers, the
 // password of a URL's user information, any JWT-shaped string, tokens with
@@ -318,7 +334,7 @@ func proseValue(v string) bool {
 		return false
 	}
 	second, _, _ := strings.Cut(strings.TrimLeft(rest, " "), " ")
-	return plainWord(first, true) && plainWord(second, false) && !authSchemes[strings.ToLower(first)]
+	return plainWord(first, true) && plainWord(second, false) && !authScheme(strings.ToLower(first))
 }
 
 // plainWord reports whether w is a short word of lower-case letters (the
@@ -340,14 +356,19 @@ func plainWord(w string, capital bool) bool {
 	return true
 }
 
-// authSchemes are HTTP authentication schemes (the IANA registry and a few
-// common private ones), lower case: a header value starting with one is a
-// credential, whatever follows.
-var authSchemes = map[string]bool{
-	"basic": true, "bearer": true, "digest": true, "dpop": true, "gnap": true, "hoba": true,
-	"mutual": true, "negotiate": true, "ntlm": true, "privatetoken": true, "vapid": true,
-	"token": true, "mac": true, "hawk": true, "oauth": true, "apikey": true, "jwt": true,
-	"kerberos": true,
+// authScheme reports whether name (lower case) is an HTTP authentication
+// scheme (the IANA registry and a few common private ones): a header
+// value starting with one is a credential, whatever follows. A switch, not
+// a map, so that nothing is built at start-up.
+func authScheme(name string) bool {
+	switch name {
+	case "basic", "bearer", "digest", "dpop", "gnap", "hoba",
+		"mutual", "negotiate", "ntlm", "privatetoken", "vapid",
+		"token", "mac", "hawk", "oauth", "apikey", "jwt",
+		"kerberos":
+		return true
+	}
+	return false
 }
 
 // looksLikeCredential tells a credential after "Bearer " from an English
