@@ -92,10 +92,14 @@ test: deps check cross
 # interleaved with a static Go hello-world and, with KUBELOGIN=path,
 # kubelogin's get-token; a table of medians, ratios and peak memory
 # (e2e/warm_bench_test.go). Then 50 callers on an expired token.
+# BASELINE=path adds the helper calls of another sesame binary (a build of
+# an earlier commit) to the same rounds.
 BENCH_ROUNDS ?= 100
 KUBELOGIN ?=
+BASELINE ?=
 bench: deps
 	$(KEYRING) env SESAME_E2E=1 SESAME_REAL_KEYRING=1 SESAME_BENCH_KUBELOGIN='$(if $(KUBELOGIN),$(abspath $(KUBELOGIN)))' \
+	  SESAME_BENCH_BASELINE='$(if $(BASELINE),$(abspath $(BASELINE)))' \
 	  $(GO) test -count=1 -timeout 30m -run '^$$' -bench WarmHelpers -benchtime $(BENCH_ROUNDS)x ./e2e/
 	$(KEYRING) env SESAME_E2E=1 SESAME_REAL_KEYRING=1 \
 	  $(GO) test -count=1 -timeout 30m -run '^$$' -bench ParallelRefresh -benchtime 10x ./e2e/

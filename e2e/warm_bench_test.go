@@ -30,6 +30,11 @@ import (
 // with the Go floor only.
 const kubeloginEnv = "SESAME_BENCH_KUBELOGIN"
 
+// baselineEnv names another sesame binary (an earlier build, say) whose
+// helper calls run in the same rounds, for a before and after measured
+// under the same load.
+const baselineEnv = "SESAME_BENCH_BASELINE"
+
 // Hosts the benchmark profile serves; nothing is ever sent to them.
 const (
 	benchKubeServer = "https://kube.bench.test:6443"
@@ -48,9 +53,11 @@ const (
 // hello-world, the floor of any Go process, and, when SESAME_BENCH_KUBELOGIN
 // names a kubelogin binary, kubelogin's get-token from its disk cache and
 // from its keyring cache, each signed in once through the same server and
-// browser. Every iteration is one round in which each command runs once, in
-// an order that rotates from round to round, so that a change in the
-// machine's load falls on all of them alike and the ratios stay fair.
+// browser; and with SESAME_BENCH_BASELINE, the same helper calls of
+// another sesame binary. Every iteration is one round in which each
+// command runs once, in an order that rotates from round to round, so
+// that a change in the machine's load falls on all of them alike and the
+// ratios stay fair.
 //
 // It prints a table (median, p90, ratio of the medians to the hello-world
 // and to kubelogin's disk cache, peak resident memory) and the stripped
@@ -76,25 +83,38 @@ func BenchmarkWarmHelpers_RealServer(b *testing.B) {
 		return func(out string) bool { return strings.Contains(out, want) }
 	}
 
-	dockerLink := filepath.Join(dir, "docker-credential-sesame")
-	if err := os.Symlink(sesame, dockerLink); err != nil {
-		b.Fatal(err)
-	}
 	caPEM, err := os.ReadFile(srv.CAFile)
 	if err != nil {
 		b.Fatal(err)
 	}
 	execInfo := fmt.Sprintf(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":%q,"certificate-authority-data":%q},"interactive":false}}`,
 		benchKubeServer, base64.StdEncoding.EncodeToString(caPEM))
-	cases := []*procCase{
-		{name: "hello-world", path: hello, ok: has("hello, world")},
-		{name: "sesame token", path: sesame, args: []string{"token", "-p", c.name}, ok: func(out string) bool { return out == token+"\n" }},
-		{name: "sesame kubectl", path: sesame, args: []string{"kubectl", "-p", c.name},
-			env: []string{"KUBERNETES_EXEC_INFO=" + execInfo}, ok: has(`"token":"` + token + `"`)},
-		{name: "sesame git-credential get", path: sesame, args: []string{"git-credential", "-p", c.name, "get"},
-			stdin: "protocol=https\nhost=" + benchGitHost + "\n\n", ok: has("password=" + token + "\n")},
-		{name: "docker-credential-sesame get", path: dockerLink, args: []string{"get"},
-			stdin: benchRegistry + "\n", ok: has(`"Secret":"` + token + `"`)},
+	// The helper calls of one sesame binary; suffix tells a baseline's
+	// from this tree's.
+	helpers := func(sesame, suffix string) []*procCase {
+		linkDir := filepath.Join(dir, "link"+metricName(suffix))
+		dockerLink := filepath.Join(linkDir, "docker-credential-sesame")
+		if err := os.MkdirAll(linkDir, 0o700); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Symlink(sesame, dockerLink); err != nil {
+			b.Fatal(err)
+		}
+		return []*procCase{
+			{name: "sesame token" + suffix, path: sesame, args: []string{"token", "-p", c.name}, ok: func(out string) bool { return out == token+"\n" }},
+			{name: "sesame kubectl" + suffix, path: sesame, args: []string{"kubectl", "-p", c.name},
+				env: []string{"KUBERNETES_EXEC_INFO=" + execInfo}, ok: has(`"token":"` + token + `"`)},
+			{name: "sesame git-credential get" + suffix, path: sesame, args: []string{"git-credential", "-p", c.name, "get"},
+				stdin: "protocol=https\nhost=" + benchGitHost + "\n\n", ok: has("password=" + token + "\n")},
+			{name: "docker-credential-sesame get" + suffix, path: dockerLink, args: []string{"get"},
+				stdin: benchRegistry + "\n", ok: has(`"Secret":"` + token + `"`)},
+		}
+	}
+	cases := append([]*procCase{{name: "hello-world", path: hello, ok: has("hello, world")}}, helpers(sesame, "")...)
+	var baseline []*procCase
+	if bin := os.Getenv(baselineEnv); bin != "" {
+		baseline = helpers(bin, " (baseline)")
+		cases = append(cases, baseline...)
 	}
 	var kubelogin *procCase
 	if kl := os.Getenv(kubeloginEnv); kl != "" {
@@ -134,6 +154,9 @@ func BenchmarkWarmHelpers_RealServer(b *testing.B) {
 		b.ReportMetric(float64(pc.median().Microseconds())/1000, metricName(pc.name)+"-ms")
 	}
 	_ = tw.Flush()
+	for i, pc := range baseline {
+		fmt.Fprintf(&w, "%s: %.2f × the baseline\n", cases[1+i].name, cases[1+i].median().Seconds()/pc.median().Seconds())
+	}
 	// On stdout: the testing package keeps only ten lines of a benchmark's
 	// log.
 	fmt.Print(w.String())
