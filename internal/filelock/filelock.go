@@ -38,10 +38,18 @@ import (
 // ErrTimeout means another process held the lock for the whole wait.
 var ErrTimeout = errors.New("timed out waiting for another sesame process")
 
-// pollInterval is how often a waiting process retries the lock: short,
-// because a refresh takes tens of milliseconds and waiters should see its
-// result at once.
-const pollInterval = 5 * time.Millisecond
+// A waiting process retries the lock first after pollInterval, short
+// because a holder that only reads the keychain is done within
+// milliseconds, then at intervals that double up to maxPollInterval. A
+// refresh takes hundreds of milliseconds, and fifty waiters retrying every
+// 5 ms for all that time kept two CPUs busy enough to slow the refresh
+// they were waiting for several times over (the parallel refresh
+// benchmark, e2e/bench_test.go); a waiter now sees the result at most
+// maxPollInterval late.
+const (
+	pollInterval    = 5 * time.Millisecond
+	maxPollInterval = 40 * time.Millisecond
+)
 
 // Dir returns the user's lock directory: $XDG_RUNTIME_DIR/sesame (a
 // per-user tmpfs) when set, else the user cache directory's sesame/locks.
@@ -80,8 +88,9 @@ func AcquireUnless(ctx context.Context, dir, name string, wait time.Duration, re
 	path := Path(dir, name)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
+	interval := pollInterval
+	retry := time.NewTimer(interval)
+	defer retry.Stop()
 	for {
 		l, err := tryLock(path)
 		if err != nil {
@@ -94,7 +103,9 @@ func AcquireUnless(ctx context.Context, dir, name string, wait time.Duration, re
 			return nil, nil
 		}
 		select {
-		case <-tick.C:
+		case <-retry.C:
+			interval = min(2*interval, maxPollInterval)
+			retry.Reset(interval)
 		case <-deadline.C:
 			return nil, fmt.Errorf("%w (held for more than %s on %s)", ErrTimeout, wait, path)
 		case <-ctx.Done():
