@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -68,6 +69,21 @@ func (f *Flow) authCodeURL(c *oauth2.Config, s attemptSecrets) string {
 		u += "&" + f.cfg.AuthParams.Encode()
 	}
 	return u
+}
+
+// withConsentPrompt adds prompt=consent to params for an OpenID request of
+// offline_access (OpenID Connect Core §11), unless off or params already
+// name a prompt. Without openid the request is plain OAuth, where prompt
+// means nothing and offline_access is the server's own convention.
+func withConsentPrompt(params url.Values, scopes []string, off bool) url.Values {
+	if off || params.Has("prompt") || !slices.Contains(scopes, "openid") || !slices.Contains(scopes, "offline_access") {
+		return params
+	}
+	if params == nil {
+		params = url.Values{}
+	}
+	params.Set("prompt", "consent")
+	return params
 }
 
 var errUnsafeAuthURL = errors.New("refusing to open an authorization url that is not the configured authorization endpoint")

@@ -105,6 +105,15 @@ type Config struct {
 	// authorization request (RFC 9126 §5).
 	RequirePAR bool
 
+	// NoConsentPrompt leaves prompt=consent out of an OpenID request for
+	// offline_access. By default it is sent: OpenID Connect Core §11 says
+	// offline access MUST be asked with prompt=consent, and servers that
+	// apply that strictly (oidc-provider's default) otherwise drop the
+	// scope and issue no refresh token. A provider known to grant offline
+	// access without it, and to make the person consent at every login
+	// with it, turns it off. A prompt in AuthParams is sent as it is.
+	NoConsentPrompt bool
+
 	// Validate checks the token response, typically the ID token's
 	// signature, claims and nonce. It runs after the exchange and before the
 	// browser is told that sign-in succeeded; an error shows the failure page
@@ -202,7 +211,7 @@ func New(cfg Config) (*Flow, error) {
 	}
 	c.Scopes = slices.Clone(c.Scopes)
 	cfg.OAuth2 = c
-	cfg.AuthParams = cloneValues(cfg.AuthParams)
+	cfg.AuthParams = withConsentPrompt(cloneValues(cfg.AuthParams), c.Scopes, cfg.NoConsentPrompt)
 	cfg.TokenParams = cloneValues(cfg.TokenParams)
 
 	timeout := cfg.Timeout

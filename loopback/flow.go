@@ -23,7 +23,8 @@ import (
 // is taken, and otherwise the error of the accepted response: the
 // *oauthwire.Error of an error response (Op "authorization") or of a failed
 // code exchange (Op "code exchange"), ErrIssuerMismatch,
-// ErrMalformedResponse, or the error Validate returned. No error carries the code, state, nonce, verifier or a
+// ErrMalformedResponse, a *RedirectURIError when a pushed request was
+// refused for its redirect URI, or the error Validate returned. No error carries the code, state, nonce, verifier or a
 // token.
 //
 // If Opener fails and OnAuthURL is set, Token keeps waiting: the user has the
@@ -57,10 +58,14 @@ func (f *Flow) Token(ctx context.Context) (*Result, error) {
 	pushed := false
 	if f.cfg.PAREndpoint != "" {
 		pushedURL, err := f.pushAuthorizationRequest(actx, &oc, authURL, secrets)
+		client, redirect := refusedForEveryRequest(err)
 		switch {
 		case err == nil:
 			authURL, pushed = pushedURL, true
-		case f.cfg.RequirePAR || ctx.Err() != nil:
+		case redirect:
+			_ = ln.Close()
+			return nil, &RedirectURIError{RedirectURI: redirectURI, Port: f.cfg.Port, Err: err}
+		case f.cfg.RequirePAR || client || ctx.Err() != nil:
 			// RFC 9126 §5: never fall back when the server demands PAR.
 			_ = ln.Close()
 			return nil, err
