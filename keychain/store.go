@@ -65,11 +65,14 @@ type Record struct {
 	// IDToken is the raw ID token from the last token response, kept so
 	// later ID tokens can be checked against the same sub/iss/aud.
 	IDToken string `json:"id_token,omitempty"`
-	// Subject, Email and Name are the identity claims of the verified ID
-	// token, shown by `sesame status`.
-	Subject string `json:"sub,omitempty"`
-	Email   string `json:"email,omitempty"`
-	Name    string `json:"name,omitempty"`
+	// Subject, Username (preferred_username), Email and Name are the
+	// identity claims of the verified ID token, or of the userinfo answer
+	// for the same subject when the ID token named no one; shown by
+	// `sesame status`.
+	Subject  string `json:"sub,omitempty"`
+	Username string `json:"preferred_username,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Name     string `json:"name,omitempty"`
 
 	// IssuedAt is when the grant was first stored (the login).
 	IssuedAt time.Time `json:"issued_at,omitzero"`

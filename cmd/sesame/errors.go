@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 	"github.com/sesame-auth/sesame/internal/session"
 	"github.com/sesame-auth/sesame/keychain"
+	"github.com/sesame-auth/sesame/loopback"
 )
 
 // Exit codes, documented in `sesame --help` and README.md. report alone
@@ -127,6 +128,10 @@ func report(w io.Writer, profile string, err error) int {
 		hints = append(hints, fmt.Sprintf("the code expired before it was approved: run 'sesame login -p %s' again and approve it on the page before the time shown", profile))
 	case notRefresh(err) && errors.Is(err, oauthwire.ErrRedirect):
 		hints = append(hints, redirectHint)
+	case errors.Is(err, loopback.ErrTimeout):
+		hints = append(hints, browserTimeoutHint)
+	case explainedProblem(err):
+		// Its own hints say more than the server's code would.
 	case notRefresh(err) && clientRefused(err):
 		hints = append(hints, fmt.Sprintf("the server does not accept the client id of profile %q for this sign-in: check the client id, and the grant types it may use, with the server's administrator", profile))
 	}
@@ -171,8 +176,45 @@ func problemHints(pr *session.Problem) (int, []string) {
 		return exitError, []string{"if this page is really your provider's, run the login again with --accept-verification-host"}
 	case session.NotStored:
 		return exitError, []string{"nothing was saved; fix the keychain and run the login again"}
+	case session.UnknownClient:
+		return exitError, []string{fmt.Sprintf("the server does not know the client id of profile %q: check it (--client-id), and that it is registered at the issuer as a public client", pr.Profile)}
+	case session.ConfidentialClient:
+		return exitError, []string{"the server wants a client secret: register sesame as a public client: token_endpoint_auth_method none (PKCE protects the code instead)"}
+	case session.RedirectURIRefused:
+		return exitError, []string{redirectURIHint(pr)}
+	case session.ScopeConflict:
+		return exitError, []string{"the server keeps one grant per client and person, and yours has other scopes: revoke sesame's grant in your account page on the server (Gitea, Forgejo: Settings, Applications, Authorized OAuth2 Applications), or log in with the same --scope as before"}
 	}
 	return exitError, nil
+}
+
+// browserTimeoutHint follows a browser login that never came back. The
+// likely cause is a page sesame cannot see: the server's error page.
+const browserTimeoutHint = "no sign-in came back: if the browser showed an error from the server instead of its sign-in page, the server does not know the client id, or does not accept the redirect URI http://127.0.0.1:<port>/callback (a server that compares the port needs one registered, and --port)"
+
+// redirectURIHint names the redirect URI to register for a refused one:
+// with a fixed port, that one; else a port of the person's choosing,
+// since a server that refused a loopback port compares it (RFC 8252 §7.3
+// asks it not to; LemonLDAP::NG does).
+func redirectURIHint(pr *session.Problem) string {
+	if pr.Port != 0 {
+		return fmt.Sprintf("register the redirect URI %s for the client at the server", pr.RedirectURI)
+	}
+	return fmt.Sprintf("the server does not accept %s: if it compares the port, register http://127.0.0.1:<port>/callback for a fixed port of your choosing, then log in with --port <port> (saved in profile %q)", pr.RedirectURI, pr.Profile)
+}
+
+// explainedProblem reports whether err is a problem about the client
+// that has hints of its own.
+func explainedProblem(err error) bool {
+	var pr *session.Problem
+	if !errors.As(err, &pr) {
+		return false
+	}
+	switch pr.Kind {
+	case session.UnknownClient, session.ConfidentialClient, session.RedirectURIRefused, session.ScopeConflict:
+		return true
+	}
+	return false
 }
 
 // isCertificateError reports whether err is a TLS verification failure.

@@ -15,7 +15,7 @@ import (
 // finishes a login first with an account of their own, so the server's
 // claims must not be able to fake it: see [account].
 func who(rec *keychain.Record) string {
-	return account("an unnamed account", rec.Email, rec.Name, rec.Subject)
+	return account("an unnamed account", rec.Email, rec.Username, rec.Name, rec.Subject)
 }
 
 // alteredNote follows a claim that held characters [redact.Sanitize]
@@ -23,8 +23,9 @@ func who(rec *keychain.Record) string {
 // than the name shown.
 const alteredNote = "(control or formatting characters removed from the server's text)"
 
-// account is the first of claims (email, name, sub: server text) that is
-// not empty once sanitized, or fallback. Each claim goes through
+// account is the first of claims (email, preferred_username, name, sub:
+// server text; a verified address first, the one claim that names the
+// person unambiguously) that is not empty once sanitized, or fallback. Each claim goes through
 // [redact.Sanitize], the one sanitizer for server text: no escape
 // sequence, control, bidi or zero-width character, no line break, at most
 // redact.MaxText characters. A claim that held any of those is shown

@@ -50,7 +50,12 @@ The first login of a profile needs --issuer and --client-id; the flags given the
 saved as the profile, and later logins need only -p. The browser opens on the server's
 sign-in page; the code comes back to a one-time listener on http://127.0.0.1:<port>/callback,
 protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The authorization URL is
-always printed to stderr, so over SSH you can open it elsewhere (with --port and a tunnel).`,
+always printed to stderr, so over SSH you can open it elsewhere (with --port and a tunnel).
+
+The server must know the client id as a public client (token_endpoint_auth_method none)
+and accept the redirect URI http://127.0.0.1/callback on any port (RFC 8252 §7.3). A server
+that compares the port too needs http://127.0.0.1:PORT/callback registered, and --port PORT;
+if it does not accept the redirect URI, the browser shows its error page, not a sign-in.`,
 		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
   sesame login -p work
   sesame login -p work --no-browser
@@ -195,7 +200,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 			a.warn(fmt.Sprintf("there is no keychain here, so the grant is kept in a file only you can read (%s, as SESAME_STORE=file asks)", strings.TrimPrefix(store.Name(), "file ")))
 		}
 	}
-	return a.reportLogin(rec, o.json)
+	return a.reportLogin(p, rec, o.json)
 }
 
 // resolveCAFile makes --ca-file an absolute, clean path, resolved once
@@ -233,12 +238,15 @@ const loginLockWait = 3 * time.Second
 // whose browser did not open (or who is on SSH) can copy it.
 func (a *app) showAuthURL(u string) {
 	a.messages().block("open this URL in your browser to sign in (it is being opened for you unless --no-browser):", "  "+u, "")
+	// The server's error page is the one answer sesame cannot see.
+	a.say("waiting for the sign-in; an error page from the server instead means it does not take the client id or the redirect URI (see 'sesame login --help')")
 }
 
 // reportLogin tells the person (stderr) or the script (--json on stdout)
 // who is signed in.
-func (a *app) reportLogin(rec *keychain.Record, asJSON bool) error {
+func (a *app) reportLogin(p *profile.Profile, rec *keychain.Record, asJSON bool) error {
 	a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", rec.Issuer, who(rec), rec.Profile))
+	a.warnLogin(p, rec)
 	if !asJSON {
 		return nil
 	}

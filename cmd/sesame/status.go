@@ -44,6 +44,7 @@ type profileStatus struct {
 	ClientID      string     `json:"client_id"`
 	SignedIn      bool       `json:"signed_in"`
 	Subject       string     `json:"subject,omitempty"`
+	Username      string     `json:"preferred_username,omitempty"`
 	Email         string     `json:"email,omitempty"`
 	Name          string     `json:"name,omitempty"`
 	Scope         string     `json:"scope,omitempty"`
@@ -112,7 +113,7 @@ func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *prof
 		return st, err
 	}
 	st.SignedIn = rec.RefreshToken != "" || rec.AccessToken != ""
-	st.Subject, st.Email, st.Name, st.Scope = rec.Subject, rec.Email, rec.Name, rec.Scope
+	st.Subject, st.Username, st.Email, st.Name, st.Scope = rec.Subject, rec.Username, rec.Email, rec.Name, rec.Scope
 	if rec.AccessToken != "" && !rec.Expiry.IsZero() {
 		e := session.EarlyExpiry(rec).UTC().Truncate(time.Second)
 		st.AccessExpiry = &e
@@ -147,7 +148,7 @@ func printStatus(a *app, s statusJSON) error {
 		// claims and errors come from servers).
 		who := "not signed in"
 		if p.SignedIn {
-			who = account("signed in", p.Email, p.Name, p.Subject)
+			who = account("signed in", p.Email, p.Username, p.Name, p.Subject)
 		}
 		if p.Error != "" {
 			who = "error: " + redact.Line(p.Error)
@@ -184,6 +185,9 @@ func describeRefresh(p profileStatus, now time.Time) string {
 
 func describeRefreshExpiry(p profileStatus, now time.Time) string {
 	switch {
+	case !p.RefreshToken && p.SignedIn:
+		// Without one, the grant ends with its access token.
+		return "none: log in again when the access token expires"
 	case !p.RefreshToken:
 		return "-"
 	case p.RefreshExpiry == nil:

@@ -165,6 +165,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 		})
 		if err == nil && res.SignedIn {
 			a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", res.Record.Issuer, who(res.Record), p.Name))
+			a.warnLogin(p, res.Login)
 		}
 	}
 	var lu *session.LockUnusableError

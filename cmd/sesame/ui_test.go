@@ -35,7 +35,8 @@ func TestMessages_AuthURLBlock(t *testing.T) {
 	a := &app{env: &Env{Stderr: &buf}}
 	u := "https://id.example.com/authorize?client_id=sesame&code_challenge=QCmQBjm-vT2i9KU8W7vuYUWOBDhmkQ0pWVydUZd5Yvk&state=-rSdrAe-5Bkag7-A7yNG-1eEX60tGNcYPF9ehbV4zSk&nonce=dav6nG61GsdXiNJjA8eml7K_kojKlF01jounezPc7EQ"
 	a.showAuthURL(u + "\x1b]0;x\x07")
-	want := "sesame: open this URL in your browser to sign in (it is being opened for you unless --no-browser):\n\n  " + u + "]0;x\n\n"
+	want := "sesame: open this URL in your browser to sign in (it is being opened for you unless --no-browser):\n\n  " + u + "]0;x\n\n" +
+		"sesame: waiting for the sign-in; an error page from the server instead means it does not take the client id or the redirect URI (see 'sesame login --help')\n"
 	if got := buf.String(); got != want {
 		t.Fatalf("got:\n%q\nwant:\n%q", got, want)
 	}

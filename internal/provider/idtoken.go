@@ -32,7 +32,9 @@ var signingAlgs = []string{
 
 // IDToken holds the verified claims sesame keeps from an ID token.
 type IDToken struct {
-	Subject  string
+	Subject string
+	// Username is preferred_username (OIDC Core §5.1).
+	Username string
 	Email    string
 	Name     string
 	Issuer   string
@@ -104,11 +106,9 @@ func VerifyIDToken(ctx context.Context, client *http.Client, m *Metadata, client
 	}
 
 	var claims struct {
-		Nonce         string `json:"nonce"`
-		AuthorizedBy  string `json:"azp"`
-		Email         string `json:"email"`
-		EmailVerified *bool  `json:"email_verified"`
-		Name          string `json:"name"`
+		personClaims
+		Nonce        string `json:"nonce"`
+		AuthorizedBy string `json:"azp"`
 	}
 	if err := tok.Claims(&claims); err != nil {
 		return nil, idTokenErrorf("unreadable claims")
@@ -141,17 +141,17 @@ func VerifyIDToken(ctx context.Context, client *http.Client, m *Metadata, client
 		}
 	}
 
+	// An address the server marks unverified is not an identity; showing
+	// it in `sesame status` would suggest otherwise (personClaims.person).
+	person := claims.person()
 	id := &IDToken{
 		Subject:  tok.Subject,
-		Name:     claims.Name,
+		Username: person.Username,
+		Email:    person.Email,
+		Name:     person.Name,
 		Issuer:   tok.Issuer,
 		Expiry:   tok.Expiry,
 		IssuedAt: tok.IssuedAt,
-	}
-	// An address the server marks unverified is not an identity; showing
-	// it in `sesame status` would suggest otherwise.
-	if claims.EmailVerified == nil || *claims.EmailVerified {
-		id.Email = claims.Email
 	}
 	if id.Subject == "" {
 		return nil, idTokenErrorf("no sub claim")

@@ -57,6 +57,7 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
 		PAREndpoint:               md.PushedAuthorizationRequestEndpoint,
 		RequirePAR:                md.RequirePushedAuthorizationRequests,
+		NoConsentPrompt:           req.NoConsentPrompt,
 		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
 			raw, _ := tok.Extra("id_token").(string)
 			if raw == "" {

@@ -89,6 +89,9 @@ type Result struct {
 	Refreshed bool
 	// SignedIn: the grant is new, from a login a helper started.
 	SignedIn bool
+	// Login is the record that login stored, when SignedIn: Record may
+	// come from the token cache, which keeps no refresh token.
+	Login *keychain.Record
 }
 
 func (s *Grant) now() time.Time { return s.clock().Now() }

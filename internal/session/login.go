@@ -35,6 +35,10 @@ type LoginRequest struct {
 	// LockWait is how long to wait for another login of the profile
 	// before refusing with a LoginInProgress problem.
 	LockWait time.Duration
+	// NoConsentPrompt leaves prompt=consent out of a browser login that
+	// asks for offline_access (see loopback.Config.NoConsentPrompt): for
+	// a provider known to grant offline access without it.
+	NoConsentPrompt bool
 }
 
 // Login signs in for req.Profile and stores the grant. It reads top to
@@ -92,8 +96,8 @@ func Relogin(ctx context.Context, d *Deps, ui *UI, g *Grant, req LoginRequest, n
 	}
 	// The cache keeps no claims: the account is the login's.
 	v := *res.Record
-	v.Subject, v.Email, v.Name = signed.Subject, signed.Email, signed.Name
-	res.Record, res.SignedIn = &v, true
+	v.Subject, v.Username, v.Email, v.Name = signed.Subject, signed.Username, signed.Email, signed.Name
+	res.Record, res.SignedIn, res.Login = &v, true, signed
 	return res, nil
 }
 
@@ -151,15 +155,16 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 		tok, idTok, err = browserGrant(ctx, d, ui, p, md, client, req)
 	}
 	if err != nil {
-		return nil, err
+		return nil, explainLogin(p, err)
 	}
 	rec, err := NewRecord(Binding{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID}, md.TokenEndpoint, tok, d.now())
 	if err != nil {
 		return nil, err
 	}
 	if idTok != nil {
-		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
+		rec.Subject, rec.Username, rec.Email, rec.Name = idTok.Subject, idTok.Username, idTok.Email, idTok.Name
 	}
+	nameAccount(ctx, d, client, md, rec)
 	rec.Resource = p.DefaultResource()
 	if dpopKey != nil {
 		rec.DPoPKey = dpopKey.Marshal()

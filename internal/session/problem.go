@@ -27,6 +27,18 @@ const (
 	VerificationHost
 	// NotStored: the login succeeded, and its grant could not be stored.
 	NotStored
+	// UnknownClient: the server does not know the profile's client id.
+	UnknownClient
+	// ConfidentialClient: the person signed in, and the token endpoint
+	// refused the code for want of client authentication: the client is
+	// registered as confidential (Hydra's default).
+	ConfidentialClient
+	// RedirectURIRefused: the server refused the loopback redirect URI;
+	// RedirectURI and Port say which.
+	RedirectURIRefused
+	// ScopeConflict: the server keeps one grant per client and person,
+	// and refused a second one with other scopes (Gitea, Forgejo).
+	ScopeConflict
 )
 
 // Problem is an error of a known kind about one profile.
@@ -34,6 +46,11 @@ type Problem struct {
 	Kind    Kind
 	Profile string
 	Err     error
+	// RedirectURI is the redirect URI a RedirectURIRefused problem is
+	// about, and Port the fixed callback port the profile asked for (0:
+	// any free port).
+	RedirectURI string
+	Port        int
 }
 
 func (e *Problem) Error() string { return e.Err.Error() }

@@ -3,7 +3,10 @@ package session
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -103,4 +106,53 @@ func Forget(c tokencache.Cache, key string, rec *keychain.Record, resources ...s
 			drop(r)
 		}
 	}
+}
+
+// AccessTokenAudience reads the aud claim of an access token that is a
+// JWT (RFC 9068 §2.2), to tell whether the server honoured an RFC 8707
+// resource indicator: a server without RFC 8707 ignores the parameter and
+// issues a token for its default audience. It reports false for an opaque
+// token, whose audience a public client cannot read (introspection is
+// for resource servers): nothing is said of those, since opaque tokens
+// are as common with servers that do support RFC 8707. The signature is
+// not checked: the audience is only reported to the person, never trusted.
+func AccessTokenAudience(token string) (aud []string, ok bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, false
+	}
+	var claims map[string]json.RawMessage
+	if json.Unmarshal(payload, &claims) != nil {
+		return nil, false
+	}
+	raw, present := claims["aud"]
+	if !present {
+		return nil, true
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return nonEmpty(one), true
+	}
+	if json.Unmarshal(raw, &aud) == nil {
+		return aud, true
+	}
+	return nil, true
+}
+
+// ResourceUnconfirmed reports whether rec's access token is a JWT whose
+// audience does not name rec.Resource, the resource the login asked for,
+// and returns the audience it names instead.
+func ResourceUnconfirmed(rec *keychain.Record) ([]string, bool) {
+	if rec.Resource == "" {
+		return nil, false
+	}
+	aud, ok := AccessTokenAudience(rec.AccessToken)
+	if !ok || slices.Contains(aud, rec.Resource) {
+		return nil, false
+	}
+	return aud, true
 }
