@@ -91,3 +91,25 @@ func TestPAR_RedirectURIRefusedFailsFast(t *testing.T) {
 		t.Errorf("the browser was opened %d times", n)
 	}
 }
+
+// Against a server that applies Core §11 strictly, the consent prompt is
+// what earns the refresh token; turned off, the server drops
+// offline_access and issues none.
+func TestFlow_StrictOfflineAccess(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		as := authtest.New(t, authtest.WithStrictOfflineAccess(true))
+		b := newBrowser(t, as, func(ctx context.Context, b *testBrowser, p authRequest) { goodCallback(ctx, b, p) })
+		cfg := testConfig(as, b)
+		cfg.OAuth2.Scopes = []string{"openid", "offline_access"}
+		cfg.Validate = func(context.Context, *oauth2.Token, string) error { return nil }
+		cfg.NoConsentPrompt = off
+		res, err := runFlow(t, mustNew(t, cfg))
+		if err != nil {
+			t.Fatalf("NoConsentPrompt %v: Token: %v", off, err)
+		}
+		b.wait(t)
+		if got := res.Token.RefreshToken != ""; got == off {
+			t.Errorf("NoConsentPrompt %v: refresh token issued: %v", off, got)
+		}
+	}
+}

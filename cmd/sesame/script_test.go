@@ -181,7 +181,7 @@ options:
 // randomParams are the authorization URL's values drawn at random for each
 // login (RFC 7636 challenge, OIDC nonce, state) and the loopback
 // listener's port in its redirect_uri.
-var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9_-]+|(redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A)[0-9]+`)
+var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9_-]+|(redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A|\bhttp://127\.0\.0\.1:)[0-9]+`)
 
 // normalize replaces what differs between runs by names a script can pin:
 // $ISSUER (the server's URL), $WORK, $SESAME (this test binary),
@@ -189,7 +189,8 @@ var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9
 // by $ACCESS_TOKEN_n, $REFRESH_TOKEN_n or $ID_TOKEN_n, numbered in the
 // order the server issued them, each client it registered by
 // $REGISTERED_CLIENT_n, and in authorization URLs $CODE_CHALLENGE, $NONCE,
-// $STATE and the loopback $PORT.
+// $STATE and the loopback $PORT, which also stands for the port of any
+// http://127.0.0.1 URL (a redirect URI in a hint).
 func (st *scriptState) normalize(s string) string {
 	var pairs []string
 	for _, n := range st.names() {
@@ -291,8 +292,15 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	deregister := fs.Int("deregister", 0, "")
 	drop := fs.Int("drop-token-responses", 0, "")
 	revokeGrant := fs.Bool("revoke-grant", false, "")
+	strictOffline := fs.Bool("strict-offline", false, "")
+	confidential := fs.Bool("confidential", false, "")
+	oneGrant := fs.Bool("one-grant", false, "")
+	userinfoOnly := fs.Bool("userinfo-only", false, "")
+	subject := fs.String("subject", "", "")
+	par := fs.Bool("par", false, "")
+	redirectHosts := fs.String("redirect-hosts", "", "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant]")
+		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant] [-strict-offline] [-confidential] [-one-grant] [-userinfo-only] [-subject=SUB] [-par] [-redirect-hosts=HOST,...]")
 	}
 	var opts []authtest.Option
 	fs.Visit(func(f *flag.Flag) {
@@ -332,6 +340,24 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		case "drop-token-responses":
 			opts = append(opts, authtest.WithDroppedTokenResponses(*drop))
+		case "strict-offline":
+			opts = append(opts, authtest.WithStrictOfflineAccess(*strictOffline))
+		case "confidential":
+			opts = append(opts, authtest.WithConfidentialClient(*confidential))
+		case "one-grant":
+			opts = append(opts, authtest.WithOneGrantPerClient(*oneGrant))
+		case "userinfo-only":
+			opts = append(opts, authtest.WithClaimsOnlyInUserinfo(*userinfoOnly))
+		case "subject":
+			// Gitea's: a number for sub, the login name in
+			// preferred_username.
+			opts = append(opts, authtest.WithUser(authtest.User{Subject: *subject, Username: "alice", Email: "alice@example.test", Name: "Alice Example"}))
+		case "par":
+			if *par {
+				opts = append(opts, authtest.WithPAR(false))
+			}
+		case "redirect-hosts":
+			opts = append(opts, authtest.WithRedirectHosts(strings.Split(*redirectHosts, ",")...))
 		case "revoke-grant":
 			if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
 				ts.Fatalf("authserver -revoke-grant: no grant to revoke")

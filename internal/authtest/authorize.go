@@ -78,7 +78,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		ClientID:            params.Get("client_id"),
 		RedirectURI:         params.Get("redirect_uri"),
 		ResponseType:        params.Get("response_type"),
-		Scope:               params.Get("scope"),
+		Scope:               s.offlineAccessScope(params.Get("scope"), params.Get("prompt")),
 		State:               params.Get("state"),
 		Nonce:               params.Get("nonce"),
 		CodeChallenge:       params.Get("code_challenge"),
@@ -139,6 +139,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if hook != nil && hook(w, r, req) {
+		return
+	}
+	if s.grantScopeConflict(req.ClientID, user, req.Scope) {
+		s.redirectBack(w, req.RedirectURI, url.Values{"error": {"server_error"}, "error_description": {"a grant exists with different scope"}}, req.State)
 		return
 	}
 	if deny {

@@ -109,7 +109,7 @@ func (s *Server) pollDeviceLocked(form url.Values, jkt string) (tokenSet, *oauth
 	d.redeemed = true
 	f := s.newFamily(d.clientID, d.user, d.scope, d.resources)
 	f.jkt = jkt
-	return s.mint(GrantDeviceCode, f, d.scope, true, ""), nil
+	return s.mint(GrantDeviceCode, f, d.scope, s.issuesRefreshTokenLocked(d.scope), ""), nil
 }
 
 // ApproveDevice approves the device authorization with userCode as the

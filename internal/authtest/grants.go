@@ -3,6 +3,7 @@ package authtest
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"maps"
 	"time"
 )
 
@@ -21,6 +22,9 @@ type store struct {
 	issued       []Issued
 	dpop         dpopState
 	reg          registrationState
+	// grantScopes is the scope string of each user's grant of a client,
+	// by client id and subject ([WithOneGrantPerClient]).
+	grantScopes map[string]string
 }
 
 func newStore() store {
@@ -224,15 +228,15 @@ func (s *Server) mint(grantType string, f *family, scope string, newRefresh bool
 	}
 	if hasScope(scope, "openid") {
 		ts.idClaims = map[string]any{
-			"iss":            s.Issuer(),
-			"sub":            f.user.Subject,
-			"aud":            f.clientID,
-			"iat":            now.Unix(),
-			"exp":            now.Add(s.cfg.idTokenTTL).Unix(),
-			"auth_time":      f.authTime.Unix(),
-			"email":          f.user.Email,
-			"email_verified": true,
-			"name":           f.user.Name,
+			"iss":       s.Issuer(),
+			"sub":       f.user.Subject,
+			"aud":       f.clientID,
+			"iat":       now.Unix(),
+			"exp":       now.Add(s.cfg.idTokenTTL).Unix(),
+			"auth_time": f.authTime.Unix(),
+		}
+		if !s.cfg.claimsOnlyInUserinfo {
+			maps.Copy(ts.idClaims, personClaims(f.user))
 		}
 		// The nonce binds an authorization request; a refresh has none,
 		// so its ID token carries no nonce.

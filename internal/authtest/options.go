@@ -10,8 +10,10 @@ import (
 // authenticates as the configured user.
 type User struct {
 	Subject string
-	Email   string
-	Name    string
+	// Username is preferred_username; empty leaves the claim out.
+	Username string
+	Email    string
+	Name     string
 }
 
 // DefaultClientID is the client_id a server accepts unless [WithClientID]
@@ -83,6 +85,11 @@ type config struct {
 
 	dpop         *DPoPOptions // nil: DPoP is off
 	registration bool
+
+	strictOffline        bool
+	confidential         bool
+	oneGrant             bool
+	claimsOnlyInUserinfo bool
 }
 
 func defaultConfig() config {

@@ -131,10 +131,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if !s.checkResourceDPoP(w, r, token, dpopScheme, bound) {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"sub":            u.Subject,
-		"email":          u.Email,
-		"email_verified": true,
-		"name":           u.Name,
-	})
+	claims := personClaims(u)
+	claims["sub"] = u.Subject
+	writeJSON(w, http.StatusOK, claims)
 }

@@ -56,6 +56,9 @@ func (s *Server) tokenResponse(r *http.Request) (map[string]any, *oauthError) {
 	if e := checkPublicClient(r, s.knownClient); e != nil {
 		return nil, e
 	}
+	if e := s.confidentialRefusal(); e != nil {
+		return nil, e
+	}
 	form := r.PostForm
 	for _, p := range []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "device_code", "scope"} {
 		if len(form[p]) > 1 {
@@ -135,7 +138,7 @@ func (s *Server) redeemCodeLocked(form url.Values, jkt string) (tokenSet, *oauth
 	f := s.newFamily(c.req.ClientID, c.user, c.req.Scope, resources)
 	f.jkt = jkt
 	c.fam = f
-	return s.mint(GrantAuthorizationCode, f, c.req.Scope, true, c.req.Nonce), nil
+	return s.mint(GrantAuthorizationCode, f, c.req.Scope, s.issuesRefreshTokenLocked(c.req.Scope), c.req.Nonce), nil
 }
 
 // refreshLocked implements the refresh grant (RFC 6749 §6) with rotation
