@@ -135,7 +135,7 @@ func (c *cli) mustRun(args ...string) run {
 func (c *cli) login(extra ...string) run {
 	c.t.Helper()
 	args := append([]string{"login", "-p", c.name, "--issuer", c.srv.Issuer, "--client-id", c.srv.ClientID,
-		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile"}, extra...)
+		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile", "--scope", "offline_access"}, extra...)
 	return c.run(args...)
 }
 

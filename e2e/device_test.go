@@ -22,7 +22,7 @@ func deviceLogin(t *testing.T, c *cli, browserEnv ...string) (code int, stdout, 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := c.command(ctx, "login", "-p", c.name, "--issuer", c.srv.Issuer, "--client-id", c.srv.ClientID,
-		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--flow", "device", "--json")
+		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "offline_access", "--flow", "device", "--json")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

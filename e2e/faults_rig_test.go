@@ -447,7 +447,7 @@ func faultLogin(t *testing.T, srv *rig.Server, clientID string) (*oauth2.Config,
 	cfg.ClientID = clientID
 	verifier := oauth2.GenerateVerifier()
 	state := randomString(t)
-	runBrowser(t, browser, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
+	runBrowser(t, browser, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), consentPrompt))
 	q := cb.wait(t)
 	if q.Get("error") != "" || q.Get("state") != state {
 		t.Fatalf("callback: error %q, state matches %v", q.Get("error"), q.Get("state") == state)

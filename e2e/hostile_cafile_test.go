@@ -31,7 +31,7 @@ func TestHostileCAFile_RealServer(t *testing.T) {
 	caA := filepath.Join(dirA, "ca.pem")
 	hostileCopy(t, srv.CAFile, caA)
 	r := c.runIn(dirA, "login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", srv.ClientID,
-		"--ca-file", "ca.pem", "--scope", "openid", "--scope", "email", "--scope", "profile")
+		"--ca-file", "ca.pem", "--scope", "openid", "--scope", "email", "--scope", "profile", "--scope", "offline_access")
 	if r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
 	}

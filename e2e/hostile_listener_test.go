@@ -95,7 +95,7 @@ func hlLogin(t *testing.T, srv *rig.Server, name string, attack bool) hlResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	args := []string{"login", "-p", c.name, "--issuer", c.srv.Issuer, "--client-id", c.srv.ClientID,
-		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile",
+		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile", "--scope", "offline_access",
 		"--port", strconv.Itoa(port)}
 	cmd := c.command(ctx, args...)
 	errPath := filepath.Join(t.TempDir(), "stderr")

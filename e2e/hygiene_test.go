@@ -115,7 +115,7 @@ func TestTokenHygiene_Req34_Req35_Req36_Req37(t *testing.T) {
 
 	// 1. Browser login, through testbrowser (headless chromium) as $BROWSER.
 	mustRun("login (browser)", false, "", nil, "login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", srv.ClientID,
-		"--ca-file", srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile", "--flow", "browser")
+		"--ca-file", srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile", "--scope", "offline_access", "--flow", "browser")
 	if br := c.waitBrowserRuns(1); len(br) != 1 || br[0].Outcome != "callback" {
 		t.Fatalf("browser runs: %+v", br)
 	}

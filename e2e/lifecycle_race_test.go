@@ -372,7 +372,7 @@ func TestLifecycle_ReloginWithAnotherClient_RealServer(t *testing.T) {
 // loginArgs is c.login's command line: the profile's first login.
 func loginArgs(c *cli) []string {
 	return []string{"login", "-p", c.name, "--issuer", c.srv.Issuer, "--client-id", c.srv.ClientID,
-		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile"}
+		"--ca-file", c.srv.CAFile, "--scope", "openid", "--scope", "email", "--scope", "profile", "--scope", "offline_access"}
 }
 
 // gateBrowser makes c's $BROWSER wait until the returned function is

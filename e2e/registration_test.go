@@ -28,7 +28,7 @@ func TestRegistration_RealServer(t *testing.T) {
 	ctx := context.Background()
 
 	r := c.run("login", "-p", c.name, "--issuer", srv.Issuer, "--register", "--ca-file", srv.CAFile,
-		"--scope", "openid", "--scope", "email")
+		"--scope", "openid", "--scope", "email", "--scope", "offline_access")
 	if r.code != 0 {
 		t.Fatalf("login --register: exit %d\n%s", r.code, r.stderr)
 	}

@@ -44,7 +44,7 @@ func TestRigLoginRefreshReuse(t *testing.T) {
 	cfg := publicClient(srv, cb.redirectURI)
 	verifier := oauth2.GenerateVerifier()
 	state, nonce := randomString(t), randomString(t)
-	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
+	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce), consentPrompt)
 
 	browserLog := filepath.Join(t.TempDir(), "browser.jsonl")
 	started := time.Now()
@@ -273,6 +273,10 @@ func (cb *callback) wait(t *testing.T) url.Values {
 	}
 }
 
+// consentPrompt asks for consent, without which the server drops
+// offline_access (OpenID Connect Core §11) and issues no refresh token.
+var consentPrompt = oauth2.SetAuthURLParam("prompt", "consent")
+
 func publicClient(srv *rig.Server, redirectURI string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID: srv.ClientID,
@@ -283,7 +287,9 @@ func publicClient(srv *rig.Server, redirectURI string) *oauth2.Config {
 			AuthStyle:     oauth2.AuthStyleInParams,
 		},
 		RedirectURL: redirectURI,
-		Scopes:      []string{oidc.ScopeOpenID, "email", "profile"},
+		// offline_access with prompt=consent (consentPrompt) earns the
+		// refresh token: the server applies OpenID Connect Core §11.
+		Scopes: []string{oidc.ScopeOpenID, "email", "profile", oidc.ScopeOfflineAccess},
 	}
 }
 

@@ -2,7 +2,9 @@
 //
 // panva's oidc-provider, configured strictly: two identical public native
 // clients, sesame-e2e and sesame-e2e-2 (PKCE S256 required, refresh tokens
-// always issued and rotated on every use with reuse detection and no grace
+// only for offline_access, which an authorization request keeps only with
+// prompt=consent (OpenID Connect Core §11, oidc-provider's default), rotated
+// on every use with reuse detection and no grace
 // period, RFC 9207 iss on every authorization response, device flow,
 // revocation), a third for kubelogin (redirect URI http://127.0.0.1/, for
 // the benchmark that compares the two) and one confidential client the tests
@@ -342,9 +344,11 @@ const provider = new Provider(issuer, {
   // sesame shows the identity from the ID token it got at login.
   conformIdTokenClaims: false,
   pkce: { required: () => true },
-  // Refresh tokens on every code/device grant, without offline_access, and not
-  // tied to the browser session (a CLI outlives it).
-  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+  // Refresh tokens as oidc-provider issues them by default (its
+  // issueRefreshToken is left alone): only for a grant that holds
+  // offline_access, which the authorization endpoint drops unless prompt
+  // includes consent (OpenID Connect Core §11; the device flow, which has no
+  // prompt, keeps it). Not tied to the browser session (a CLI outlives it).
   expiresWithSession: async () => false,
   // Rotate on every use. Replaying a consumed (rotated) refresh token makes
   // oidc-provider destroy it and revoke the whole grant (reuse detection, see
