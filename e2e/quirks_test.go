@@ -81,7 +81,7 @@ func TestLogin_ClientProblemsFailFast_RealServer(t *testing.T) {
 	r = c.run("login", "-p", c.name, "--issuer", srv.Issuer, "--client-id", "kubelogin-e2e", "--ca-file", srv.CAFile)
 	hint := regexp.MustCompile(`(?m)^sesame: hint: the server does not accept http://127\.0\.0\.1:\d+/callback: if it compares the port, register http://127\.0\.0\.1:<port>/callback for a fixed port of your choosing, then log in with --port <port>`)
 	if r.code != 1 || strings.Contains(r.stderr, "open this URL") ||
-		!strings.Contains(r.stderr, "sesame: error: pushed authorization request: the server refused (400 invalid_redirect_uri)") || !hint.MatchString(r.stderr) {
+		!strings.Contains(r.stderr, "sesame: error: pushed authorization request: the server refused (400 invalid_request): redirect_uri did not match") || !hint.MatchString(r.stderr) {
 		t.Fatalf("refused redirect URI: exit %d\n%s", r.code, r.stderr)
 	}
 	if runs := c.browserRuns(); len(runs) != 0 {
