@@ -153,7 +153,7 @@ func printStatus(a *app, s statusJSON) error {
 		if p.Error != "" {
 			who = "error: " + redact.Line(p.Error)
 		}
-		if _, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn), describeRefresh(p, now)); err != nil {
+		if _, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn, p.RefreshToken), describeRefresh(p, now)); err != nil {
 			return err
 		}
 	}
@@ -164,10 +164,12 @@ func printStatus(a *app, s statusJSON) error {
 	return err
 }
 
-func describeExpiry(t *time.Time, now time.Time, signedIn bool) string {
+func describeExpiry(t *time.Time, now time.Time, signedIn, refreshable bool) string {
 	switch {
 	case !signedIn || t == nil:
 		return "-"
+	case !t.After(now) && !refreshable:
+		return "expired"
 	case !t.After(now):
 		return "expired (refreshed on next use)"
 	default:
