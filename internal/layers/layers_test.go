@@ -37,6 +37,7 @@ var layer = map[string]int{
 	"internal/tokencache": 2,
 	"internal/oauthwire":  2,
 	"internal/urlcheck":   2,
+	"internal/preset":     2,
 
 	"internal/redact":   1,
 	"internal/private":  1,
