@@ -85,6 +85,14 @@ func readProfile(r *jsonlite.Reader) *Profile {
 			p.DPoP = r.Bool()
 		case "register":
 			p.Register = r.Bool()
+		case "provider":
+			p.Provider = r.String()
+		case "host":
+			p.Host = r.String()
+		case "tenant":
+			p.Tenant = r.String()
+		case "realm":
+			p.Realm = r.String()
 		default:
 			r.Fail()
 		}

@@ -86,6 +86,14 @@ type Profile struct {
 	// ClientID then asks the next login to register anew. The
 	// registration's management token is in the keychain, never here.
 	Register bool `json:"register,omitempty"`
+
+	// Provider names a preset built into sesame (internal/preset); Host,
+	// Tenant and Realm are its options. The preset, not this file, gives
+	// the endpoints; Issuer must be the one the preset resolves to.
+	Provider string `json:"provider,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Tenant   string `json:"tenant,omitempty"`
+	Realm    string `json:"realm,omitempty"`
 }
 
 // DefaultResource is the resource indicator the login's access token is
@@ -170,6 +178,9 @@ func (p *Profile) Validate() error {
 		if host == "" || strings.ContainsAny(h, " \t\r\n\\?#@") || strings.Contains(h, "://") {
 			return fmt.Errorf("invalid host %q: a host name with an optional port and path, like git.example.com/org", h)
 		}
+	}
+	if err := p.validatePreset(); err != nil {
+		return err
 	}
 	if p.KubeServer != "" {
 		if u, err := url.Parse(p.KubeServer); err != nil || u.Scheme != "https" || u.Host == "" {
