@@ -35,7 +35,9 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := checkPublicClient(r, s.knownClientLocked); e != nil {
-		writeOAuthError(w, e)
+		s.mu.Unlock()
+		s.writeAnswerError(w, r, e)
+		s.mu.Lock()
 		return
 	}
 	d := &deviceGrant{
@@ -58,7 +60,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 
 	uri, complete := s.cfg.verificationURI, s.cfg.verificationURIComplete
 	if uri == "" {
-		uri = s.URL() + PathDeviceVerification
+		uri = s.Issuer() + PathDeviceVerification
 		complete = uri + "?" + url.Values{"user_code": {d.userCode}}.Encode()
 	}
 	resp := map[string]any{
@@ -73,7 +75,9 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	if iv := int(s.cfg.deviceInterval / time.Second); iv > 0 {
 		resp["interval"] = iv
 	}
-	writeJSON(w, http.StatusOK, resp)
+	s.mu.Unlock()
+	s.writeAnswer(w, r, http.StatusOK, resp)
+	s.mu.Lock()
 }
 
 // pollDeviceLocked answers a device_code token request (RFC 8628 §3.4–3.5).

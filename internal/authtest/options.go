@@ -83,6 +83,15 @@ type config struct {
 
 	dpop         *DPoPOptions // nil: DPoP is off
 	registration bool
+
+	// Provider behaviours (provider.go).
+	basePath                   string
+	aliases                    map[string]string
+	noDiscovery                bool
+	clientSecret               string
+	secretBasic                bool
+	formAnswers                bool
+	offlineParam, offlineValue string
 }
 
 func defaultConfig() config {
