@@ -171,6 +171,8 @@ func problemHints(pr *session.Problem) (int, []string) {
 		return exitError, []string{"if this page is really your provider's, run the login again with --accept-verification-host"}
 	case session.NotStored:
 		return exitError, []string{"nothing was saved; fix the keychain and run the login again"}
+	case session.NoClientSecret:
+		return exitUsage, []string{fmt.Sprintf("give it once, on standard input: sesame login -p %s --client-secret-stdin (or in $SESAME_CLIENT_SECRET); it is kept in the keychain", pr.Profile)}
 	}
 	return exitError, nil
 }

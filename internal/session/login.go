@@ -35,6 +35,10 @@ type LoginRequest struct {
 	// LockWait is how long to wait for another login of the profile
 	// before refusing with a LoginInProgress problem.
 	LockWait time.Duration
+	// ClientSecret is the client secret of the profile's app, for a
+	// provider preset that demands one; "" uses the stored one. It is
+	// stored in the keychain once the login succeeds.
+	ClientSecret string
 }
 
 // Login signs in for req.Profile and stores the grant. It reads top to
@@ -136,6 +140,10 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	if err != nil {
 		return nil, err
 	}
+	auth, err := loginClientAuth(ctx, store, p, req.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
 	client, dpopKey, err := bindDPoP(d, p, md, client)
 	if err != nil {
 		return nil, err
@@ -146,9 +154,9 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	var tok *oauth2.Token
 	var idTok *provider.IDToken
 	if flow == profile.FlowDevice {
-		tok, idTok, err = deviceGrant(ctx, d, ui, p, md, client, req)
+		tok, idTok, err = deviceGrant(ctx, d, ui, p, md, client, req, auth)
 	} else {
-		tok, idTok, err = browserGrant(ctx, d, ui, p, md, client, req)
+		tok, idTok, err = browserGrant(ctx, d, ui, p, md, client, req, auth)
 	}
 	if err != nil {
 		return nil, err
@@ -181,6 +189,11 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	}
 	if err := g.Replace(ctx, rec, previous, p.Resources...); err != nil {
 		return nil, &Problem{Kind: NotStored, Profile: p.Name, Err: fmt.Errorf("signed in, but the grant could not be stored: %w", err)}
+	}
+	if req.ClientSecret != "" {
+		if err := storeClientSecret(ctx, d, store, p, md.TokenEndpoint, req.ClientSecret); err != nil {
+			return nil, &Problem{Kind: NotStored, Profile: p.Name, Err: fmt.Errorf("signed in, but the client secret could not be stored: %w", err)}
+		}
 	}
 	if req.Save {
 		if err := saveProfile(ctx, d, p); err != nil {

@@ -27,6 +27,9 @@ const (
 	VerificationHost
 	// NotStored: the login succeeded, and its grant could not be stored.
 	NotStored
+	// NoClientSecret: the profile's provider demands a client secret and
+	// none was given or stored (a usage error).
+	NoClientSecret
 )
 
 // Problem is an error of a known kind about one profile.

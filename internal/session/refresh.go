@@ -140,7 +140,15 @@ func (s *Grant) send(ctx context.Context, client *http.Client, rec *keychain.Rec
 	})
 	ctx, cancel := context.WithTimeout(ctx, RefreshTimeout)
 	defer cancel()
+	var auth ClientAuth
+	if s.ClientAuth != nil {
+		var err error
+		if auth, err = s.ClientAuth(ctx); err != nil {
+			return attempt{err: err}
+		}
+	}
 	r := refreshRequest{
+		auth:         auth,
 		tokenURL:     rec.TokenEndpoint,
 		clientID:     rec.ClientID,
 		refreshToken: rec.RefreshToken,
