@@ -29,6 +29,8 @@ func (a *app) deps() *session.Deps {
 		Finisher: a.finisher,
 		Clock:    a.env.Clock,
 		Log:      a.log,
+
+		PresetOrigins: a.env.PresetOrigins,
 	}
 }
 

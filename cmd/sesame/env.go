@@ -44,6 +44,11 @@ type Env struct {
 	// runs commands in process runs the command as a child instead, as
 	// replacing the test binary would end the test.
 	Exec func(path string, args, env []string) error
+	// PresetOrigins moves provider presets with a fixed host (google,
+	// codeberg) to an in-process test server, by preset name. Only tests
+	// set it: systemEnv never does, and neither the configuration file
+	// nor the environment can.
+	PresetOrigins map[string]string
 }
 
 // systemEnv is the Env of a real process.

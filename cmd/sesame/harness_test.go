@@ -43,6 +43,8 @@ type harness struct {
 	opener loopback.Opener
 	// treeOnly runs the command tree alone, without the warm path.
 	treeOnly bool
+	// presetOrigins moves fixed-host provider presets to the test server.
+	presetOrigins map[string]string
 }
 
 func newHarness(t testing.TB, opts ...authtest.Option) *harness {
@@ -128,6 +130,7 @@ func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string
 	if h.opener != nil {
 		env.Opener = h.opener
 	}
+	env.PresetOrigins = h.presetOrigins
 	run := Main
 	if h.treeOnly {
 		run = runTree

@@ -35,6 +35,7 @@ type loginOptions struct {
 	acceptVerificationHost bool
 	dpop                   bool
 	register               bool
+	presetFlags
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
 }
@@ -46,7 +47,7 @@ func newLoginCmd(a *app) *cobra.Command {
 		Short: "Sign in and store the grant in the OS keychain",
 		Long: `Sign in to the profile's authorization server and store the grant in the OS keychain.
 
-The first login of a profile needs --issuer and --client-id; the flags given then are
+The first login of a profile needs --issuer (or --provider) and --client-id; the flags given then are
 saved as the profile, and later logins need only -p. The browser opens on the server's
 sign-in page; the code comes back to a one-time listener on http://127.0.0.1:<port>/callback,
 protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The authorization URL is
@@ -54,7 +55,9 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
   sesame login -p work
   sesame login -p work --no-browser
-  sesame login -p api --issuer https://id.example.com --register --dpop --resource https://api.example.com`,
+  sesame login -p api --issuer https://id.example.com --register --dpop --resource https://api.example.com
+  sesame login -p gh --provider github --client-id Iv23liEXAMPLE
+  SESAME_CLIENT_SECRET=... sesame login -p google --provider google --client-id 1234.apps.googleusercontent.com`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.changed = func(name string) bool { return cmd.Flags().Changed(name) }
@@ -84,6 +87,7 @@ always printed to stderr, so over SSH you can open it elsewhere (with --port and
 	f.BoolVar(&o.acceptVerificationHost, "accept-verification-host", false, "device flow: accept a verification page outside the issuer's domain")
 	f.BoolVar(&o.dpop, "dpop", false, "bind the grant to a key kept in the keychain (RFC 9449 DPoP; saved in the profile)")
 	f.BoolVar(&o.register, "register", false, "register a client id of this installation's own (RFC 7591) instead of --client-id; logout deletes it")
+	o.addPresetFlags(f)
 	return cmd
 }
 
@@ -94,7 +98,7 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 	if p != nil {
 		merged = *p
 	} else {
-		if !o.changed("issuer") || (!o.changed("client-id") && !o.register) {
+		if !o.changed("issuer") && !o.changed("provider") || (!o.changed("client-id") && !o.register) {
 			return nil, &hintedError{
 				err:   fmt.Errorf("profile %q does not exist yet", name),
 				code:  exitUsage,
@@ -121,6 +125,9 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 	set("helper-login", func() { merged.NoHelperLogin = !o.helperLogin })
 	set("verification-host", func() { merged.VerificationHosts = slices.Clone(o.verificationHosts) })
 	set("dpop", func() { merged.DPoP = o.dpop })
+	if err := o.applyPreset(o.changed, &merged, p); err != nil {
+		return nil, err
+	}
 	set("register", func() {
 		if o.register && !merged.Register && !o.changed("client-id") {
 			// Switching to a registered client: the next step registers one.
@@ -168,7 +175,12 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		return err
 	}
 	before := cfg.Profile(name)
+	o.origins = a.env.PresetOrigins
 	p, err := o.mergeProfile(name, before)
+	if err != nil {
+		return err
+	}
+	secret, err := o.clientSecret(a, p)
 	if err != nil {
 		return err
 	}
@@ -184,6 +196,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		CanShowBrowser:         a.canShowBrowser(p),
 		AcceptVerificationHost: o.acceptVerificationHost,
 		LockWait:               loginLockWait,
+		ClientSecret:           secret,
 	})
 	a.endCountdown(lo)
 	if err != nil {

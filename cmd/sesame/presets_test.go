@@ -1,0 +1,294 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/internal/authtest"
+	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/keychain"
+)
+
+// The provider simulations: authtest configured to behave as each
+// provider's documentation says, and a full login, refresh and logout of
+// a profile made with `sesame login --provider`. A provider with its own
+// host (GitHub Enterprise, GitLab, Gitea, Entra's national clouds) is
+// reached with --host; one with a fixed host (Google) through the test-only
+// Env.PresetOrigins.
+
+// host is the server's host:port, for --host.
+func host(as *authtest.Server) string { return strings.TrimPrefix(as.URL(), "https://") }
+
+// presetLifecycle logs in with args, refreshes once the access token is
+// stale, and logs out; it returns the logout's result.
+func presetLifecycle(t *testing.T, h *harness, args ...string) result {
+	t.Helper()
+	r := h.run(append([]string{"login", "-p", "work", "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile()}, args...)...)
+	wantExit(t, r, 0)
+	first := grantRecord(t, h)
+	if first == nil || first.RefreshToken == "" {
+		t.Fatalf("login stored no refresh token: %+v", first)
+	}
+	h.advance(time.Hour)
+	r = h.run("token", "-p", "work")
+	wantExit(t, r, 0)
+	if got := strings.TrimSpace(r.stdout); got == first.AccessToken || !strings.HasPrefix(got, "SNTL-AT-") {
+		t.Fatalf("token after an hour: %q, want a refreshed access token", got)
+	}
+	if grantRecord(t, h).RefreshToken == first.RefreshToken {
+		t.Fatal("the rotated refresh token was not stored")
+	}
+	return h.run("logout", "-p", "work")
+}
+
+// grantRecord returns the stored grant of profile "work".
+func grantRecord(t *testing.T, h *harness) *keychain.Record {
+	t.Helper()
+	rec, err := h.store.Get(t.Context(), savedProfile(t, h).KeychainKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// savedProfile reads profile "work" from the configuration file.
+func savedProfile(t *testing.T, h *harness) *profile.Profile {
+	t.Helper()
+	c, err := profile.Load(h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Profile("work")
+	if p == nil {
+		t.Fatal("profile work was not saved")
+	}
+	return p
+}
+
+// TestPreset_GitHub follows GitHub's documentation of OAuth app and GitHub
+// App user authorization
+// (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps,
+// https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens):
+// no discovery document; the device flow at /login/device/code and
+// /login/oauth/access_token with no client secret; answers form-encoded
+// unless JSON is asked for, and errors (authorization_pending, slow_down)
+// with HTTP 200; a GitHub App's expiring user token with a rotating
+// refresh token, refreshed without a secret since the device flow issued
+// it; no RFC 7009 revocation, so logout deletes locally and exits 5.
+func TestPreset_GitHub(t *testing.T) {
+	h := newHarness(t,
+		authtest.WithoutDiscovery(),
+		authtest.WithFormAnswers(),
+		authtest.WithRoutes(map[string]string{
+			"/login/oauth/authorize":    authtest.PathAuthorize,
+			"/login/oauth/access_token": authtest.PathToken,
+			"/login/device/code":        authtest.PathDeviceAuthorization,
+		}),
+		authtest.WithDeviceAutoApprove(),
+		authtest.WithDevicePolls("authorization_pending", "slow_down"),
+		authtest.WithTokenResponseMutator(func(resp map[string]any) {
+			resp["refresh_token_expires_in"] = 15897600
+			resp["token_type"] = "bearer"
+		}),
+	)
+	h.as.Configure(authtest.WithVerificationURI(h.as.URL()+"/login/device", ""))
+	r := presetLifecycle(t, h, "--provider", "github", "--host", host(h.as))
+	wantExit(t, r, exitNotRevoked)
+
+	p := savedProfile(t, h)
+	if p.Issuer != h.as.URL() || p.Flow != profile.FlowDevice || p.GitUsername != "x-access-token" || strings.Join(p.Scopes, " ") != "repo" {
+		t.Errorf("saved profile: issuer %q flow %q git user %q scopes %v", p.Issuer, p.Flow, p.GitUsername, p.Scopes)
+	}
+	for _, req := range h.as.Requests() {
+		if req.Path == authtest.PathOIDCDiscovery || req.Path == authtest.PathOAuthMetadata {
+			continue
+		}
+		if !strings.HasPrefix(req.RequestURI, "/login/") {
+			t.Errorf("%s %s: not one of GitHub's endpoints", req.Method, req.RequestURI)
+		}
+		if req.PostForm.Has("client_secret") || req.Header.Get("Authorization") != "" {
+			t.Errorf("%s %s carried a client secret", req.Method, req.RequestURI)
+		}
+	}
+	if n := len(h.as.RequestsTo(authtest.PathToken)); n != 4 {
+		t.Errorf("%d token requests, want 4: pending, slow_down, the token, the refresh", n)
+	}
+	if len(h.store.Keys()) != 0 {
+		t.Error("logout left the grant")
+	}
+}
+
+// TestPreset_Google follows Google's "OAuth 2.0 for iOS & Desktop Apps"
+// (https://developers.google.com/identity/protocols/oauth2/native-app): the
+// discovery document at https://accounts.google.com; a "Desktop app"
+// client whose secret the token endpoint requires (not confidential,
+// RFC 8252 §8.5); offline_access refused as a scope; a refresh token only
+// with access_type=offline; revocation without the secret.
+func TestPreset_Google(t *testing.T) {
+	const secret = "SNTL-CS-desktop"
+	h := newHarness(t,
+		authtest.WithClientSecret(secret, false),
+		authtest.WithRefreshTokenOnlyWith("access_type", "offline"),
+		authtest.WithAuthorizeHook(func(w http.ResponseWriter, _ *http.Request, req authtest.AuthorizeRequest) bool {
+			if strings.Contains(req.Scope, "offline_access") {
+				http.Error(w, "Error 400: invalid_scope", http.StatusBadRequest)
+				return true
+			}
+			return false
+		}),
+	)
+	h.presetOrigins = map[string]string{"google": h.as.URL()}
+
+	// Without the secret the login stops before the browser opens.
+	r := h.run("login", "-p", "work", "--provider", "google", "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile())
+	wantExit(t, r, exitUsage)
+	wantOneErrorLine(t, r, "provider google needs the client secret of your app")
+	if n := len(h.as.AuthorizeRequests()); n != 0 {
+		t.Fatalf("%d authorization requests without a secret", n)
+	}
+	// A Google profile cannot be pointed anywhere else.
+	r = h.run("login", "-p", "work", "--provider", "google", "--host", "evil.example", "--client-id", h.as.ClientID)
+	wantExit(t, r, exitUsage)
+
+	h.env[clientSecretEnv] = secret
+	r = presetLifecycle(t, h, "--provider", "google")
+	wantExit(t, r, 0)
+
+	authz := h.as.AuthorizeRequests()
+	if len(authz) != 1 || authz[0].Scope != "openid email" || authz[0].Params.Get("access_type") != "offline" || authz[0].Params.Get("prompt") != "consent" {
+		t.Fatalf("authorization request: %+v", authz)
+	}
+	tokens := h.as.RequestsTo(authtest.PathToken)
+	if len(tokens) != 2 {
+		t.Fatalf("%d token requests, want the exchange and the refresh", len(tokens))
+	}
+	for _, req := range h.as.Requests() {
+		has := req.PostForm.Get("client_secret") == secret
+		if has != (req.Path == authtest.PathToken) {
+			t.Errorf("%s %s: client secret sent: %v", req.Method, req.Path, has)
+		}
+	}
+	if s := savedProfile(t, h); s.Issuer != h.as.URL() || s.Flow != profile.FlowBrowser {
+		t.Errorf("saved profile: issuer %q flow %q", s.Issuer, s.Flow)
+	}
+
+	// The secret was kept in the keychain, not in the file: a second
+	// login and its refresh need no $SESAME_CLIENT_SECRET.
+	delete(h.env, clientSecretEnv)
+	wantExit(t, h.run("login", "-p", "work"), 0)
+	h.advance(time.Hour)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	if n := len(h.as.RequestsTo(authtest.PathToken)); n != 4 {
+		t.Errorf("%d token requests, want 4", n)
+	}
+}
+
+// TestPreset_Google_SecretOnStdin: --client-secret-stdin reads the secret
+// from standard input, never from the command line.
+func TestPreset_Google_SecretOnStdin(t *testing.T) {
+	h := newHarness(t, authtest.WithClientSecret("SNTL-CS-stdin", false))
+	h.presetOrigins = map[string]string{"google": h.as.URL()}
+	h.stdin = "SNTL-CS-stdin\n"
+	r := h.run("login", "-p", "work", "--provider", "google", "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile(), "--client-secret-stdin")
+	wantExit(t, r, 0)
+	if got := h.as.RequestsTo(authtest.PathToken)[0].PostForm.Get("client_secret"); got != "SNTL-CS-stdin" {
+		t.Errorf("client_secret %q", got)
+	}
+}
+
+// TestPreset_Entra follows the Microsoft identity platform's OpenID Connect
+// documentation
+// (https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc,
+// https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference):
+// the discovery document of the multi-tenant /common/v2.0 endpoint names
+// the issuer .../{tenantid}/v2.0, and each ID token's iss carries the
+// user's tenant, also given as its tid claim; no revocation endpoint.
+func TestPreset_Entra(t *testing.T) {
+	const tid = "9188040d-6c67-4c5b-b112-36a304b66dad"
+	h := newHarness(t, authtest.WithBasePath("/common/v2.0"))
+	tenantIssuer := h.as.URL() + "/" + tid + "/v2.0"
+	h.as.Configure(
+		authtest.WithMetadataIssuer(h.as.URL()+"/{tenantid}/v2.0"),
+		authtest.WithMetadataMutator(func(md map[string]any) { delete(md, "revocation_endpoint") }),
+		authtest.WithIDTokenMutator(func(c map[string]any) { c["iss"], c["tid"] = tenantIssuer, tid }),
+	)
+	r := presetLifecycle(t, h, "--provider", "entra", "--host", host(h.as), "--tenant", "common")
+	wantExit(t, r, exitNotRevoked)
+	if p := savedProfile(t, h); p.Issuer != h.as.Issuer() || p.Tenant != "common" {
+		t.Errorf("saved profile: issuer %q tenant %q", p.Issuer, p.Tenant)
+	}
+
+	// An ID token whose iss is not its tid's is refused, as Microsoft's
+	// libraries refuse it.
+	h.as.Configure(authtest.WithIDTokenMutator(func(c map[string]any) { c["iss"], c["tid"] = tenantIssuer, "another-tenant" }))
+	r = h.run("login", "-p", "work")
+	wantExit(t, r, exitError)
+	wantOneErrorLine(t, r, "its tenant's issuer is")
+}
+
+// TestPreset_GitLab follows GitLab's OAuth 2.0 identity provider API
+// (https://docs.gitlab.com/api/oauth2/): OpenID Connect discovery at the
+// instance URL; a public application with PKCE; refresh tokens without
+// offline_access, which is not a GitLab scope; revocation at
+// /oauth/revoke; git over HTTPS with the user name oauth2.
+func TestPreset_GitLab(t *testing.T) {
+	h := newHarness(t)
+	r := presetLifecycle(t, h, "--provider", "gitlab", "--host", host(h.as))
+	wantExit(t, r, 0)
+	authz := h.as.AuthorizeRequests()
+	if len(authz) != 1 || authz[0].Scope != "openid email read_repository write_repository" {
+		t.Fatalf("authorization requests: %+v", authz)
+	}
+	if p := savedProfile(t, h); p.GitUsername != "oauth2" || p.Provider != "gitlab" {
+		t.Errorf("saved profile: git user %q provider %q", p.GitUsername, p.Provider)
+	}
+	if n := len(h.as.RequestsTo(authtest.PathRevoke)); n == 0 {
+		t.Error("logout revoked nothing")
+	}
+}
+
+// TestPreset_Gitea follows Gitea's and Forgejo's OAuth2 provider
+// documentation (https://docs.gitea.com/development/oauth2-provider,
+// https://forgejo.org/docs/latest/user/oauth2-provider/): discovery at
+// /.well-known/openid-configuration, whose issuer is the instance's
+// ROOT_URL with its trailing slash; public clients with PKCE; refresh
+// tokens; no device flow and no revocation endpoint.
+func TestPreset_Gitea(t *testing.T) {
+	h := newHarness(t)
+	issuer := h.as.URL() + "/"
+	h.as.Configure(
+		authtest.WithMetadataIssuer(issuer),
+		authtest.WithCallbackIssuer(issuer),
+		authtest.WithMetadataMutator(func(md map[string]any) {
+			delete(md, "revocation_endpoint")
+			delete(md, "device_authorization_endpoint")
+		}),
+		authtest.WithIDTokenMutator(func(c map[string]any) { c["iss"] = issuer }),
+	)
+	r := presetLifecycle(t, h, "--provider", "forgejo", "--host", host(h.as))
+	wantExit(t, r, exitNotRevoked)
+	if p := savedProfile(t, h); p.Issuer != issuer {
+		t.Errorf("saved issuer %q, want %q", p.Issuer, issuer)
+	}
+}
+
+// TestPreset_ConfigCannotRedirect: the issuer of a preset's profile is
+// the binary's to say: a hand-edited one is replaced by the preset's at the
+// next login, which goes to the preset's server (requirement 15).
+func TestPreset_ConfigCannotRedirect(t *testing.T) {
+	h := newHarness(t)
+	wantExit(t, presetLifecycle(t, h, "--provider", "gitlab", "--host", host(h.as)), 0)
+	_, err := profile.Update(t.Context(), h.dir, func(c *profile.Config) error {
+		c.Profiles["work"].Issuer = "https://evil.example"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, h.run("login", "-p", "work"), 0)
+	if p := savedProfile(t, h); p.Issuer != h.as.URL() {
+		t.Errorf("issuer %q after the login, want the preset's %q", p.Issuer, h.as.URL())
+	}
+}
