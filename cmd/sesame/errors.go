@@ -172,7 +172,7 @@ func problemHints(pr *session.Problem) (int, []string) {
 	case session.NotStored:
 		return exitError, []string{"nothing was saved; fix the keychain and run the login again"}
 	case session.NoClientSecret:
-		return exitUsage, []string{fmt.Sprintf("give it once, on standard input: sesame login -p %s --client-secret-stdin (or in $SESAME_CLIENT_SECRET); it is kept in the keychain", pr.Profile)}
+		return exitUsage, []string{"give it to the login on standard input with --client-secret-stdin, or in $SESAME_CLIENT_SECRET: it is kept in the keychain, never in the configuration file"}
 	}
 	return exitError, nil
 }

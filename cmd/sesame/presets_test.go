@@ -67,6 +67,20 @@ func savedProfile(t *testing.T, h *harness) *profile.Profile {
 	return p
 }
 
+// gitHubBehaviour makes as answer as GitHub does (see TestPreset_GitHub).
+func gitHubBehaviour(as *authtest.Server) []authtest.Option {
+	return []authtest.Option{
+		authtest.WithoutDiscovery(),
+		authtest.WithFormAnswers(),
+		authtest.WithRoutes(map[string]string{
+			"/login/oauth/authorize":    authtest.PathAuthorize,
+			"/login/oauth/access_token": authtest.PathToken,
+			"/login/device/code":        authtest.PathDeviceAuthorization,
+		}),
+		authtest.WithVerificationURI(as.URL()+"/login/device", ""),
+	}
+}
+
 // TestPreset_GitHub follows GitHub's documentation of OAuth app and GitHub
 // App user authorization
 // (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps,
@@ -79,13 +93,6 @@ func savedProfile(t *testing.T, h *harness) *profile.Profile {
 // it; no RFC 7009 revocation, so logout deletes locally and exits 5.
 func TestPreset_GitHub(t *testing.T) {
 	h := newHarness(t,
-		authtest.WithoutDiscovery(),
-		authtest.WithFormAnswers(),
-		authtest.WithRoutes(map[string]string{
-			"/login/oauth/authorize":    authtest.PathAuthorize,
-			"/login/oauth/access_token": authtest.PathToken,
-			"/login/device/code":        authtest.PathDeviceAuthorization,
-		}),
 		authtest.WithDeviceAutoApprove(),
 		authtest.WithDevicePolls("authorization_pending", "slow_down"),
 		authtest.WithTokenResponseMutator(func(resp map[string]any) {
@@ -93,7 +100,7 @@ func TestPreset_GitHub(t *testing.T) {
 			resp["token_type"] = "bearer"
 		}),
 	)
-	h.as.Configure(authtest.WithVerificationURI(h.as.URL()+"/login/device", ""))
+	h.as.Configure(gitHubBehaviour(h.as)...)
 	r := presetLifecycle(t, h, "--provider", "github", "--host", host(h.as))
 	wantExit(t, r, exitNotRevoked)
 

@@ -248,8 +248,8 @@ func (st *scriptState) names() []namedValue {
 }
 
 // cmdAuthserver is `authserver [options]`: it exports the script's
-// authorization server as ISSUER, CLIENT_ID and CA_FILE (its certificate,
-// written to $WORK/ca.pem), and changes how the server behaves from now on:
+// authorization server as ISSUER, CLIENT_ID, CA_FILE (its certificate,
+// written to $WORK/ca.pem) and AS_HOST (its host:port, for --host), and changes how the server behaves from now on:
 //
 //   - -deny=DESCRIPTION: the person refuses in the browser; the
 //     error_description (Go escapes allowed, e.g. \x1b) is DESCRIPTION.
@@ -270,6 +270,8 @@ func (st *scriptState) names() []namedValue {
 //     and answered by closing the connection.
 //   - -revoke-grant: the grant signed in last is revoked at the server, as
 //     an administrator or a password change would.
+//   - -github: the server answers as GitHub does (gitHubBehaviour): no
+//     discovery, GitHub's paths, form answers unless JSON is asked for.
 //
 // It may be run again to change the server's behaviour mid-script.
 func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
@@ -291,8 +293,9 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	deregister := fs.Int("deregister", 0, "")
 	drop := fs.Int("drop-token-responses", 0, "")
 	revokeGrant := fs.Bool("revoke-grant", false, "")
+	github := fs.Bool("github", false, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant]")
+		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant] [-github]")
 	}
 	var opts []authtest.Option
 	fs.Visit(func(f *flag.Flag) {
@@ -332,6 +335,10 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		case "drop-token-responses":
 			opts = append(opts, authtest.WithDroppedTokenResponses(*drop))
+		case "github":
+			if *github {
+				opts = append(opts, gitHubBehaviour(as)...)
+			}
 		case "revoke-grant":
 			if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
 				ts.Fatalf("authserver -revoke-grant: no grant to revoke")
@@ -351,6 +358,7 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("ISSUER", as.Issuer())
 	ts.Setenv("CLIENT_ID", as.ClientID)
 	ts.Setenv("CA_FILE", caFile)
+	ts.Setenv("AS_HOST", strings.TrimPrefix(as.URL(), "https://"))
 }
 
 // deviceDecision is the token hook that plays the person of -device: it

@@ -136,11 +136,11 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	if _, err := store.Get(ctx, p.KeychainKey()); err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
 		return nil, err
 	}
-	client, md, err := discover(ctx, d, p)
+	auth, err := loginClientAuth(ctx, store, p, req.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := loginClientAuth(ctx, store, p, req.ClientSecret)
+	client, md, err := discover(ctx, d, p)
 	if err != nil {
 		return nil, err
 	}
