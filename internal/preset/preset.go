@@ -76,7 +76,7 @@ type Preset struct {
 	Scopes []string
 	// AuthParams are added to the authorization request: how some
 	// providers are asked for a refresh token (Google: access_type=offline).
-	AuthParams map[string]string
+	AuthParams [][2]string
 	// Secret says whether a client secret is sent to the token endpoint;
 	// SecretInHeader sends it as HTTP Basic (RFC 6749 §2.3.1) rather than
 	// in the body (client_secret_post).

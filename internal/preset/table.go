@@ -1,7 +1,10 @@
 package preset
 
 // table is every preset. Each entry cites the documentation it follows;
-// README's Providers section says which were tested and how.
+// README's Providers section says which were tested and how. It is
+// constant data, laid out by the compiler: the configuration file is read
+// on every helper call, which looks presets up, so nothing here may run at
+// start-up (no maps, no function calls).
 var table = []Preset{
 	{
 		// GitHub has no discovery document and no ID tokens for user
@@ -58,7 +61,7 @@ var table = []Preset{
 		Issuer:      "{origin}",
 		Discovery:   true,
 		Scopes:      []string{"openid", "email"},
-		AuthParams:  map[string]string{"access_type": "offline", "prompt": "consent"},
+		AuthParams:  [][2]string{{"access_type", "offline"}, {"prompt", "consent"}},
 		Secret:      SecretRequired,
 		Flow:        "browser",
 		Quirks: []string{
@@ -86,9 +89,38 @@ var table = []Preset{
 			"national clouds: --host login.microsoftonline.us and the like",
 		},
 	},
-	gitea("gitea", "Gitea", "https://docs.gitea.com/development/oauth2-provider", ""),
-	gitea("forgejo", "Forgejo", "https://forgejo.org/docs/latest/user/oauth2-provider/", ""),
-	gitea("codeberg", "Codeberg", "https://forgejo.org/docs/latest/user/oauth2-provider/", "codeberg.org"),
+	{
+		Name:        "gitea",
+		Title:       "Gitea",
+		Docs:        "https://docs.gitea.com/development/oauth2-provider",
+		Issuer:      "{origin}/",
+		Discovery:   true,
+		Scopes:      giteaScopes,
+		GitUsername: "oauth2",
+		Quirks:      giteaQuirks,
+	},
+	{
+		Name:        "forgejo",
+		Title:       "Forgejo",
+		Docs:        "https://forgejo.org/docs/latest/user/oauth2-provider/",
+		Issuer:      "{origin}/",
+		Discovery:   true,
+		Scopes:      giteaScopes,
+		GitUsername: "oauth2",
+		Quirks:      giteaQuirks,
+	},
+	{
+		Name:        "codeberg",
+		Title:       "Codeberg",
+		Docs:        "https://forgejo.org/docs/latest/user/oauth2-provider/",
+		DefaultHost: "codeberg.org",
+		FixedHost:   true,
+		Issuer:      "{origin}/",
+		Discovery:   true,
+		Scopes:      giteaScopes,
+		GitUsername: "oauth2",
+		Quirks:      giteaQuirks,
+	},
 	{
 		Name:       "keycloak",
 		Title:      "Keycloak",
@@ -111,24 +143,14 @@ var table = []Preset{
 	},
 }
 
-// gitea is the preset of Gitea and its fork Forgejo: OIDC discovery whose
-// issuer is the instance's ROOT_URL, which ends in a slash; refresh tokens
-// without offline_access; no device flow, no revocation.
-func gitea(name, title, docs, host string) Preset {
-	return Preset{
-		Name:        name,
-		Title:       title,
-		Docs:        docs,
-		DefaultHost: host,
-		FixedHost:   host != "",
-		Issuer:      "{origin}/",
-		Discovery:   true,
-		Scopes:      []string{"openid", "email", "profile"},
-		GitUsername: "oauth2",
-		Quirks: []string{
-			"the issuer is the instance URL with its trailing slash",
-			"a public client (Confidential client unchecked) may use any port on http://127.0.0.1/callback",
-			"no device flow and no revocation endpoint: logout deletes the grant here only",
-		},
+// Gitea and its fork Forgejo (Codeberg runs Forgejo): OIDC discovery
+// whose issuer is the instance's ROOT_URL, which ends in a slash; refresh
+// tokens without offline_access; no device flow, no revocation.
+var (
+	giteaScopes = []string{"openid", "email", "profile"}
+	giteaQuirks = []string{
+		"the issuer is the instance URL with its trailing slash",
+		"a public client (Confidential client unchecked) may use any port on http://127.0.0.1/callback",
+		"no device flow and no revocation endpoint: logout deletes the grant here only",
 	}
-}
+)

@@ -178,8 +178,8 @@ func presetAuthParams(p *profile.Profile, params map[string][]string) map[string
 	for k, v := range params {
 		out[k] = v
 	}
-	for k, v := range pr.AuthParams {
-		out[k] = []string{v}
+	for _, kv := range pr.AuthParams {
+		out[kv[0]] = []string{kv[1]}
 	}
 	return out
 }
