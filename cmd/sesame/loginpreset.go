@@ -87,6 +87,11 @@ func (o *presetFlags) applyPreset(changed func(string) bool, merged *profile.Pro
 // input with --client-secret-stdin (its first line), else
 // $SESAME_CLIENT_SECRET when the profile's provider takes a secret.
 func (o *presetFlags) clientSecret(a *app, p *profile.Profile) (string, error) {
+	pr, ok := preset.Lookup(p.Provider)
+	takesSecret := ok && pr.Secret != preset.SecretNone
+	if o.clientSecretStdin && !takesSecret {
+		return "", &usageError{msg: fmt.Sprintf("--client-secret-stdin: profile %q is a public client, and sesame sends it no client secret", p.Name)}
+	}
 	if o.clientSecretStdin {
 		line, err := bufio.NewReader(io.LimitReader(a.env.Stdin, 64<<10)).ReadString('\n')
 		if err != nil && err != io.EOF {
@@ -98,7 +103,7 @@ func (o *presetFlags) clientSecret(a *app, p *profile.Profile) (string, error) {
 		}
 		return secret, nil
 	}
-	if pr, ok := preset.Lookup(p.Provider); ok && pr.Secret != preset.SecretNone {
+	if takesSecret {
 		return a.env.Getenv(clientSecretEnv), nil
 	}
 	return "", nil

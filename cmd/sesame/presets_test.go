@@ -299,3 +299,24 @@ func TestPreset_ConfigCannotRedirect(t *testing.T) {
 		t.Errorf("issuer %q after the login, want the preset's %q", p.Issuer, h.as.URL())
 	}
 }
+
+// TestPreset_SecretOnlyWhereDemanded: $SESAME_CLIENT_SECRET is read only
+// for a provider that takes a secret, so one set for Google never reaches
+// another server; --client-secret-stdin for a public client is refused.
+func TestPreset_SecretOnlyWhereDemanded(t *testing.T) {
+	h := newHarness(t)
+	h.env[clientSecretEnv] = "SNTL-CS-google"
+	wantExit(t, h.run("login", "-p", "work", "--provider", "gitlab", "--host", host(h.as), "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile()), 0)
+	for _, req := range h.as.Requests() {
+		if req.PostForm.Has("client_secret") {
+			t.Errorf("%s: a client secret was sent to a public client's server", req.Path)
+		}
+	}
+	h.stdin = "SNTL-CS-google\n"
+	r := h.run("login", "-p", "work", "--client-secret-stdin")
+	wantExit(t, r, exitUsage)
+	wantOneErrorLine(t, r, `profile "work" is a public client, and sesame sends it no client secret`)
+	if len(h.store.Keys()) != 1 {
+		t.Errorf("%d keychain entries, want the grant alone", len(h.store.Keys()))
+	}
+}
