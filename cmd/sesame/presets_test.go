@@ -78,6 +78,8 @@ func gitHubBehaviour(as *authtest.Server) []authtest.Option {
 			"/login/device/code":        authtest.PathDeviceAuthorization,
 		}),
 		authtest.WithVerificationURI(as.URL()+"/login/device", ""),
+		// GitHub's callback carries code and state, no RFC 9207 iss.
+		authtest.WithoutCallbackIssuer(),
 	}
 }
 
@@ -318,5 +320,28 @@ func TestPreset_SecretOnlyWhereDemanded(t *testing.T) {
 	wantOneErrorLine(t, r, `profile "work" is a public client, and sesame sends it no client secret`)
 	if len(h.store.Keys()) != 1 {
 		t.Errorf("%d keychain entries, want the grant alone", len(h.store.Keys()))
+	}
+}
+
+// TestPreset_GitHubWebFlow: GitHub's web flow, which needs the app's client
+// secret at /login/oauth/access_token for the code and for the refreshes
+// of the tokens it issued (GitHub's "Refreshing user access tokens"); the
+// secret given once is taken from the keychain for the refresh.
+func TestPreset_GitHubWebFlow(t *testing.T) {
+	const secret = "SNTL-CS-github"
+	h := newHarness(t, authtest.WithClientSecret(secret, false))
+	h.as.Configure(gitHubBehaviour(h.as)...)
+	h.env[clientSecretEnv] = secret
+	wantExit(t, h.run("login", "-p", "work", "--provider", "github", "--host", host(h.as), "--flow", "browser", "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile()), 0)
+	delete(h.env, clientSecretEnv)
+	h.advance(time.Hour)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	authz := h.as.RequestsTo(authtest.PathAuthorize)
+	if len(authz) != 1 || !strings.HasPrefix(authz[0].RequestURI, "/login/oauth/authorize?") {
+		t.Fatalf("authorization requests: %+v", authz)
+	}
+	tokens := h.as.RequestsTo(authtest.PathToken)
+	if len(tokens) != 2 || tokens[0].PostForm.Get("client_secret") != secret || tokens[1].PostForm.Get("client_secret") != secret {
+		t.Fatalf("token requests: %d, or without the secret", len(tokens))
 	}
 }
