@@ -32,13 +32,20 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	if !requirePost(w, r) {
 		return
 	}
+	resp, e := s.deviceAuthorization(r)
+	if e != nil {
+		s.writeAnswerError(w, r, e)
+		return
+	}
+	s.writeAnswer(w, r, http.StatusOK, resp)
+}
+
+// deviceAuthorization issues a device code and builds the answer.
+func (s *Server) deviceAuthorization(r *http.Request) (map[string]any, *oauthError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := checkPublicClient(r, s.knownClientLocked); e != nil {
-		s.mu.Unlock()
-		s.writeAnswerError(w, r, e)
-		s.mu.Lock()
-		return
+		return nil, e
 	}
 	d := &deviceGrant{
 		deviceCode: "SNTL-DC-" + randomString(24),
@@ -75,9 +82,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	if iv := int(s.cfg.deviceInterval / time.Second); iv > 0 {
 		resp["interval"] = iv
 	}
-	s.mu.Unlock()
-	s.writeAnswer(w, r, http.StatusOK, resp)
-	s.mu.Lock()
+	return resp, nil
 }
 
 // pollDeviceLocked answers a device_code token request (RFC 8628 §3.4–3.5).
