@@ -345,3 +345,42 @@ func TestPreset_GitHubWebFlow(t *testing.T) {
 		t.Fatalf("token requests: %d, or without the secret", len(tokens))
 	}
 }
+
+// TestPreset_IssuerWithAPath: Keycloak's realms
+// (https://www.keycloak.org/securing-apps/oidc-layers: the issuer
+// https://<host>/realms/<realm>) and Okta's custom authorization servers
+// (https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/tag/CustomAS: the issuer
+// https://<org>/oauth2/<id>, "default" unless named) are plain OpenID
+// Connect discovery under the path the preset builds; Codeberg is Forgejo at
+// codeberg.org (moved to the test server), with its trailing-slash issuer.
+func TestPreset_IssuerWithAPath(t *testing.T) {
+	tests := []struct {
+		name, base string
+		args       []string
+	}{
+		{name: "keycloak", base: "/realms/corp", args: []string{"--realm", "corp"}},
+		{name: "okta", base: "/oauth2/default"},
+		{name: "okta", base: "/oauth2/aus1a2b3c", args: []string{"--realm", "aus1a2b3c"}},
+		{name: "codeberg", base: "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+tt.base, func(t *testing.T) {
+			var h *harness
+			args := append([]string{"--provider", tt.name}, tt.args...)
+			if tt.name == "codeberg" {
+				h = newHarness(t)
+				issuer := h.as.URL() + "/"
+				h.as.Configure(authtest.WithMetadataIssuer(issuer), authtest.WithCallbackIssuer(issuer),
+					authtest.WithIDTokenMutator(func(c map[string]any) { c["iss"] = issuer }))
+				h.presetOrigins = map[string]string{"codeberg": h.as.URL()}
+			} else {
+				h = newHarness(t, authtest.WithBasePath(tt.base))
+				args = append(args, "--host", host(h.as))
+			}
+			wantExit(t, presetLifecycle(t, h, args...), 0)
+			if p := savedProfile(t, h); p.Issuer != h.as.URL()+tt.base {
+				t.Errorf("issuer %q", p.Issuer)
+			}
+		})
+	}
+}

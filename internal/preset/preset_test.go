@@ -1,6 +1,8 @@
 package preset
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,6 +67,20 @@ func TestTable(t *testing.T) {
 		}
 		if p.IssuerPlaceholder != "" && !p.Discovery {
 			t.Errorf("%s: an issuer placeholder without discovery", p.Name)
+		}
+	}
+}
+
+// TestREADME_TablesEveryPreset: README's Providers section has a row for
+// each preset, so the table users read cannot fall behind the binary.
+func TestREADME_TablesEveryPreset(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Names() {
+		if !strings.Contains(string(readme), "| `"+name+"`") && !strings.Contains(string(readme), "`"+name+"` |") && !strings.Contains(string(readme), ", `"+name+"`") {
+			t.Errorf("README's Providers table has no row for %s", name)
 		}
 	}
 }

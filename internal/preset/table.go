@@ -135,7 +135,7 @@ var table = []Preset{
 		// --realm names one, "default" unless given.
 		Name:         "okta",
 		Title:        "Okta",
-		Docs:         "https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/main/",
+		Docs:         "https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/tag/CustomAS",
 		DefaultRealm: "default",
 		Issuer:       "{origin}/oauth2/{realm}",
 		Discovery:    true,
