@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -36,7 +37,8 @@ func (o *presetFlags) addPresetFlags(f *pflag.FlagSet) {
 
 // applyPreset sets the provider fields the command line gave, then the issuer
 // the preset resolves to and, for a new provider, the preset's defaults
-// for what the command line left unset.
+// for what the command line left unset: scopes, flow, git user name and
+// the device page's domains.
 func (o *presetFlags) applyPreset(changed func(string) bool, merged *profile.Profile, before *profile.Profile) error {
 	if changed("provider") && changed("issuer") {
 		return &usageError{msg: "--provider and --issuer exclude each other: the preset names the issuer"}
@@ -79,6 +81,9 @@ func (o *presetFlags) applyPreset(changed func(string) bool, merged *profile.Pro
 	}
 	if merged.GitUsername == "" {
 		merged.GitUsername = p.GitUsername
+	}
+	if !changed("verification-host") && len(merged.VerificationHosts) == 0 {
+		merged.VerificationHosts = slices.Clone(p.VerificationHosts)
 	}
 	return nil
 }

@@ -229,6 +229,15 @@ func TestPreset_Entra(t *testing.T) {
 		t.Errorf("saved profile: issuer %q tenant %q", p.Issuer, p.Tenant)
 	}
 
+	// The device flow's page is on microsoft.com, which the preset
+	// accepts (requirement 42).
+	h.as.Configure(authtest.WithDeviceAutoApprove(), authtest.WithVerificationURI("https://microsoft.com/devicelogin", ""))
+	r = h.run("login", "-p", "tv", "--provider", "entra", "--host", host(h.as), "--tenant", "common", "--flow", "device", "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile())
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stderr, "page: https://microsoft.com/devicelogin") {
+		t.Errorf("device page not shown:\n%s", r.stderr)
+	}
+
 	// An ID token whose iss is not its tid's is refused, as Microsoft's
 	// libraries refuse it.
 	h.as.Configure(authtest.WithIDTokenMutator(func(c map[string]any) { c["iss"], c["tid"] = tenantIssuer, "another-tenant" }))

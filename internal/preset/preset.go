@@ -84,6 +84,9 @@ type Preset struct {
 	SecretInHeader bool
 	// Flow is the login flow when the profile names none ("" = auto).
 	Flow string
+	// VerificationHosts are the domains, besides the issuer's, of the
+	// provider's device verification page (requirement 42).
+	VerificationHosts []string
 	// GitUsername is the user name git is given with the token.
 	GitUsername string
 	// Quirks are what the preset does about the provider's known

@@ -83,6 +83,8 @@ var table = []Preset{
 		Discovery:         true,
 		IssuerPlaceholder: "{tenantid}",
 		Scopes:            []string{"openid", "profile", "email", "offline_access"},
+		// The device flow's page is https://microsoft.com/devicelogin.
+		VerificationHosts: []string{"microsoft.com"},
 		Quirks: []string{
 			"--tenant common or organizations: the document's {tenantid} issuer is checked as Microsoft's libraries check it, against the ID token's tid",
 			"no RFC 7009 revocation: logout deletes the grant here only",
