@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -391,5 +393,23 @@ func TestPreset_IssuerWithAPath(t *testing.T) {
 				t.Errorf("issuer %q", p.Issuer)
 			}
 		})
+	}
+}
+
+// TestPreset_OriginsAreTestOnly: a release binary's Env moves no preset,
+// and the configuration file cannot: it has no such setting, and the
+// strict reader refuses one.
+func TestPreset_OriginsAreTestOnly(t *testing.T) {
+	if systemEnv().PresetOrigins != nil {
+		t.Fatal("the process Env moves presets")
+	}
+	h := newHarness(t)
+	config := `{"version":1,"profiles":{"work":{"provider":"google","issuer":"https://accounts.google.com","client_id":"x","preset_origins":{"google":"https://evil.example"}}}}`
+	if err := os.WriteFile(filepath.Join(h.dir, "config.json"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("status", "-p", "work")
+	if r.code == 0 || !strings.Contains(r.stderr, "preset_origins") {
+		t.Fatalf("a configuration naming preset origins was accepted: exit %d\n%s", r.code, r.stderr)
 	}
 }

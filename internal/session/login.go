@@ -48,12 +48,15 @@ type LoginRequest struct {
 //     leave one grant orphaned;
 //  2. register a client when the profile asks for one (RFC 7591), and
 //     save the profile at once, so a failed login does not lose it;
-//  3. ask the keychain, so a locked one fails before the browser opens;
-//  4. discovery, then the browser or the device flow, with the ID token
+//  3. ask the keychain, so a locked one fails before the browser opens,
+//     and take the client secret of a preset that demands one (given, or
+//     stored by an earlier login);
+//  4. discovery (or a preset's built-in endpoints), then the browser or
+//     the device flow, with the ID token
 //     verified (nonce included) before anything is stored;
 //  5. under the grant lock, replace the newest stored grant and revoke it,
 //     and end the grant the profile held before its issuer or client
-//     changed (Grant.Replace);
+//     changed (Grant.Replace); keep a given client secret beside it;
 //  6. save the profile (config.json under its own lock, re-read).
 func Login(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keychain.Record, error) {
 	p := req.Profile
