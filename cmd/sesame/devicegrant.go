@@ -61,6 +61,10 @@ type loginUI struct {
 	openDevicePage bool
 	// qr says when to draw the device flow's link as a QR code.
 	qr qrMode
+	// loginCmd: the login command, not a helper's login, owns the
+	// terminal: the browser flow's wait is drawn live and a pasted
+	// address is read (browserwait.go).
+	loginCmd bool
 }
 
 // qrMode is --qr / --no-qr: auto draws the code on a terminal only.

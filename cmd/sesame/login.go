@@ -49,8 +49,12 @@ func newLoginCmd(a *app) *cobra.Command {
 The first login of a profile needs --issuer and --client-id; the flags given then are
 saved as the profile, and later logins need only -p. The browser opens on the server's
 sign-in page; the code comes back to a one-time listener on http://127.0.0.1:<port>/callback,
-protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The authorization URL is
-always printed to stderr, so over SSH you can open it elsewhere (with --port and a tunnel).`,
+protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The link printed on
+stderr is the listener's start link, which works for as long as sesame waits: open it by
+hand if the browser does not open, or elsewhere through a tunnel to --port. With
+--no-browser the authorization URL itself is printed, for a browser on another machine
+(a new one before a pushed request expires); if that browser cannot reach 127.0.0.1,
+paste the address it ended on at sesame's prompt.`,
 		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
   sesame login -p work
   sesame login -p work --no-browser
@@ -175,7 +179,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 	if o.changed("ca-file") && p.CAFile != "" {
 		a.say(fmt.Sprintf("trusting the CA certificates in %s for profile %q", p.CAFile, name))
 	}
-	lo := loginUI{noBrowser: o.noBrowser, json: o.json, openDevicePage: o.open, qr: o.qrMode()}
+	lo := loginUI{noBrowser: o.noBrowser, json: o.json, openDevicePage: o.open, qr: o.qrMode(), loginCmd: true}
 	rec, err := session.Login(ctx, a.deps(), a.ui(p, lo), session.LoginRequest{
 		Profile:                p,
 		Before:                 before,
@@ -228,12 +232,6 @@ func (a *app) repairCAFile(ctx context.Context, name, caFile string) error {
 // profile before it refuses: long enough to pass a helper that is just
 // storing its grant, short enough to say at once that a browser is open.
 const loginLockWait = 3 * time.Second
-
-// showAuthURL prints the authorization URL on stderr, always, so a user
-// whose browser did not open (or who is on SSH) can copy it.
-func (a *app) showAuthURL(u string) {
-	a.messages().block("open this URL in your browser to sign in (it is being opened for you unless --no-browser):", "  "+u, "")
-}
 
 // reportLogin tells the person (stderr) or the script (--json on stdout)
 // who is signed in.

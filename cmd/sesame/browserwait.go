@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/sesame-auth/sesame/loopback"
+)
+
+// browserWait shows a browser login's wait on stderr: the link to open,
+// an opener's failure with the link to open by hand, a renewed link, a
+// refused pasted address, and the wait itself: on a terminal a live line
+// with the time left, redrawn each second; elsewhere one plain line.
+//
+// The loopback flow calls the Events one at a time; the live line's
+// ticker runs beside them, so every write goes through mu.
+type browserWait struct {
+	a *app
+	// live draws the wait as a line redrawn in place (the login command,
+	// stderr is a terminal and not given over to --json).
+	live bool
+	// noBrowser: the link is for a browser elsewhere, so it is the
+	// authorization request itself, renewed before it expires.
+	noBrowser bool
+	// paste reads addresses pasted at the terminal (the login command,
+	// stdin and stderr are terminals).
+	paste bool
+
+	mu       sync.Mutex
+	deadline time.Time
+	drawn    string // the live line on screen, "" when none
+	stop     chan struct{}
+	stopped  chan struct{}
+	restore  func() // gives the terminal its echo back
+	localURL string // the start link, to open by hand
+	lines    *bufio.Reader
+}
+
+// browserEvents are the loopback Events of a login shown on this run's
+// stderr.
+func (a *app) browserEvents(lo loginUI, hasOpener bool) loopback.Events {
+	w := &browserWait{
+		a: a,
+		// A helper's login shares stderr with git's or kubectl's
+		// prompts: no line redrawn there.
+		live:      a.env.StderrTTY && !lo.json && lo.loginCmd,
+		noBrowser: !hasOpener,
+		paste:     lo.loginCmd && a.env.StdinTTY && a.env.StderrTTY,
+	}
+	ev := loopback.Events{
+		Started:          w.started,
+		OpenFailed:       w.openFailed,
+		NewAuthURLFailed: w.renewFailed,
+		PasteRefused:     w.pasteRefused,
+		Done:             w.done,
+	}
+	if w.noBrowser {
+		ev.NewAuthURL = w.renewed
+	}
+	if w.paste {
+		ev.ReadPasted = w.readPasted
+	}
+	return ev
+}
+
+// Headings of the link blocks. Each says "open this URL in your browser",
+// which scripts and people look for.
+const (
+	headingOpening   = "open this URL in your browser to sign in (it is being opened for you; it works for as long as sesame waits):"
+	headingElsewhere = "open this URL in your browser to sign in:"
+	headingByHand    = "open this URL in your browser by hand to sign in:"
+)
+
+func (w *browserWait) started(s loopback.Start) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := w.a.messages()
+	if w.noBrowser {
+		// The browser may be on another machine, where only the
+		// authorization request itself works.
+		m.block(headingElsewhere, "  "+s.AuthURL, "")
+		if !s.AuthURLExpires.IsZero() {
+			m.say(fmt.Sprintf("it works until %s; a new one is printed before then", clockTime(s.AuthURLExpires)))
+		}
+	} else {
+		// The browser is on this machine: the start link works for the
+		// whole wait, and through a tunnel to the port too.
+		m.block(headingOpening, "  "+s.LocalURL, "")
+	}
+	w.localURL = s.LocalURL
+	if w.paste {
+		m.say("if the browser cannot reach 127.0.0.1 (it runs on another machine), paste the address it ended on here and press Enter; it is not shown")
+	}
+	w.deadline = w.a.env.Clock.Now().Add(s.Timeout)
+	if !w.live {
+		m.say(fmt.Sprintf("waiting for the browser (at most %s)", s.Timeout.Round(time.Second)))
+		return
+	}
+	w.drawLocked()
+	w.stop, w.stopped = make(chan struct{}), make(chan struct{})
+	go w.tick(w.stop, w.stopped)
+}
+
+// tick redraws the live line each second until stop is closed.
+func (w *browserWait) tick(stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			w.drawLocked()
+			w.mu.Unlock()
+		}
+	}
+}
+
+// drawLocked draws the live line when its text changed; w.mu is held.
+func (w *browserWait) drawLocked() {
+	left := max(w.deadline.Sub(w.a.env.Clock.Now()), 0).Round(time.Second)
+	what := "the browser"
+	if w.paste {
+		what = "the browser or a pasted address"
+	}
+	line := fmt.Sprintf("waiting for %s, %s left", what, left)
+	if line == w.drawn {
+		return
+	}
+	w.a.messages().progress(line)
+	w.drawn = line
+}
+
+// sayLocked prints lines above the live line: it clears it, lets print
+// write, and draws it again; w.mu is held.
+func (w *browserWait) sayLocked(print func(m messages)) {
+	m := w.a.messages()
+	if w.drawn != "" {
+		m.endProgress()
+		w.drawn = ""
+	}
+	print(m)
+	if w.live && w.stop != nil {
+		w.drawLocked()
+	}
+}
+
+func (w *browserWait) openFailed(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sayLocked(func(m messages) {
+		m.warn(err.Error())
+		m.block(headingByHand, "  "+w.localURL, "")
+	})
+}
+
+func (w *browserWait) renewed(authURL string, expires time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sayLocked(func(m messages) {
+		heading := "the URL above is about to expire; open this one instead:"
+		if !expires.IsZero() {
+			heading = fmt.Sprintf("the URL above is about to expire; open this one instead (it works until %s):", clockTime(expires))
+		}
+		m.block(heading, "  "+authURL, "")
+	})
+}
+
+func (w *browserWait) renewFailed(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sayLocked(func(m messages) { m.warn("no new sign-in URL yet: " + err.Error()) })
+}
+
+func (w *browserWait) pasteRefused(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sayLocked(func(m messages) { m.warn(err.Error()) })
+}
+
+// done ends the wait: the ticker stops, the live line goes, and the
+// terminal echoes again.
+func (w *browserWait) done() {
+	w.mu.Lock()
+	stop, stopped := w.stop, w.stopped
+	w.stop = nil
+	w.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-stopped
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.drawn != "" {
+		w.a.messages().endProgress()
+		w.drawn = ""
+	}
+	if w.restore != nil {
+		w.restore()
+		w.restore = nil
+	}
+}
+
+// readPasted reads one pasted line from stdin. On a terminal it is read
+// without echo: the address holds an authorization code, which has no
+// business in the scrollback, and the live line goes on being redrawn
+// where the text would have appeared. The read cannot be interrupted;
+// done gives the terminal its echo back if the login ends first (see
+// loopback.Events.ReadPasted).
+func (w *browserWait) readPasted(context.Context) (string, error) {
+	if f, ok := w.a.env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fd := int(f.Fd())
+		w.mu.Lock()
+		if w.restore == nil {
+			if st, err := term.GetState(fd); err == nil {
+				w.restore = func() { _ = term.Restore(fd, st) }
+			}
+		}
+		w.mu.Unlock()
+		b, err := term.ReadPassword(fd)
+		return string(b), err
+	}
+	w.mu.Lock()
+	if w.lines == nil {
+		w.lines = bufio.NewReader(w.a.env.Stdin)
+	}
+	r := w.lines
+	w.mu.Unlock()
+	line, err := r.ReadString('\n')
+	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// clockTime is t as the person's wall clock shows it.
+func clockTime(t time.Time) string { return t.Local().Format("15:04:05") }
