@@ -41,6 +41,7 @@ type browserWait struct {
 	stop     chan struct{}
 	stopped  chan struct{}
 	restore  func() // gives the terminal its echo back
+	noEcho   bool   // the terminal's echo is off for the whole wait
 	localURL string // the start link, to open by hand
 	lines    *bufio.Reader
 }
@@ -98,6 +99,7 @@ func (w *browserWait) started(s loopback.Start) {
 	}
 	w.localURL = s.LocalURL
 	if w.paste {
+		w.echoOffLocked()
 		m.say("if the browser cannot reach 127.0.0.1 (it runs on another machine), paste the address it ended on here and press Enter; it is not shown")
 	}
 	w.deadline = w.a.env.Clock.Now().Add(s.Timeout)
@@ -212,31 +214,53 @@ func (w *browserWait) done() {
 	}
 }
 
-// readPasted reads one pasted line from stdin. On a terminal it is read
-// without echo: the address holds an authorization code, which has no
-// business in the scrollback, and the live line goes on being redrawn
-// where the text would have appeared. The read cannot be interrupted;
-// done gives the terminal its echo back if the login ends first (see
-// loopback.Events.ReadPasted).
-func (w *browserWait) readPasted(context.Context) (string, error) {
-	if f, ok := w.a.env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fd := int(f.Fd())
-		w.mu.Lock()
-		if w.restore == nil {
-			if st, err := term.GetState(fd); err == nil {
-				w.restore = func() { _ = term.Restore(fd, st) }
-			}
-		}
-		w.mu.Unlock()
-		b, err := term.ReadPassword(fd)
-		return string(b), err
+// stdinTerminal is stdin's descriptor when it is a terminal.
+func (w *browserWait) stdinTerminal() (fd int, ok bool) {
+	f, isFile := w.a.env.Stdin.(*os.File)
+	if !isFile || !term.IsTerminal(int(f.Fd())) {
+		return 0, false
 	}
+	return int(f.Fd()), true
+}
+
+// echoOffLocked stops the terminal's echo for the whole wait, before the
+// prompt is shown: a pasted address holds an authorization code, which
+// has no business in the scrollback, and the live line goes on being
+// redrawn where the text would have appeared. done puts the echo back.
+// w.mu is held.
+func (w *browserWait) echoOffLocked() {
+	fd, ok := w.stdinTerminal()
+	if !ok {
+		return
+	}
+	if restore, ok := echoOff(fd); ok {
+		w.restore, w.noEcho = restore, true
+		return
+	}
+	// term.ReadPassword will turn the echo off for each line and back on
+	// after it; a read the login abandons never gets there, so done
+	// restores the terminal itself.
+	if st, err := term.GetState(fd); err == nil {
+		w.restore = func() { _ = term.Restore(fd, st) }
+	}
+}
+
+// readPasted reads one pasted line from stdin: a line of the terminal,
+// whose echo echoOffLocked stopped (term.ReadPassword where it could
+// not), or of whatever stdin is. The read cannot be interrupted; the login
+// abandons it when it ends (see loopback.Events.ReadPasted).
+func (w *browserWait) readPasted(context.Context) (string, error) {
 	w.mu.Lock()
+	noEcho := w.noEcho
 	if w.lines == nil {
 		w.lines = bufio.NewReader(w.a.env.Stdin)
 	}
 	r := w.lines
 	w.mu.Unlock()
+	if fd, ok := w.stdinTerminal(); ok && !noEcho {
+		b, err := term.ReadPassword(fd)
+		return string(b), err
+	}
 	line, err := r.ReadString('\n')
 	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
 		return "", err
