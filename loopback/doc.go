@@ -68,8 +68,9 @@
 // two pages the browser sees are constants that reflect nothing from the
 // request, carry no scripts, links or forms, and are sent with a strict
 // Content-Security-Policy, Referrer-Policy: no-referrer and Cache-Control:
-// no-store; the server redirects only from the start link. The code exchange and the pushed
-// authorization request go through internal/oauthwire, and an error response
+// no-store; the server redirects only from the start link. The code
+// exchange and the pushed authorization request go through
+// internal/oauthwire, and an error response
 // of the authorization endpoint becomes the same *oauthwire.Error: error
 // descriptions that reach an error string are stripped of control
 // characters, escape sequences and markup brackets, redacted and capped at
