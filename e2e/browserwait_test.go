@@ -98,8 +98,10 @@ func TestLogin_StartLinkOutlivesPushedRequest_RealServer(t *testing.T) {
 			pushes++
 		}
 	}
-	if pushes != 2 {
-		t.Errorf("%d pushed authorization requests, want 2: the first, and the start link's", pushes)
+	// The first, the start link's, and any renewal sesame made meanwhile
+	// for a browser elsewhere (after 45 s of the 60), which nobody opened.
+	if pushes < 2 {
+		t.Errorf("%d pushed authorization requests, want the first and the start link's", pushes)
 	}
 	c.assertNoLeak()
 }

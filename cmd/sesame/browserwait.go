@@ -29,7 +29,7 @@ type browserWait struct {
 	// stderr is a terminal and not given over to --json).
 	live bool
 	// noBrowser: the link is for a browser elsewhere, so it is the
-	// authorization request itself, renewed before it expires.
+	// authorization request itself.
 	noBrowser bool
 	// paste reads addresses pasted at the terminal (the login command,
 	// stdin and stderr are terminals).
@@ -44,6 +44,12 @@ type browserWait struct {
 	noEcho   bool   // the terminal's echo is off for the whole wait
 	localURL string // the start link, to open by hand
 	lines    *bufio.Reader
+	// elsewhere: the person may use a browser on another machine
+	// (--no-browser, or the browser did not open here), so the
+	// authorization request is shown, and shown again when renewed.
+	elsewhere   bool
+	authURL     string    // the latest authorization request
+	authExpires time.Time // when it expires; zero if it does not
 }
 
 // browserEvents are the loopback Events of a login shown on this run's
@@ -58,14 +64,15 @@ func (a *app) browserEvents(lo loginUI, hasOpener bool) loopback.Events {
 		paste:     lo.loginCmd && a.env.StdinTTY && a.env.StderrTTY,
 	}
 	ev := loopback.Events{
-		Started:          w.started,
-		OpenFailed:       w.openFailed,
+		Started:    w.started,
+		OpenFailed: w.openFailed,
+		// Renewed even while the browser here is expected to sign in: if
+		// it does not open, the request for another machine is then
+		// fresh.
+		NewAuthURL:       w.renewed,
 		NewAuthURLFailed: w.renewFailed,
 		PasteRefused:     w.pasteRefused,
 		Done:             w.done,
-	}
-	if w.noBrowser {
-		ev.NewAuthURL = w.renewed
 	}
 	if w.paste {
 		ev.ReadPasted = w.readPasted
@@ -85,13 +92,13 @@ func (w *browserWait) started(s loopback.Start) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	m := w.a.messages()
+	w.authURL, w.authExpires = s.AuthURL, s.AuthURLExpires
 	if w.noBrowser {
 		// The browser may be on another machine, where only the
 		// authorization request itself works.
+		w.elsewhere = true
 		m.block(headingElsewhere, "  "+s.AuthURL, "")
-		if !s.AuthURLExpires.IsZero() {
-			m.say(fmt.Sprintf("it works until %s; a new one is printed before then", clockTime(s.AuthURLExpires)))
-		}
+		w.sayExpiryLocked(m)
 	} else {
 		// The browser is on this machine: the start link works for the
 		// whole wait, and through a tunnel to the port too.
@@ -158,18 +165,36 @@ func (w *browserWait) sayLocked(print func(m messages)) {
 	}
 }
 
+// sayExpiryLocked says until when the authorization request shown works,
+// if it expires; w.mu is held.
+func (w *browserWait) sayExpiryLocked(m messages) {
+	if !w.authExpires.IsZero() {
+		m.say(fmt.Sprintf("it works until %s; a new one is printed before then", clockTime(w.authExpires)))
+	}
+}
+
+// openFailed says at once that the browser did not open, with the link to
+// open by hand here and, since a browser here may be missing altogether
+// (SSH), the authorization request for a browser on another machine.
 func (w *browserWait) openFailed(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.elsewhere = true
 	w.sayLocked(func(m messages) {
 		m.warn(err.Error())
 		m.block(headingByHand, "  "+w.localURL, "")
+		m.block("or in a browser on another machine:", "  "+w.authURL, "")
+		w.sayExpiryLocked(m)
 	})
 }
 
 func (w *browserWait) renewed(authURL string, expires time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.authURL, w.authExpires = authURL, expires
+	if !w.elsewhere {
+		return
+	}
 	w.sayLocked(func(m messages) {
 		heading := "the URL above is about to expire; open this one instead:"
 		if !expires.IsZero() {
@@ -182,6 +207,9 @@ func (w *browserWait) renewed(authURL string, expires time.Time) {
 func (w *browserWait) renewFailed(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !w.elsewhere {
+		return
+	}
 	w.sayLocked(func(m messages) { m.warn("no new sign-in URL yet: " + err.Error()) })
 }
 

@@ -18,7 +18,7 @@ func TestBrowserWait_NoBrowserRenewalOnTerminal(t *testing.T) {
 	a := &app{env: &Env{Stderr: &buf, StderrTTY: true, Clock: clk}}
 	ev := a.browserEvents(loginUI{loginCmd: true, noBrowser: true}, false)
 	if ev.NewAuthURL == nil || ev.ReadPasted != nil {
-		t.Fatalf("--no-browser without a terminal on stdin: NewAuthURL set %v, ReadPasted set %v; want renewal and no paste",
+		t.Fatalf("--no-browser without a terminal on stdin: NewAuthURL set %v, ReadPasted set %v; want renewals and no paste",
 			ev.NewAuthURL != nil, ev.ReadPasted != nil)
 	}
 	first, second := scriptEpoch.Add(time.Minute), scriptEpoch.Add(105*time.Second)
@@ -41,21 +41,26 @@ func TestBrowserWait_NoBrowserRenewalOnTerminal(t *testing.T) {
 }
 
 // A helper's login (git, kubectl) shares stderr with its caller: no live
-// line there, one plain line, and no paste prompt.
-func TestBrowserWait_HelperLoginPlainLine(t *testing.T) {
+// line there, one plain line, and no paste prompt. A renewal while the
+// browser here is expected to sign in is not shown; once the browser
+// fails to open, the link to open by hand comes at once, with the latest
+// authorization request for a browser on another machine.
+func TestBrowserWait_HelperLoginOpenerFailure(t *testing.T) {
 	var buf bytes.Buffer
 	a := &app{env: &Env{Stderr: &buf, StderrTTY: true, StdinTTY: true, Clock: &testClock{epoch: scriptEpoch}}}
 	ev := a.browserEvents(loginUI{}, true)
-	if ev.ReadPasted != nil || ev.NewAuthURL != nil {
-		t.Fatalf("a helper's login reads pastes (%v) or renews (%v)", ev.ReadPasted != nil, ev.NewAuthURL != nil)
+	if ev.ReadPasted != nil {
+		t.Fatalf("a helper's login reads pasted addresses")
 	}
-	ev.Started(loopback.Start{AuthURL: "https://id.example/authorize?x", LocalURL: "http://127.0.0.1:5/start/k", Timeout: 5 * time.Minute})
+	ev.Started(loopback.Start{AuthURL: "https://id.example/authorize?request_uri=urn:1", LocalURL: "http://127.0.0.1:5/start/k", Timeout: 5 * time.Minute})
+	ev.NewAuthURL("https://id.example/authorize?request_uri=urn:2", time.Time{})
 	ev.OpenFailed(errors.New("cannot open the browser: exec: \"nope\": executable file not found in $PATH"))
 	ev.Done()
 	want := "sesame: " + headingOpening + "\n\n  http://127.0.0.1:5/start/k\n\n" +
 		"sesame: waiting for the browser (at most 5m0s)\n" +
 		"sesame: warning: cannot open the browser: exec: \"nope\": executable file not found in $PATH\n" +
-		"sesame: " + headingByHand + "\n\n  http://127.0.0.1:5/start/k\n\n"
+		"sesame: " + headingByHand + "\n\n  http://127.0.0.1:5/start/k\n\n" +
+		"sesame: or in a browser on another machine:\n\n  https://id.example/authorize?request_uri=urn:2\n\n"
 	if got := buf.String(); got != want {
 		t.Fatalf("got:\n%q\nwant:\n%q", got, want)
 	}
