@@ -154,3 +154,35 @@ func TestLoad_TwoProfilesOneIssuerOtherEndpoints_Req15(t *testing.T) {
 		}
 	}
 }
+
+// TestDefault_SavedOnlyWhenSetAndRefusedByUnknownFieldReaders: the saved
+// default round-trips; a file without one has no "default" key, so older
+// sesames (which refuse unknown fields) still read it; a bad name is an
+// error naming the field.
+func TestDefault_SavedOnlyWhenSetAndRefusedByUnknownFieldReaders(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Profiles["work"] = &Profile{Name: "work", Issuer: "https://as.example", ClientID: "cli"}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if strings.Contains(string(data), `"default"`) {
+		t.Fatalf("no default set, but the file has one:\n%s", data)
+	}
+	c.Default = "work"
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil || got.Default != "work" {
+		t.Fatalf("default = %q, %v", got.Default, err)
+	}
+	_, err = Load(writeConfig(t, `{"version":1,"default":"no way","profiles":{}}`))
+	if err == nil || !strings.Contains(err.Error(), `default: invalid profile name "no way"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -12,13 +12,16 @@ import "github.com/sesame-auth/sesame/internal/jsonlite"
 // encoding/json, which has the last word (and the error messages).
 func decodeLite(data []byte, c *Config) bool {
 	r := jsonlite.NewReader(data)
-	version, profiles := c.Version, map[string]*Profile{}
-	var seen [2]bool
+	version, def, profiles := c.Version, "", map[string]*Profile{}
+	var seen [3]bool
 	r.Object(func(key string) {
 		switch {
 		case key == "version" && !seen[0]:
 			seen[0] = true
 			version = intValue(r)
+		case key == "default" && !seen[2]:
+			seen[2] = true
+			def = r.String()
 		case key == "profiles" && !seen[1]:
 			seen[1] = true
 			r.Object(func(name string) {
@@ -34,7 +37,7 @@ func decodeLite(data []byte, c *Config) bool {
 	if r.End(); r.Failed() {
 		return false
 	}
-	c.Version, c.Profiles = version, profiles
+	c.Version, c.Default, c.Profiles = version, def, profiles
 	return true
 }
 
