@@ -133,7 +133,7 @@ func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *prof
 func printStatus(a *app, s statusJSON) error {
 	w := a.env.Stdout
 	if len(s.Profiles) == 0 {
-		a.say("no profiles yet; create one with 'sesame login -p NAME --issuer URL --client-id ID'")
+		a.say(noProfilesYet)
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

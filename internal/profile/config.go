@@ -208,6 +208,17 @@ func (c *Config) Names() []string {
 	return names
 }
 
+// Remove deletes the named profile, and the saved default when it named
+// that profile. It reports whether the default was cleared.
+func (c *Config) Remove(name string) (wasDefault bool) {
+	delete(c.Profiles, name)
+	if c.Default == name {
+		c.Default = ""
+		return true
+	}
+	return false
+}
+
 // Save writes the configuration: directory 0700, file 0600, through a
 // temporary file, fsync and rename so a crash leaves the old or the new file.
 //
