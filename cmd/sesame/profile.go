@@ -51,13 +51,16 @@ func newProfileListCmd(a *app) *cobra.Command {
 				return nil
 			}
 			active, from := a.defaultProfile()
+			if err := profile.ValidateName(active); err != nil {
+				return &usageError{msg: err.Error()}
+			}
 			tw := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
-			if _, err := fmt.Fprintln(tw, "  PROFILE\tISSUER\tCLIENT ID"); err != nil {
+			if _, err := fmt.Fprintln(tw, "PROFILE\tISSUER\tCLIENT ID"); err != nil {
 				return err
 			}
 			for _, n := range cfg.Names() {
 				p := cfg.Profile(n)
-				if _, err := fmt.Fprintf(tw, "%s %s\t%s\t%s\n", activeMark(n == active), n, redact.Line(p.Issuer), redact.Line(p.ClientID)); err != nil {
+				if _, err := fmt.Fprintf(tw, "%s%s\t%s\t%s\n", n, activeMark(n == active), redact.Line(p.Issuer), redact.Line(p.ClientID)); err != nil {
 					return err
 				}
 			}
@@ -72,19 +75,20 @@ func newProfileListCmd(a *app) *cobra.Command {
 // noProfilesYet is what list and status say when there is no profile.
 const noProfilesYet = "no profiles yet; create one with 'sesame login -p NAME --issuer URL --client-id ID'"
 
-// activeMark is the first column of list and status: * for the profile
-// used without -p.
+// activeMark follows a profile's name in list and status: * for the
+// profile used without -p. It comes after the name, so a line still
+// starts with the profile's name.
 func activeMark(active bool) string {
 	if active {
-		return "*"
+		return " *"
 	}
-	return " "
+	return ""
 }
 
 // activeFootnote follows the list on stdout: what * means and where the
 // choice comes from, or that the profile used without -p does not exist.
 func activeFootnote(a *app, cfg *profile.Config, active, from string) error {
-	line := fmt.Sprintf("* is the profile used without -p (%s)", from)
+	line := fmt.Sprintf("* marks the profile used without -p (%s)", from)
 	if cfg.Profile(active) == nil {
 		line = fmt.Sprintf("without -p, sesame uses profile %q, which does not exist; choose one with 'sesame profile use NAME'", active)
 		if from != fromBuiltin {
