@@ -90,20 +90,22 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 // notConfirmed is logout's exit-5 error when the server did not confirm a
 // revocation or a registration's deletion; nil when it confirmed all.
 func notConfirmed(unrevoked, undeleted []string) error {
-	var msgs []string
-	hint := "revoke the session in the provider's account page, or run logout again when the server is reachable"
+	var msgs, hints []string
 	if len(unrevoked) == 1 {
 		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profile %q: local data was deleted, but the grant may still be active there", unrevoked[0]))
 	} else if len(unrevoked) > 1 {
 		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profiles %s: local data was deleted, but the grants may still be active there", quotedList(unrevoked, "and")))
 	}
+	if len(unrevoked) > 0 {
+		// The refresh token is gone from here: no later logout can send it.
+		hints = append(hints, "sesame cannot ask again, as it no longer holds the grant: it ends when it expires at the server; to end it now, sign out of the session or remove this client's access in the provider's account page")
+	}
 	if len(undeleted) == 1 {
 		msgs = append(msgs, fmt.Sprintf("the client registration of profile %q was not deleted at the server: the profile keeps it for another logout", undeleted[0]))
+		hints = append(hints, fmt.Sprintf("run 'sesame logout -p %s' again when the server is reachable", undeleted[0]))
 	} else if len(undeleted) > 1 {
 		msgs = append(msgs, fmt.Sprintf("the client registrations of profiles %s were not deleted at the server: the profiles keep them for another logout", quotedList(undeleted, "and")))
-	}
-	if len(undeleted) > 0 {
-		hint = "run logout again when the server is reachable"
+		hints = append(hints, "run 'sesame logout --all' again when the server is reachable")
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -111,7 +113,7 @@ func notConfirmed(unrevoked, undeleted []string) error {
 	return &hintedError{
 		err:   &notConfirmedError{msg: strings.Join(msgs, "; ")},
 		code:  exitNotRevoked,
-		hints: []string{hint},
+		hints: hints,
 	}
 }
 
