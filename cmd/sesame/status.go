@@ -55,6 +55,9 @@ type profileStatus struct {
 	AccessExpiry  *time.Time `json:"access_token_expiry,omitempty"`
 	RefreshToken  bool       `json:"refresh_token"`
 	RefreshExpiry *time.Time `json:"refresh_token_expiry,omitempty"`
+	// GrantRefusedAt is when the server refused the profile's last grant,
+	// which sesame then deleted; set only while no grant is stored.
+	GrantRefusedAt *time.Time `json:"grant_refused_at,omitempty"`
 	// DPoPJKT is the RFC 7638 thumbprint of the key the grant is bound to
 	// (RFC 9449), as the server records it: public, and enough to match.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
@@ -145,6 +148,11 @@ func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *prof
 		// status and token agree: a grant deleted outside sesame takes its
 		// cached access token with it.
 		session.Forget(a.env.Cache, p.KeychainKey(), nil, p.Resources...)
+		if g, err := session.Open(a.deps(), a.ui(p, loginUI{}), p, session.TokenRequest{}); err == nil {
+			if at, _, ok := g.Refused(); ok {
+				st.GrantRefusedAt = &at
+			}
+		}
 		return st, nil
 	}
 	if err != nil {
@@ -190,6 +198,9 @@ func printStatus(a *app, s statusJSON, from string) error {
 		// format character (tabwriter would split a cell at a tab, and the
 		// claims and errors come from servers).
 		who := "not signed in"
+		if p.GrantRefusedAt != nil {
+			who = "not signed in: the server refused the grant"
+		}
 		if p.SignedIn {
 			who = account("signed in", p.Email, p.Name, p.Subject)
 		}
