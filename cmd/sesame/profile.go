@@ -127,7 +127,7 @@ unless $SESAME_PROFILE names another.`,
 			}
 			a.say(fmt.Sprintf("profile %q is now the default: commands without -p use it", name))
 			if env := a.env.Getenv("SESAME_PROFILE"); env != "" && env != name {
-				a.warn(fmt.Sprintf("$SESAME_PROFILE=%s still chooses profile %q in this shell; unset it to use the default", env, env))
+				a.warn(fmt.Sprintf("$SESAME_PROFILE=%s still chooses profile %q in this shell; unset it to use the default", redact.Line(env), env))
 			}
 			return nil
 		},
