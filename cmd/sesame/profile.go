@@ -190,14 +190,21 @@ the grant.`,
 		},
 	}
 	for _, f := range profileFlags {
-		if !f.grant {
-			cmd.Flags().AddFlag(login.Flags().Lookup(f.name))
-		}
+		flag := login.Flags().Lookup(f.name)
+		// The grant's own settings are taken only to be refused with a
+		// pointer to login (runProfileSet), not as an unknown flag.
+		flag.Hidden = f.grant
+		cmd.Flags().AddFlag(flag)
 	}
 	return cmd
 }
 
 func runProfileSet(ctx context.Context, a *app, o *loginOptions) error {
+	for _, f := range profileFlags {
+		if f.grant && o.changed(f.name) {
+			return &usageError{msg: fmt.Sprintf("--%s changes the grant itself: give it to 'sesame login -p %s', which replaces the grant", f.name, a.profile()), help: "sesame profile set"}
+		}
+	}
 	if err := o.resolveCAFile(); err != nil {
 		return err
 	}
