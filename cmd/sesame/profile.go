@@ -85,10 +85,15 @@ func activeMark(active bool) string {
 	return ""
 }
 
+// activeLegend says what * means in list and status.
+func activeLegend(from string) string {
+	return fmt.Sprintf("* marks the profile used without -p (%s)", from)
+}
+
 // activeFootnote follows the list on stdout: what * means and where the
 // choice comes from, or that the profile used without -p does not exist.
 func activeFootnote(a *app, cfg *profile.Config, active, from string) error {
-	line := fmt.Sprintf("* marks the profile used without -p (%s)", from)
+	line := activeLegend(from)
 	if cfg.Profile(active) == nil {
 		line = fmt.Sprintf("without -p, sesame uses profile %q, which does not exist; choose one with 'sesame profile use NAME'", active)
 		if from != fromBuiltin {

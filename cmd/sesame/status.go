@@ -218,7 +218,7 @@ func printStatus(a *app, s statusJSON, from string) error {
 		return err
 	}
 	if anyActive {
-		_, err := fmt.Fprintf(w, "* marks the profile used without -p (%s)\n", from)
+		_, err := fmt.Fprintln(w, activeLegend(from))
 		return err
 	}
 	return nil
