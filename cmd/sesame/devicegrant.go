@@ -74,10 +74,12 @@ const (
 	qrNever
 )
 
-// endCountdown clears the device flow's countdown line, if one was shown.
-func (a *app) endCountdown(lo loginUI) {
-	if a.env.StderrTTY && !lo.json {
+// endCountdown clears the device flow's countdown line, if one is shown,
+// so that what comes next starts on a line of its own.
+func (a *app) endCountdown() {
+	if a.countdown {
 		a.messages().endProgress()
+		a.countdown = false
 	}
 }
 
@@ -99,6 +101,7 @@ func (a *app) deviceUI(p *profile.Profile, lo loginUI) devicecode.UI {
 				cols, _ := a.stderrSize()
 				msg := fmt.Sprintf("waiting for approval, %s left", w.Remaining.Truncate(time.Second))
 				a.messages().progress(truncateRunes(msg, cols-len(prefixInfo)-1))
+				a.countdown = true
 			}
 		},
 	}

@@ -134,3 +134,23 @@ func TestDeviceScreen_CtrlC(t *testing.T) {
 		t.Fatalf("%d polls were sent", n)
 	}
 }
+
+// A helper call that signs the person in with the device flow (token at a
+// terminal, no grant) ends its countdown before it says who signed in:
+// the line starts on a row of its own, not after "… left".
+func TestDeviceScreen_HelperLoginEndsTheCountdown(t *testing.T) {
+	h := newHarness(t, authtest.WithDeviceTiming(10*time.Minute, time.Second), authtest.WithDeviceAutoApprove())
+	// The profile; its grant goes to the in-memory store, so the process,
+	// with a file store of its own, has none.
+	wantExit(t, h.login("--flow", "device"), 0)
+	env := sesameProcessEnv(t, h, t.TempDir(), fmt.Sprintf("SESAME_TEST_RUN=%d", time.Now().UnixNano()))
+	term := ptytest.Start(t, []string{os.Args[0], "token", "-p", "work", "--reveal"}, env, 80, 24)
+	if code := term.Wait(); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, ptytest.Dump(term.Screen()))
+	}
+	screen := term.Screen()
+	if !slices.ContainsFunc(screen, func(r string) bool { return strings.HasPrefix(r, "sesame: signed in to ") }) ||
+		slices.ContainsFunc(screen, func(r string) bool { return strings.Contains(r, "waiting") }) {
+		t.Fatalf("the countdown was not cleared before the next line:\n%s", ptytest.Dump(screen))
+	}
+}

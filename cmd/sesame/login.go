@@ -185,7 +185,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		AcceptVerificationHost: o.acceptVerificationHost,
 		LockWait:               loginLockWait,
 	})
-	a.endCountdown(lo)
+	a.endCountdown()
 	if err != nil {
 		return err
 	}

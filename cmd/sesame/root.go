@@ -41,6 +41,9 @@ type app struct {
 	// warm: a helper call answered without the command tree, from a
 	// cached token only (warm.go).
 	warm bool
+	// countdown: the device flow's countdown is on the terminal's last
+	// line, unfinished (endCountdown).
+	countdown bool
 }
 
 // Main runs sesame with args and returns the exit code: a warm helper
