@@ -16,11 +16,11 @@ import (
 
 func newSetupCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "setup kubectl|git",
-		Short: "Wire sesame into kubectl or git",
+		Use:   "setup kubectl|git|docker",
+		Short: "Wire sesame into kubectl, git or docker",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a))
+	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a), newSetupDockerCmd(a))
 	return cmd
 }
 
