@@ -130,8 +130,10 @@ func newSetupGitCmd(a *app) *cobra.Command {
 		Short: "Configure git to ask sesame for credentials for one host",
 		Long: `Add HOST (with an optional path prefix) to the profile's git hosts and write the global
 git configuration that resets the credential helper chain for https://HOST and makes
-sesame its helper, as gh's setup-git does. With a path prefix, git is also told to send
-the path (credential.useHttpPath), so sesame can match it. The commands are printed.`,
+sesame its helper, as gh's setup-git does. With a path prefix the configuration is for
+https://HOST/PATH alone: the helpers of the host's other paths stay as they are, and git
+is told to send the path (credential.useHttpPath), so sesame can match it. The commands
+are printed.`,
 		Example: `  sesame setup git -p work --host git.example.com
   sesame setup git -p work --host git.example.com/team`,
 		Args: noArgs,
@@ -166,8 +168,12 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 	if err != nil {
 		return err
 	}
-	host, prefix := profile.SplitGitHost(o.host)
-	key := "credential.https://" + host
+	// git matches a credential.<url> section against the remote's whole
+	// URL, path included, whether or not useHttpPath is set
+	// (gitcredentials(7), "credential contexts"): a section for HOST/PATH
+	// resets only the helpers of URLs under PATH.
+	_, prefix := profile.SplitGitHost(o.host)
+	key := "credential.https://" + o.host
 	helperArgs, err := a.helperArgs(p)
 	if err != nil {
 		return err
