@@ -177,6 +177,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newVersionCmd(a.env),
 		newRefresherCmd(a),
 	)
+	registerCompletions(root, a)
 	refuseUnknownTopics(root, &a.helpErr)
 	return root
 }
