@@ -176,6 +176,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newSetupCmd(a),
 		newVersionCmd(a.env),
 		newRefresherCmd(a),
+		newEnvironmentTopic(),
 	)
 	registerCompletions(root, a)
 	refuseUnknownTopics(root, &a.helpErr)
