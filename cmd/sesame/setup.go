@@ -211,13 +211,7 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 
 // runTool runs kubectl or git with sesame's HOME, its output on stderr.
 func (a *app) runTool(ctx context.Context, name string, args []string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = os.Environ()
-	for _, k := range []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL"} {
-		if v := a.env.Getenv(k); v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd := a.toolCmd(ctx, name, args)
 	cmd.Stdout, cmd.Stderr = a.env.Stderr, a.env.Stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.Error
@@ -227,6 +221,19 @@ func (a *app) runTool(ctx context.Context, name string, args []string) error {
 		return fmt.Errorf("%s %s: %w", name, args[0], err)
 	}
 	return nil
+}
+
+// toolCmd is kubectl or git with args, run with sesame's HOME, KUBECONFIG
+// and GIT_CONFIG_GLOBAL: the configuration sesame was pointed at.
+func (a *app) toolCmd(ctx context.Context, name string, args []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = os.Environ()
+	for _, k := range []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL"} {
+		if v := a.env.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	return cmd
 }
 
 // selfPath is the absolute path of this sesame binary, for configuration
