@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Docker's client configuration (config.json, in $DOCKER_CONFIG or
@@ -36,10 +37,70 @@ func (e *DockerConfigError) Error() string {
 // each registry r, every other member, and their order, as they were.
 // replaced maps each registry that named another helper to that helper.
 func SetDockerCredHelpers(config []byte, helper string, registries []string) (out []byte, replaced map[string]string, err error) {
+	value, _ := json.Marshal(helper)
+	replaced = map[string]string{}
+	out, err = editCredHelpers(config, func(helpers []jsonMember) ([]jsonMember, error) {
+		for _, r := range registries {
+			found := false
+			for i, m := range helpers {
+				if m.key != r {
+					continue
+				}
+				old, err := helperName(m)
+				if err != nil {
+					return nil, err
+				}
+				if old != helper {
+					replaced[r] = old
+				}
+				helpers[i].value, found = value, true
+			}
+			if !found {
+				helpers = append(helpers, jsonMember{key: r, value: value})
+			}
+		}
+		return helpers, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, replaced, nil
+}
+
+// RemoveDockerCredHelpers returns config without the credHelpers entries
+// of registries that name helper, everything else as it was; removed are
+// the registries whose entry went. An entry naming another helper stays.
+func RemoveDockerCredHelpers(config []byte, helper string, registries []string) (out []byte, removed []string, err error) {
+	out, err = editCredHelpers(config, func(helpers []jsonMember) ([]jsonMember, error) {
+		kept := helpers[:0]
+		for _, m := range helpers {
+			name, err := helperName(m)
+			if err != nil {
+				return nil, err
+			}
+			if name == helper && slices.Contains(registries, m.key) {
+				removed = append(removed, m.key)
+				continue
+			}
+			kept = append(kept, m)
+		}
+		return kept, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, removed, nil
+}
+
+// editCredHelpers returns config with its credHelpers object (an empty one
+// when there is none) replaced by what change makes of its members, every
+// other member, and their order, as they were.
+func editCredHelpers(config []byte, change func([]jsonMember) ([]jsonMember, error)) ([]byte, error) {
 	var top []jsonMember
+	var err error
 	if len(bytes.TrimSpace(config)) > 0 {
 		if top, err = readDockerObject(config, config); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	helpers, at := []jsonMember(nil), -1
@@ -50,29 +111,11 @@ func SetDockerCredHelpers(config []byte, helper string, registries []string) (ou
 	}
 	if at >= 0 {
 		if helpers, err = readDockerObject(top[at].value, nil); err != nil {
-			return nil, nil, &DockerConfigError{Reason: "its credHelpers is not an object of registry names to helper names"}
+			return nil, &DockerConfigError{Reason: "its credHelpers is not an object of registry names to helper names"}
 		}
 	}
-	replaced = map[string]string{}
-	for _, r := range registries {
-		value, _ := json.Marshal(helper)
-		found := false
-		for i, m := range helpers {
-			if m.key != r {
-				continue
-			}
-			var old string
-			if json.Unmarshal(m.value, &old) != nil {
-				return nil, nil, &DockerConfigError{Reason: fmt.Sprintf("its credHelpers entry for %q is not a string", r)}
-			}
-			if old != helper {
-				replaced[r] = old
-			}
-			helpers[i].value, found = value, true
-		}
-		if !found {
-			helpers = append(helpers, jsonMember{key: r, value: value})
-		}
+	if helpers, err = change(helpers); err != nil {
+		return nil, err
 	}
 	if at >= 0 {
 		top[at].value = writeJSONObject(helpers)
@@ -81,9 +124,18 @@ func SetDockerCredHelpers(config []byte, helper string, registries []string) (ou
 	}
 	var b bytes.Buffer
 	if err := json.Indent(&b, writeJSONObject(top), "", "\t"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return append(b.Bytes(), '\n'), replaced, nil
+	return append(b.Bytes(), '\n'), nil
+}
+
+// helperName is the helper a credHelpers member names.
+func helperName(m jsonMember) (string, error) {
+	var name string
+	if json.Unmarshal(m.value, &name) != nil {
+		return "", &DockerConfigError{Reason: fmt.Sprintf("its credHelpers entry for %q is not a string", m.key)}
+	}
+	return name, nil
 }
 
 // jsonMember is one member of a JSON object, its value as it was written.

@@ -71,3 +71,20 @@ func TestSetDockerCredHelpers_RefusesWhatDoesNotParse(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveDockerCredHelpers: only the named registries' entries that name
+// sesame go; another helper's entry for the same registry stays.
+func TestRemoveDockerCredHelpers(t *testing.T) {
+	in := `{"auths": {}, "credHelpers": {"a.test": "sesame", "b.test": "gcloud", "c.test": "sesame"}}`
+	out, removed, err := RemoveDockerCredHelpers([]byte(in), "sesame", []string{"a.test", "b.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n\t\"auths\": {},\n\t\"credHelpers\": {\n\t\t\"b.test\": \"gcloud\",\n\t\t\"c.test\": \"sesame\"\n\t}\n}\n"
+	if string(out) != want || !reflect.DeepEqual(removed, []string{"a.test"}) {
+		t.Errorf("got %v\n%s\nwant\n%s", removed, out, want)
+	}
+	if _, _, err := RemoveDockerCredHelpers([]byte(`{"credHelpers": {"a.test": true}}`), "sesame", []string{"a.test"}); err == nil {
+		t.Error("an entry that is not a string was accepted")
+	}
+}

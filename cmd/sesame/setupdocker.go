@@ -124,29 +124,17 @@ func runSetupDocker(ctx context.Context, a *app, o *setupDockerOptions) error {
 // applyDockerConfig writes the credHelpers entries for registries into the
 // config.json at path, atomically and with the file's mode, or creates it.
 func applyDockerConfig(a *app, path string, registries []string) error {
-	// A config.json that is a link (dotfiles) is changed where it points.
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	old, err := os.ReadFile(path)
-	mode := fs.FileMode(0o600)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	default:
-		if st, err := os.Stat(path); err == nil {
-			mode = st.Mode().Perm()
-		}
-	}
-	data, replaced, err := credhelper.SetDockerCredHelpers(old, dockerHelperName, registries)
-	if err != nil {
+	var replaced map[string]string
+	path, err := rewriteFile(path, func(old []byte) ([]byte, bool, error) {
+		data, r, err := credhelper.SetDockerCredHelpers(old, dockerHelperName, registries)
+		replaced = r
+		return data, true, err
+	})
+	var ce *credhelper.DockerConfigError
+	if errors.As(err, &ce) {
 		return withHint(fmt.Errorf("%s is %w", path, err), "fix it (docker cannot read it either), then run setup again; sesame changed nothing")
 	}
-	if err := writeFileAtomic(path, data, mode); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, r := range registries {
@@ -156,6 +144,36 @@ func applyDockerConfig(a *app, path string, registries []string) error {
 	}
 	a.say("wrote the credHelpers entries into " + path)
 	return nil
+}
+
+// rewriteFile replaces the file at path (where it points, if it is a
+// link) with what edit makes of its content (nil when there is no file),
+// atomically and with the file's mode (0600 for a new file, in a new 0700
+// directory), when edit says to write. It returns the path it wrote.
+func rewriteFile(path string, edit func(old []byte) (data []byte, write bool, err error)) (string, error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	old, err := os.ReadFile(path)
+	mode := fs.FileMode(0o600)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		old = nil
+	case err != nil:
+		return path, err
+	default:
+		if st, err := os.Stat(path); err == nil {
+			mode = st.Mode().Perm()
+		}
+	}
+	data, write, err := edit(old)
+	if err != nil || !write {
+		return path, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return path, err
+	}
+	return path, writeFileAtomic(path, data, mode)
 }
 
 // dockerConfigPath is docker's config.json: in $DOCKER_CONFIG, else in

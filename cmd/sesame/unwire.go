@@ -10,15 +10,17 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sesame-auth/sesame/credhelper"
 	"github.com/sesame-auth/sesame/internal/profile"
 )
 
 // unwire removes what setup wrote for p, once logout --forget has removed
-// the profile: git's credential helpers and kubectl's exec user, which
-// would otherwise call sesame for a profile that is gone. Only entries
-// sesame can tell are its own for p are removed: a helper command that
-// runs "git-credential -p NAME", a kubeconfig user whose exec runs
-// "kubectl -p NAME". A tool that is not installed had nothing written by
+// the profile: git's credential helpers, kubectl's exec user and docker's
+// credHelpers entries, which would otherwise call sesame for a profile
+// that is gone. Only entries sesame can tell are its own for p are
+// removed: a helper command that runs "git-credential -p NAME", a
+// kubeconfig user whose exec runs "kubectl -p NAME", a credHelpers entry
+// "sesame" for a registry of p's that no other profile serves. A tool that is not installed had nothing written by
 // setup; a tool that fails is reported with what to remove by hand, and
 // the logout stands.
 func (a *app) unwire(ctx context.Context, p *profile.Profile) {
@@ -29,6 +31,49 @@ func (a *app) unwire(ctx context.Context, p *profile.Profile) {
 	}
 	if _, err := exec.LookPath("kubectl"); err == nil {
 		a.unwireKubectl(ctx, p.Name)
+	}
+	a.unwireDocker(p)
+}
+
+// unwireDocker removes the credHelpers entries setup docker wrote for p's
+// registries that no remaining profile serves.
+func (a *app) unwireDocker(p *profile.Profile) {
+	if len(p.DockerHosts) == 0 {
+		return
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return
+	}
+	var gone []string
+	for _, h := range p.DockerHosts {
+		served := false
+		for _, n := range cfg.Names() {
+			served = served || slices.Contains(cfg.Profile(n).DockerHosts, h)
+		}
+		if !served {
+			gone = append(gone, h)
+		}
+	}
+	path, err := dockerConfigPath(a.env.Getenv)
+	if err != nil || len(gone) == 0 {
+		return
+	}
+	var removed []string
+	path, err = rewriteFile(path, func(old []byte) ([]byte, bool, error) {
+		if old == nil {
+			return nil, false, nil
+		}
+		data, r, err := credhelper.RemoveDockerCredHelpers(old, dockerHelperName, gone)
+		removed = r
+		return data, len(r) > 0, err
+	})
+	switch {
+	case err != nil:
+		a.warn(fmt.Sprintf("could not remove sesame's credHelpers entries from %s: %v", path, err))
+		a.say("remove the entries for " + strings.Join(gone, ", ") + " from its \"credHelpers\" by hand")
+	case len(removed) > 0:
+		a.say(fmt.Sprintf("removed %s from the credHelpers of %s", quotedList(removed, "and"), path))
 	}
 }
 
