@@ -20,9 +20,9 @@ import (
 // that is gone. Only entries sesame can tell are its own for p are
 // removed: a helper command that runs "git-credential -p NAME", a
 // kubeconfig user whose exec runs "kubectl -p NAME", a credHelpers entry
-// "sesame" for a registry of p's that no other profile serves. A tool that is not installed had nothing written by
-// setup; a tool that fails is reported with what to remove by hand, and
-// the logout stands.
+// "sesame" for a registry of p's that no other profile serves. A tool that
+// is not installed had nothing written by setup; a tool that fails is
+// reported with what to remove by hand, and the logout stands.
 func (a *app) unwire(ctx context.Context, p *profile.Profile) {
 	if _, err := exec.LookPath("git"); err == nil {
 		for _, host := range p.GitHosts {
