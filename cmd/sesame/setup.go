@@ -227,8 +227,16 @@ func (a *app) runTool(ctx context.Context, name string, args []string) error {
 // and GIT_CONFIG_GLOBAL: the configuration sesame was pointed at.
 func (a *app) toolCmd(ctx context.Context, name string, args []string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = os.Environ()
-	for _, k := range []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL"} {
+	// The variables that say where the tools keep their configuration
+	// come from sesame's environment (its Getenv), set or unset, so that
+	// a test's environment is never mixed with the process's.
+	located := []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL", "DOCKER_CONFIG", "XDG_CONFIG_HOME"}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(located, k) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for _, k := range located {
 		if v := a.env.Getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
