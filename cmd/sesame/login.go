@@ -91,7 +91,7 @@ elsewhere (with --port and a tunnel).`,
 	f.StringVar(&o.browserCommand, "browser-command", "", "program that opens the URL (default: $BROWSER, else the system browser)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser (at most 15m)")
 	f.BoolVar(&o.json, "json", false, "print JSON lines on stdout: the device code event (device flow), then the result")
-	f.BoolVar(&o.qr, "qr", false, "device flow: draw the link as a QR code even when stderr is not a terminal")
+	f.BoolVar(&o.qr, "qr", false, "device flow: always draw the link as a QR code (by default only on a terminal it fits)")
 	f.BoolVar(&o.noQR, "no-qr", false, "device flow: never draw a QR code")
 	exclusiveFlags(cmd, "qr", "no-qr")
 	f.BoolVar(&o.open, "open", false, "device flow: also open the verification page in a browser on this machine")
@@ -280,7 +280,7 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		AcceptVerificationHost: o.acceptVerificationHost,
 		LockWait:               loginLockWait,
 	})
-	a.endCountdown(lo)
+	a.endCountdown()
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,9 @@ func newLogoutCmd(a *app) *cobra.Command {
 revocation endpoint, then delete everything sesame keeps for it in the keychain, whatever
 the server answered. If the server did not confirm the revocation, logout says so and
 exits with code 5: the grant may stay active until it expires. The profile's settings
-stay in the configuration file unless --forget is given. A client id that login --register
+stay in the configuration file unless --forget is given; --forget also removes what setup
+wrote for the profile (its git credential helpers, its kubeconfig users, and docker's
+credHelpers entries for registries no other profile serves), saying what it removes. A client id that login --register
 made is deleted at the server too (RFC 7592), and the next login registers a new one.`,
 		Example: `  sesame logout -p work
   sesame logout --all`,
@@ -39,7 +41,7 @@ made is deleted at the server too (RFC 7592), and the next login registers a new
 		},
 	}
 	cmd.Flags().BoolVar(&o.all, "all", false, "log out of every profile")
-	cmd.Flags().BoolVar(&o.forget, "forget", false, "also remove the profile's settings")
+	cmd.Flags().BoolVar(&o.forget, "forget", false, "also remove the profile's settings, and what setup wrote for it in git, kubectl and docker")
 	return cmd
 }
 
@@ -82,6 +84,8 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 			// The profile and the registration's management token stay, so
 			// a later logout can delete the registration.
 			undeleted = append(undeleted, p.Name)
+		} else if o.forget {
+			a.unwire(ctx, p)
 		}
 	}
 	return notConfirmed(unrevoked, undeleted)

@@ -44,6 +44,9 @@ type app struct {
 	// cfg is the configuration as loadConfig last read it; the saved
 	// default profile comes from it.
 	cfg *profile.Config
+	// countdown: the device flow's countdown is on the terminal's last
+	// line, unfinished (endCountdown).
+	countdown bool
 }
 
 // Main runs sesame with args and returns the exit code: a warm helper
@@ -177,7 +180,9 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newProfileCmd(a),
 		newVersionCmd(a.env),
 		newRefresherCmd(a),
+		newEnvironmentTopic(),
 	)
+	registerCompletions(root, a)
 	refuseUnknownTopics(root, &a.helpErr)
 	return root
 }

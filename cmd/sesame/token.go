@@ -163,6 +163,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 		}, func(reason error) {
 			a.say(fmt.Sprintf("profile %q needs a new login (%s)", p.Name, oneLine(reason.Error())))
 		})
+		a.endCountdown()
 		if err == nil && res.SignedIn {
 			a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", res.Record.Issuer, who(res.Record), p.Name))
 		}

@@ -140,6 +140,35 @@ func TestValidateName(t *testing.T) {
 	}
 }
 
+// TestValidate_Usernames: the git and docker user names must fit a
+// credential helper's answer as they are, and docker's must not be the
+// "<token>" that makes docker treat the access token as an identity token.
+func TestValidate_Usernames(t *testing.T) {
+	base := Profile{Name: "w", Issuer: "https://as.example", ClientID: "c"}
+	for _, ok := range []string{"", "oauth2accesstoken", "robot$ci", "ünï"} {
+		p := base
+		p.GitUsername, p.DockerUsername = ok, ok
+		if err := p.Validate(); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{" x", "x\n", "a\x00b", "\xff"} {
+		g, d := base, base
+		g.GitUsername, d.DockerUsername = bad, bad
+		if err := g.Validate(); err == nil {
+			t.Errorf("git username %q accepted", bad)
+		}
+		if err := d.Validate(); err == nil {
+			t.Errorf("docker username %q accepted", bad)
+		}
+	}
+	p := base
+	p.DockerUsername = "<token>"
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "identity token") {
+		t.Errorf("docker username <token>: %v", err)
+	}
+}
+
 // TestLoad_TwoProfilesOneIssuerOtherEndpoints_Req15: a profile cannot name
 // its own endpoints, so two profiles of one issuer cannot disagree on them:
 // a config that tries is refused at load. Endpoints come only from the

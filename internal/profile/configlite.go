@@ -78,6 +78,8 @@ func readProfile(r *jsonlite.Reader) *Profile {
 			p.GitUsername = r.String()
 		case "docker_hosts":
 			p.DockerHosts = r.Strings()
+		case "docker_username":
+			p.DockerUsername = r.String()
 		case "no_helper_login":
 			p.NoHelperLogin = r.Bool()
 		case "verification_hosts":
