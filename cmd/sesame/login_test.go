@@ -157,7 +157,7 @@ func TestLogin_DeviceFlowJSON(t *testing.T) {
 	if !strings.Contains(lines[1], `"event":"login"`) {
 		t.Fatalf("second event: %s", lines[1])
 	}
-	for _, want := range []string{h.as.LastUserCode(), "enter this code only if you started this login just now", "host: 127.0.0.1"} {
+	for _, want := range []string{h.as.LastUserCode(), "enter this code only if you started this login just now", "\n  " + h.as.URL() + "\n"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Fatalf("stderr lacks %q:\n%s", want, r.stderr)
 		}

@@ -307,8 +307,9 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	deregister := fs.Int("deregister", 0, "")
 	drop := fs.Int("drop-token-responses", 0, "")
 	revokeGrant := fs.Bool("revoke-grant", false, "")
+	refreshExpiresIn := fs.Int("refresh-expires-in", 0, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant]")
+		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant] [-refresh-expires-in=SECONDS]")
 	}
 	var opts []authtest.Option
 	fs.Visit(func(f *flag.Flag) {
@@ -348,6 +349,14 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		case "drop-token-responses":
 			opts = append(opts, authtest.WithDroppedTokenResponses(*drop))
+		case "refresh-expires-in":
+			// Keycloak's refresh_expires_in: the refresh token's lifetime.
+			n := *refreshExpiresIn
+			opts = append(opts, authtest.WithTokenResponseMutator(func(resp map[string]any) {
+				if _, ok := resp["refresh_token"]; ok && n > 0 {
+					resp["refresh_expires_in"] = n
+				}
+			}))
 		case "revoke-grant":
 			if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
 				ts.Fatalf("authserver -revoke-grant: no grant to revoke")

@@ -62,22 +62,22 @@ func TestMessages_DevicePrompt(t *testing.T) {
 		ExpiresAt:               exp,
 		QR:                      "  ▀▄\n  ▄▀\n",
 	}, loginUI{})
-	want := `sesame: to sign in to profile "work", open this page on any device:
+	want := `sesame: to sign in to profile "work", open the page below on any device
+sesame: WARNING: this page is on bücher.example, not on the issuer's domain example.com
+sesame: enter this code only if you started this login just now
+sesame: the code expires at 03:04:05; the page is on this site:
 
   https://xn--bcher-kva.example
-
   host: bücher.example (xn--bcher-kva.example)
-  page: https://xn--bcher-kva.example/device
-  code: WDJB-MJHT
-
-  or open this link, which carries the code:
-  https://xn--bcher-kva.example/device?user_code=WDJB-MJHT
 
   ▀▄
   ▄▀
 
-sesame: WARNING: this page is on bücher.example, not on the issuer's domain example.com
-sesame: enter this code only if you started this login just now; the code expires at 03:04:05
+  page: https://xn--bcher-kva.example/device
+  code: WDJB-MJHT
+  or open this link, which carries the code:
+  https://xn--bcher-kva.example/device?user_code=WDJB-MJHT
+
 `
 	if got := buf.String(); got != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
