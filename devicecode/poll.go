@@ -109,6 +109,11 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 			return nil, ctx.Err()
 		case <-f.clock.After(wait):
 		}
+		// When the wait and the cancellation end together, select may
+		// pick the wait: no poll goes out after Ctrl-C either way.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if !f.clock.Now().Before(deadline) {
 			return nil, expired(lastTransient)
 		}

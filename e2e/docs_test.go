@@ -42,7 +42,7 @@ func TestDocsExamplesRun_RealServer(t *testing.T) {
 	readme := readmeExamples(t, filepath.Join(filepath.Dir(file), "..", "README.md"))
 	var help []string
 	for _, cmd := range [][]string{{}, {"login"}, {"token"}, {"status"}, {"logout"}, {"kubectl"}, {"git-credential"},
-		{"docker-credential"}, {"exec"}, {"setup", "kubectl"}, {"setup", "git"}, {"version"}} {
+		{"docker-credential"}, {"exec"}, {"setup", "kubectl"}, {"setup", "git"}, {"setup", "docker"}, {"version"}} {
 		r := c.mustRun(append(cmd, "--help")...)
 		help = append(help, helpExamples(r.stdout)...)
 	}

@@ -16,11 +16,11 @@ import (
 
 func newSetupCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "setup kubectl|git",
-		Short: "Wire sesame into kubectl or git",
+		Use:   "setup kubectl|git|docker",
+		Short: "Wire sesame into kubectl, git or docker",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a))
+	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a), newSetupDockerCmd(a))
 	return cmd
 }
 
@@ -130,8 +130,10 @@ func newSetupGitCmd(a *app) *cobra.Command {
 		Short: "Configure git to ask sesame for credentials for one host",
 		Long: `Add HOST (with an optional path prefix) to the profile's git hosts and write the global
 git configuration that resets the credential helper chain for https://HOST and makes
-sesame its helper, as gh's setup-git does. With a path prefix, git is also told to send
-the path (credential.useHttpPath), so sesame can match it. The commands are printed.`,
+sesame its helper, as gh's setup-git does. With a path prefix the configuration is for
+https://HOST/PATH alone: the helpers of the host's other paths stay as they are, and git
+is told to send the path (credential.useHttpPath), so sesame can match it. The commands
+are printed.`,
 		Example: `  sesame setup git -p work --host git.example.com
   sesame setup git -p work --host git.example.com/team`,
 		Args: noArgs,
@@ -166,8 +168,12 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 	if err != nil {
 		return err
 	}
-	host, prefix := profile.SplitGitHost(o.host)
-	key := "credential.https://" + host
+	// git matches a credential.<url> section against the remote's whole
+	// URL, path included, whether or not useHttpPath is set
+	// (gitcredentials(7), "credential contexts"): a section for HOST/PATH
+	// resets only the helpers of URLs under PATH.
+	_, prefix := profile.SplitGitHost(o.host)
+	key := "credential.https://" + o.host
 	helperArgs, err := a.helperArgs(p)
 	if err != nil {
 		return err
@@ -205,13 +211,7 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 
 // runTool runs kubectl or git with sesame's HOME, its output on stderr.
 func (a *app) runTool(ctx context.Context, name string, args []string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = os.Environ()
-	for _, k := range []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL"} {
-		if v := a.env.Getenv(k); v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd := a.toolCmd(ctx, name, args)
 	cmd.Stdout, cmd.Stderr = a.env.Stderr, a.env.Stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.Error
@@ -221,6 +221,27 @@ func (a *app) runTool(ctx context.Context, name string, args []string) error {
 		return fmt.Errorf("%s %s: %w", name, args[0], err)
 	}
 	return nil
+}
+
+// toolCmd is kubectl or git with args, run with sesame's HOME, KUBECONFIG
+// and GIT_CONFIG_GLOBAL: the configuration sesame was pointed at.
+func (a *app) toolCmd(ctx context.Context, name string, args []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	// The variables that say where the tools keep their configuration
+	// come from sesame's environment (its Getenv), set or unset, so that
+	// a test's environment is never mixed with the process's.
+	located := []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL", "DOCKER_CONFIG", "XDG_CONFIG_HOME"}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(located, k) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for _, k := range located {
+		if v := a.env.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	return cmd
 }
 
 // selfPath is the absolute path of this sesame binary, for configuration

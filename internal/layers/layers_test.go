@@ -46,7 +46,7 @@ var layer = map[string]int{
 }
 
 // testOnly are packages only tests may import.
-var testOnly = []string{"internal/authtest", "e2e", "e2e/rig"}
+var testOnly = []string{"internal/authtest", "internal/ptytest", "e2e", "e2e/rig"}
 
 func TestImportsPointOneWay(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)

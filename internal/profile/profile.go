@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 	"github.com/sesame-auth/sesame/keychain"
@@ -65,6 +67,9 @@ type Profile struct {
 	// DockerHosts are the registries whose docker credential requests this
 	// profile answers.
 	DockerHosts []string `json:"docker_hosts,omitempty"`
+	// DockerUsername is the user name answered to docker (default
+	// DefaultDockerUsername), for registries that check it.
+	DockerUsername string `json:"docker_username,omitempty"`
 	// NoHelperLogin forbids helper commands (token, kubectl, git, docker,
 	// exec) from starting a login even for a person at a terminal: they
 	// exit 4 instead, and only `sesame login` signs in.
@@ -107,6 +112,11 @@ func (p *Profile) DefaultResource() string {
 
 // DefaultGitUsername is answered to git when the profile names none.
 const DefaultGitUsername = "oauth2"
+
+// DefaultDockerUsername is answered to docker when the profile names none:
+// registries that take an OAuth access token as a password accept any
+// name, and this one says what the password is.
+const DefaultDockerUsername = "oauth2accesstoken"
 
 // SplitGitHost splits a git host entry into host and path prefix.
 func SplitGitHost(entry string) (host, pathPrefix string) {
@@ -182,10 +192,31 @@ func (p *Profile) Validate() error {
 	if err := p.validatePreset(); err != nil {
 		return err
 	}
+	if err := checkUsername(p.GitUsername); err != nil {
+		return err
+	}
+	if err := checkUsername(p.DockerUsername); err != nil {
+		return err
+	}
+	if p.DockerUsername == "<token>" {
+		// docker reads "<token>" as "the secret is an identity token" and
+		// would trade the access token at the registry as a refresh token.
+		return errors.New(`invalid docker username "<token>": docker would treat the access token as an identity token`)
+	}
 	if p.KubeServer != "" {
 		if u, err := url.Parse(p.KubeServer); err != nil || u.Scheme != "https" || u.Host == "" {
 			return fmt.Errorf("invalid kube server %q: the cluster's https URL", p.KubeServer)
 		}
+	}
+	return nil
+}
+
+// checkUsername refuses a user name that a credential helper's line or
+// JSON answer could not carry as it is: control characters, surrounding
+// spaces or invalid UTF-8. Empty means the default.
+func checkUsername(name string) error {
+	if name != strings.TrimSpace(name) || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return fmt.Errorf("invalid user name %q: no control characters or surrounding spaces", name)
 	}
 	return nil
 }

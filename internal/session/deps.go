@@ -63,6 +63,9 @@ type UI struct {
 	ShowAuthURL func(url string)
 	// Opener opens the browser; nil opens none (--no-browser).
 	Opener loopback.Opener
+	// Browser is told what happens while a browser login waits (the link
+	// to open, an opener failure, pasted addresses).
+	Browser loopback.Events
 	// Device shows the device flow's code, page and countdown.
 	Device devicecode.UI
 }

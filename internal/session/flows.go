@@ -51,6 +51,7 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 		Timeout:                   req.Timeout,
 		Opener:                    ui.Opener,
 		OnAuthURL:                 ui.ShowAuthURL,
+		Events:                    ui.Browser,
 		AuthParams:                presetAuthParams(p, resourceParams(p.Resources)),
 		TokenParams:               resourceParams(nonEmpty(p.DefaultResource())),
 		HTTPClient:                client,

@@ -312,7 +312,7 @@ func (s *Grant) load(ctx context.Context) (*keychain.Record, error) {
 	if errors.Is(err, keychain.ErrNotFound) {
 		// The volatile cache never outlives the grant it came from.
 		Forget(s.Cache, s.Key, nil, s.Resource)
-		return nil, &LoginRequiredError{Reason: fmt.Sprintf("profile %q has no stored grant", s.Binding.Profile)}
+		return nil, &LoginRequiredError{Reason: s.noGrantReason()}
 	}
 	if err != nil {
 		return nil, err

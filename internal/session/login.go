@@ -24,6 +24,10 @@ type LoginRequest struct {
 	// Save writes Profile into the configuration file once signed in (a
 	// login command); a helper's login leaves the file alone.
 	Save bool
+	// SaveAs, when set, is the profile Save writes, made from the one this
+	// login used (with a registered client id filled in): the login
+	// command's flags for this login only taken out again.
+	SaveAs func(used *profile.Profile) *profile.Profile
 	// Timeout bounds the wait for the browser.
 	Timeout time.Duration
 	// CanShowBrowser says whether a browser can open where sesame runs;
@@ -125,7 +129,7 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 		if err := register(ctx, d, p); err != nil {
 			return nil, err
 		}
-		if err := saveProfile(ctx, d, p); err != nil {
+		if err := saveProfile(ctx, d, req.saved()); err != nil {
 			return nil, fmt.Errorf("a client was registered, but the profile could not be saved: %w", err)
 		}
 	}
@@ -199,11 +203,19 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 		}
 	}
 	if req.Save {
-		if err := saveProfile(ctx, d, p); err != nil {
+		if err := saveProfile(ctx, d, req.saved()); err != nil {
 			return nil, fmt.Errorf("signed in, but the profile could not be saved: %w", err)
 		}
 	}
 	return rec, nil
+}
+
+// saved is the profile Save writes.
+func (req *LoginRequest) saved() *profile.Profile {
+	if req.SaveAs == nil {
+		return req.Profile
+	}
+	return req.SaveAs(req.Profile)
 }
 
 // saveProfile writes p into the configuration file, keeping every other

@@ -46,7 +46,7 @@ func Logout(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, forget boo
 		return out, nil
 	case forget:
 		err = UpdateConfig(ctx, d, func(c *profile.Config) error {
-			delete(c.Profiles, p.Name)
+			c.Remove(p.Name)
 			return nil
 		})
 	case p.ClientID != clientID:

@@ -289,6 +289,8 @@ func (s *Grant) dropGrant(ctx context.Context, rejected *keychain.Record, why re
 		if err := s.Store.Delete(ctx, s.Key); err != nil {
 			return nil, err
 		}
+		// Later commands say the server ended it, not that none was stored.
+		s.markers().writeRefused(serverAnswer(why.answer), s.now())
 	}
 	return nil, &LoginRequiredError{Reason: why.reason(), Err: why.answer}
 }
