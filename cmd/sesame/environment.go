@@ -25,6 +25,7 @@ var environmentVars = []envGroup{
 		{"SESAME_DEBUG_FILE", "--debug-file: append the same log, time-stamped, to this file (0600)"},
 		{"SESAME_STORE", `"file": keep grants in files (0600) on a machine without a keychain; "keychain" (the default): the OS keychain only`},
 		{"SESAME_STATE_DIR", "with SESAME_STORE=file, grants go in its grants directory (default: $XDG_STATE_HOME/sesame/grants, else ~/.local/state/sesame/grants)"},
+		{"SESAME_CLIENT_SECRET", "login with a --provider whose installed apps get a client secret (google): the secret, kept in the keychain and sent only to the token endpoint; not confidential (RFC 8252 §8.5); --client-secret-stdin reads it instead"},
 	}},
 	{"read from the system and the tools sesame serves:", []envVar{
 		{"HOME, USERPROFILE", "the home directory (USERPROFILE on Windows): configuration, grant files, docker's ~/.docker"},
