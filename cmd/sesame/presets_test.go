@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -193,6 +195,21 @@ func TestPreset_Google(t *testing.T) {
 	wantExit(t, h.run("token", "-p", "work"), 0)
 	if n := len(h.as.RequestsTo(authtest.PathToken)); n != 4 {
 		t.Errorf("%d token requests, want 4", n)
+	}
+
+	// It goes with the profile: logout --forget leaves no secret behind.
+	cfg, err := profile.Load(h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Profile("work")
+	key := keychain.ClientSecretKey(p.Issuer, p.ClientID, p.Name)
+	if _, err := h.store.Get(context.Background(), key); err != nil {
+		t.Fatalf("the client secret is not in the keychain before logout: %v", err)
+	}
+	h.run("logout", "-p", "work", "--forget")
+	if _, err := h.store.Get(context.Background(), key); !errors.Is(err, keychain.ErrNotFound) {
+		t.Errorf("after logout --forget the client secret is still kept: %v", err)
 	}
 }
 

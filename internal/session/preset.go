@@ -152,6 +152,21 @@ func storedClientSecret(ctx context.Context, store keychain.Store, p *profile.Pr
 	return rec.ClientSecret, nil
 }
 
+// forgetClientSecret deletes p's stored client secret, if it has one.
+func forgetClientSecret(ctx context.Context, d *Deps, p *profile.Profile) error {
+	if p.Provider == "" {
+		return nil
+	}
+	store, err := d.store()
+	if err != nil {
+		return err
+	}
+	if err := store.Delete(ctx, keychain.ClientSecretKey(p.Issuer, p.ClientID, p.Name)); err != nil && !errors.Is(err, keychain.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
 // storeClientSecret keeps the secret a login was given in the keychain,
 // beside the grant, under its own key: it belongs to the client, so it
 // stays across logouts until a login is given another.
