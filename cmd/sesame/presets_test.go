@@ -80,6 +80,10 @@ func gitHubBehaviour(as *authtest.Server) []authtest.Option {
 			"/login/oauth/authorize":    authtest.PathAuthorize,
 			"/login/oauth/access_token": authtest.PathToken,
 			"/login/device/code":        authtest.PathDeviceAuthorization,
+			// GET /user: at api.github.com, which a test origin
+			// stands for too, or under /api/v3 of an Enterprise Server.
+			"/user":        authtest.PathGitHubUser,
+			"/api/v3/user": authtest.PathGitHubUser,
 		}),
 		authtest.WithVerificationURI(as.URL()+"/login/device", ""),
 		// GitHub's callback carries code and state, no RFC 9207 iss.
@@ -118,6 +122,9 @@ func TestPreset_GitHub(t *testing.T) {
 		if req.Path == authtest.PathOIDCDiscovery || req.Path == authtest.PathOAuthMetadata {
 			continue
 		}
+		if req.RequestURI == "/api/v3/user" {
+			continue
+		}
 		if !strings.HasPrefix(req.RequestURI, "/login/") {
 			t.Errorf("%s %s: not one of GitHub's endpoints", req.Method, req.RequestURI)
 		}
@@ -128,8 +135,93 @@ func TestPreset_GitHub(t *testing.T) {
 	if n := len(h.as.RequestsTo(authtest.PathToken)); n != 4 {
 		t.Errorf("%d token requests, want 4: pending, slow_down, the token, the refresh", n)
 	}
+	// An Enterprise Server's REST API is under /api/v3 of its host.
+	if u := h.as.RequestsTo(authtest.PathGitHubUser); len(u) != 1 || u[0].RequestURI != "/api/v3/user" {
+		t.Errorf("user requests: %+v, want one GET /api/v3/user", u)
+	}
 	if len(h.store.Keys()) != 0 {
 		t.Error("logout left the grant")
+	}
+}
+
+// gitHubLogin signs in to a GitHub simulation standing for github.com,
+// whose user is octocat, and returns the login's result.
+func gitHubLogin(t *testing.T, opts ...authtest.Option) (*harness, result) {
+	t.Helper()
+	h := newHarness(t, append([]authtest.Option{
+		authtest.WithDeviceAutoApprove(),
+		authtest.WithUser(authtest.User{Subject: "octocat", Name: "The Octocat", Email: "octocat@github.com"}),
+	}, opts...)...)
+	h.as.Configure(gitHubBehaviour(h.as)...)
+	h.presetOrigins = map[string]string{"github": h.as.URL()}
+	return h, h.run("login", "-p", "work", "--provider", "github", "--client-id", h.as.ClientID, "--ca-file", h.as.CAFile())
+}
+
+// TestPreset_GitHubNamesTheAccount: GitHub issues no ID token, so the
+// login asks its REST API who the token is for (GET /user) and names the
+// account by its login, as GitHub names its users (issue 15). The access
+// token goes to that endpoint only, with the headers GitHub documents,
+// and only at the login: a refresh keeps the name without asking again.
+func TestPreset_GitHubNamesTheAccount(t *testing.T) {
+	h, r := gitHubLogin(t,
+		authtest.WithTokenResponseMutator(func(resp map[string]any) { resp["token_type"] = "bearer" }))
+	wantExit(t, r, 0)
+	if want := "signed in to " + h.as.URL() + " as octocat (profile \"work\")"; !strings.Contains(r.stderr, want) {
+		t.Fatalf("login said:\n%s\nwant %q", r.stderr, want)
+	}
+	rec := grantRecord(t, h)
+	if rec.Name != "octocat" || rec.Subject != "583231" || rec.Email != "" {
+		t.Errorf("stored identity: sub %q name %q email %q, want 583231, octocat and none", rec.Subject, rec.Name, rec.Email)
+	}
+	if p := savedProfile(t, h); p.GitUsername != "x-access-token" {
+		t.Errorf("git user name %q, want the preset's x-access-token", p.GitUsername)
+	}
+
+	h.advance(time.Hour)
+	wantExit(t, h.run("token", "-p", "work"), 0)
+	if grantRecord(t, h).Name != "octocat" {
+		t.Error("the refresh lost the account's name")
+	}
+	r = h.run("status", "-p", "work")
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stdout+r.stderr, "octocat") {
+		t.Errorf("status does not name octocat:\n%s%s", r.stdout, r.stderr)
+	}
+
+	users := h.as.RequestsTo(authtest.PathGitHubUser)
+	if len(users) != 1 {
+		t.Fatalf("%d user requests, want the login's only", len(users))
+	}
+	if u := users[0]; u.Method != http.MethodGet || u.RequestURI != "/user" || u.Header.Get("Accept") != "application/vnd.github+json" {
+		t.Errorf("user request: %s %s Accept %q", u.Method, u.RequestURI, u.Header.Get("Accept"))
+	}
+	for _, req := range h.as.Requests() {
+		for _, is := range h.as.Issued() {
+			tok := is.AccessToken
+			sent := strings.Contains(req.Header.Get("Authorization"), tok) || strings.Contains(req.RequestURI, tok) || strings.Contains(req.PostForm.Encode(), tok)
+			if sent && (req.RequestURI != "/user" || req.Header.Get("Authorization") != "Bearer "+tok) {
+				t.Errorf("%s %s: the access token was sent there", req.Method, req.RequestURI)
+			}
+		}
+	}
+}
+
+// TestPreset_GitHubUserFails: a user endpoint that fails costs the account its name and nothing else: the login
+// succeeds, and only the debug log says why.
+func TestPreset_GitHubUserFails(t *testing.T) {
+	h, r := gitHubLogin(t, authtest.WithHook(authtest.PathGitHubUser, func(w http.ResponseWriter, _ *http.Request) bool {
+		http.Error(w, `{"message":"Server Error"}`, http.StatusInternalServerError)
+		return true
+	}))
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stderr, "signed in to "+h.as.URL()+" as an unnamed account") {
+		t.Fatalf("login said:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "500") || strings.Contains(r.stderr, "Server Error") {
+		t.Errorf("the failure reached the person:\n%s", r.stderr)
+	}
+	if rec := grantRecord(t, h); rec.AccessToken == "" || rec.Name != "" {
+		t.Errorf("grant: %+v", rec)
 	}
 }
 

@@ -208,6 +208,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc(PathRevoke, s.handleRevoke)
 	mux.HandleFunc(PathIntrospect, s.handleIntrospect)
 	mux.HandleFunc(PathUserinfo, s.handleUserinfo)
+	mux.HandleFunc(PathGitHubUser, s.handleGitHubUser)
 	mux.HandleFunc(PathRegister, s.handleRegister)
 	mux.HandleFunc(PathRegister+"/{id}", s.handleClientConfiguration)
 	return mux

@@ -89,6 +89,12 @@ type Preset struct {
 	VerificationHosts []string
 	// GitUsername is the user name git is given with the token.
 	GitUsername string
+	// User is the REST endpoint that names the signed-in user, for a
+	// provider that issues no ID token (GitHub's GET /user): {api} is
+	// API on the provider's public host, HostAPI (a template of {origin})
+	// on a self-hosted one. Only this endpoint of the table is given the
+	// access token, never one from the configuration file.
+	User, API, HostAPI string
 	// Quirks are what the preset does about the provider's known
 	// departures from the standards, for `sesame login --help` and the
 	// README.
@@ -114,6 +120,8 @@ type Server struct {
 	Issuer string
 	// Endpoints of a preset without discovery; empty with discovery.
 	Authorization, Token, Device, Revocation string
+	// User is the resolved [Preset.User]; "" when the preset has none.
+	User string
 }
 
 // Lookup returns the preset called name.
@@ -152,7 +160,10 @@ func (p *Preset) Resolve(o Options) (*Server, error) {
 	if err := p.Check(o); err != nil {
 		return nil, err
 	}
-	origin := o.Origin
+	origin, api := o.Origin, p.API
+	if o.Host != "" {
+		api = p.HostAPI
+	}
 	if origin == "" {
 		host := firstNonEmpty(o.Host, p.DefaultHost)
 		scheme := "https"
@@ -160,12 +171,20 @@ func (p *Preset) Resolve(o Options) (*Server, error) {
 			scheme = "http"
 		}
 		origin = scheme + "://" + host
+	} else if o.Host == "" {
+		// A test server standing in for the public service stands in
+		// for its API host too.
+		api = origin
 	}
-	r := strings.NewReplacer("{origin}", origin, "{tenant}", o.Tenant, "{realm}", firstNonEmpty(o.Realm, p.DefaultRealm))
+	api = strings.ReplaceAll(api, "{origin}", origin)
+	r := strings.NewReplacer("{origin}", origin, "{api}", api, "{tenant}", o.Tenant, "{realm}", firstNonEmpty(o.Realm, p.DefaultRealm))
 	s := &Server{Preset: p, Issuer: r.Replace(p.Issuer)}
 	if !p.Discovery {
 		s.Authorization, s.Token = r.Replace(p.Authorization), r.Replace(p.Token)
 		s.Device, s.Revocation = r.Replace(p.Device), r.Replace(p.Revocation)
+	}
+	if p.User != "" {
+		s.User = r.Replace(p.User)
 	}
 	return s, nil
 }

@@ -55,6 +55,34 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestResolve_User: GitHub's account is named by its REST API, at
+// api.github.com for github.com and under /api/v3 of an Enterprise
+// Server's own host; a test origin standing in for github.com stands in
+// for its API host too. Presets with ID tokens have no such endpoint.
+func TestResolve_User(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{name: "github", want: "https://api.github.com/user"},
+		{name: "github", o: Options{Host: "ghe.example.com"}, want: "https://ghe.example.com/api/v3/user"},
+		{name: "github", o: Options{Host: "127.0.0.1:8443", AllowInsecureLoopback: true}, want: "http://127.0.0.1:8443/api/v3/user"},
+		{name: "github", o: Options{Origin: "https://127.0.0.1:9"}, want: "https://127.0.0.1:9/user"},
+		{name: "gitlab", want: ""},
+		{name: "gitea", o: Options{Host: "git.example.com"}, want: ""},
+	}
+	for _, tt := range tests {
+		s, err := Resolve(tt.name, tt.o)
+		if err != nil {
+			t.Fatalf("Resolve(%s, %+v): %v", tt.name, tt.o, err)
+		}
+		if s.User != tt.want {
+			t.Errorf("Resolve(%s, %+v).User = %q, want %q", tt.name, tt.o, s.User, tt.want)
+		}
+	}
+}
+
 // TestTable: every preset either discovers its endpoints or has a token
 // endpoint, and cites its documentation.
 func TestTable(t *testing.T) {
@@ -64,6 +92,9 @@ func TestTable(t *testing.T) {
 		}
 		if !p.Discovery && p.Token == "" {
 			t.Errorf("%s: neither discovery nor a token endpoint", p.Name)
+		}
+		if p.User != "" && (p.API == "" || p.HostAPI == "") && !p.FixedHost {
+			t.Errorf("%s: a user endpoint without its API origins", p.Name)
 		}
 		if p.IssuerPlaceholder != "" && !p.Discovery {
 			t.Errorf("%s: an issuer placeholder without discovery", p.Name)

@@ -26,7 +26,16 @@ var table = []Preset{
 		Secret:        SecretOptional,
 		Flow:          "device",
 		GitUsername:   "x-access-token",
+		// No ID token names the account: the REST API's "get the
+		// authenticated user" does, at api.github.com, or under /api/v3
+		// on GitHub Enterprise Server
+		// (https://docs.github.com/en/rest/users/users#get-the-authenticated-user,
+		// https://docs.github.com/en/enterprise-server@latest/rest/users/users).
+		User:    "{api}/user",
+		API:     "https://api.github.com",
+		HostAPI: "{origin}/api/v3",
 		Quirks: []string{
+			"no ID token: the account is named by the REST API's GET /user (api.github.com, or /api/v3 on GitHub Enterprise Server)",
 			"no discovery document: the endpoints are built in (GitHub Enterprise Server: --host)",
 			"token answers are form-encoded unless JSON is asked for: sesame asks for JSON",
 			"device-flow errors (authorization_pending, slow_down) come with HTTP 200",

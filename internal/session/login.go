@@ -175,6 +175,7 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	if idTok != nil {
 		rec.Subject, rec.Email, rec.Name = idTok.Subject, idTok.Email, idTok.Name
 	}
+	namePresetUser(ctx, d, client, p, rec)
 	rec.Resource = p.DefaultResource()
 	if dpopKey != nil {
 		rec.DPoPKey = dpopKey.Marshal()
