@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/internal/preset"
 	"github.com/sesame-auth/sesame/internal/profile"
 )
 
@@ -126,16 +127,18 @@ type setupGitOptions struct{ host, username string }
 func newSetupGitCmd(a *app) *cobra.Command {
 	o := &setupGitOptions{}
 	cmd := &cobra.Command{
-		Use:   "git --host HOST[/PATH]",
+		Use:   "git [--host HOST[/PATH]]",
 		Short: "Configure git to ask sesame for credentials for one host",
 		Long: `Add HOST (with an optional path prefix) to the profile's git hosts and write the global
 git configuration that resets the credential helper chain for https://HOST and makes
 sesame its helper, as gh's setup-git does. With a path prefix the configuration is for
 https://HOST/PATH alone: the helpers of the host's other paths stay as they are, and git
 is told to send the path (credential.useHttpPath), so sesame can match it. The commands
-are printed.`,
+are printed. For a profile of a provider that hosts git (github, gitlab, gitea,
+forgejo, codeberg) with no git host yet, --host defaults to the provider's host.`,
 		Example: `  sesame setup git -p work --host git.example.com
-  sesame setup git -p work --host git.example.com/team`,
+  sesame setup git -p work --host git.example.com/team
+  sesame setup git -p gh                       # a --provider github profile: github.com`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSetupGit(cmd.Context(), a, o)
@@ -148,10 +151,18 @@ are printed.`,
 }
 
 func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
-	if o.host == "" {
-		return usageErrorf("setup git needs --host HOST")
-	}
 	_, p, err := a.requireProfile()
+	if o.host == "" {
+		// Without --host, a missing profile is still the usage error it
+		// was before a preset could name the host.
+		if err == nil {
+			o.host = presetGitHost(p)
+		}
+		if o.host == "" {
+			return usageErrorf("setup git needs --host HOST")
+		}
+		a.say(fmt.Sprintf("no --host: using %s, where provider %s serves git", o.host, p.Provider))
+	}
 	if err != nil {
 		return err
 	}
@@ -207,6 +218,22 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 		}
 		return nil
 	})
+}
+
+// presetGitHost is the git host of a profile of a git-hosting provider
+// preset (GitHub, GitLab, Gitea, Forgejo, Codeberg) that has none yet:
+// its --host, else the provider's public service. "" otherwise: the
+// profile's server, or a host it already has, says nothing of which host
+// is meant now.
+func presetGitHost(p *profile.Profile) string {
+	if p.Provider == "" || len(p.GitHosts) > 0 {
+		return ""
+	}
+	pr, ok := preset.Lookup(p.Provider)
+	if !ok {
+		return ""
+	}
+	return pr.GitHostFor(p.PresetOptions())
 }
 
 // runTool runs kubectl or git with sesame's HOME, its output on stderr.

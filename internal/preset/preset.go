@@ -95,6 +95,10 @@ type Preset struct {
 	// on a self-hosted one. Only this endpoint of the table is given the
 	// access token, never one from the configuration file.
 	User, API, HostAPI string
+	// GitHost says the provider hosts git repositories at its host (the
+	// public service's, or the profile's --host): `sesame setup git`
+	// needs no --host for it.
+	GitHost bool
 	// Quirks are what the preset does about the provider's known
 	// departures from the standards, for `sesame login --help` and the
 	// README.
@@ -235,6 +239,15 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// GitHostFor returns the host p serves git at for o: o's host, else the
+// public service's; "" when p hosts no git.
+func (p *Preset) GitHostFor(o Options) string {
+	if !p.GitHost {
+		return ""
+	}
+	return firstNonEmpty(o.Host, p.DefaultHost)
 }
 
 // DefaultScopes returns a copy of p's scopes.

@@ -83,6 +83,32 @@ func TestResolve_User(t *testing.T) {
 	}
 }
 
+// TestGitHostFor: the git hosting providers serve git at their host, the
+// others at none.
+func TestGitHostFor(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{name: "github", want: "github.com"},
+		{name: "github", o: Options{Host: "ghe.example.com"}, want: "ghe.example.com"},
+		{name: "gitlab", want: "gitlab.com"},
+		{name: "gitlab", o: Options{Host: "gitlab.example.com:8443"}, want: "gitlab.example.com:8443"},
+		{name: "gitea", o: Options{Host: "git.example.com"}, want: "git.example.com"},
+		{name: "forgejo", o: Options{Host: "git.example.com"}, want: "git.example.com"},
+		{name: "codeberg", want: "codeberg.org"},
+		{name: "google", want: ""},
+		{name: "keycloak", o: Options{Host: "sso.example.com", Realm: "corp"}, want: ""},
+	}
+	for _, tt := range tests {
+		p, _ := Lookup(tt.name)
+		if got := p.GitHostFor(tt.o); got != tt.want {
+			t.Errorf("%s.GitHostFor(%+v) = %q, want %q", tt.name, tt.o, got, tt.want)
+		}
+	}
+}
+
 // TestTable: every preset either discovers its endpoints or has a token
 // endpoint, and cites its documentation.
 func TestTable(t *testing.T) {

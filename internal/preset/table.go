@@ -26,6 +26,7 @@ var table = []Preset{
 		Secret:        SecretOptional,
 		Flow:          "device",
 		GitUsername:   "x-access-token",
+		GitHost:       true,
 		// No ID token names the account: the REST API's "get the
 		// authenticated user" does, at api.github.com, or under /api/v3
 		// on GitHub Enterprise Server
@@ -52,6 +53,7 @@ var table = []Preset{
 		Discovery:   true,
 		Scopes:      []string{"openid", "email", "read_repository", "write_repository"},
 		GitUsername: "oauth2",
+		GitHost:     true,
 		Quirks: []string{
 			"offline_access is not a GitLab scope: refresh tokens come without it",
 			"an application with Confidential unchecked is a public client (PKCE, no secret)",
@@ -108,6 +110,7 @@ var table = []Preset{
 		Discovery:   true,
 		Scopes:      giteaScopes,
 		GitUsername: "oauth2",
+		GitHost:     true,
 		Quirks:      giteaQuirks,
 	},
 	{
@@ -118,6 +121,7 @@ var table = []Preset{
 		Discovery:   true,
 		Scopes:      giteaScopes,
 		GitUsername: "oauth2",
+		GitHost:     true,
 		Quirks:      giteaQuirks,
 	},
 	{
@@ -130,6 +134,7 @@ var table = []Preset{
 		Discovery:   true,
 		Scopes:      giteaScopes,
 		GitUsername: "oauth2",
+		GitHost:     true,
 		Quirks:      giteaQuirks,
 	},
 	{
