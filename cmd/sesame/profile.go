@@ -27,6 +27,7 @@ func newProfileCmd(a *app) *cobra.Command {
 $SESAME_PROFILE, else the default saved with 'sesame profile use', else "default".`,
 		Example: `  sesame profile list
   sesame profile use work
+  sesame profile use --none
   sesame profile set -p work --scope openid,email --port 18080
   sesame profile rm old`,
 		Args: noArgs,
@@ -105,17 +106,31 @@ func activeFootnote(a *app, cfg *profile.Config, active, from string) error {
 }
 
 func newProfileUseCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "use NAME",
+	var none bool
+	cmd := &cobra.Command{
+		Use:   "use NAME | use --none",
 		Short: "Make a profile the default, used when -p is not given",
 		Long: `Save NAME as the default profile in the configuration file: commands without -p use it,
-unless $SESAME_PROFILE names another.`,
-		Example: `  sesame profile use work`,
-		Args:    oneArg,
+unless $SESAME_PROFILE names another. --none removes the saved default: commands without
+-p then use $SESAME_PROFILE, else the profile named "default".`,
+		Example: `  sesame profile use work
+  sesame profile use --none`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if none {
+				if len(args) != 0 {
+					return usageErrorf("--none takes no profile name: it saves none")
+				}
+				return nil
+			}
+			return oneArg(cmd, args)
+		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			return a.profileNames(args), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if none {
+				return useNoProfile(cmd.Context(), a)
+			}
 			name := args[0]
 			if err := a.requireNamed(name, true); err != nil {
 				return err
@@ -137,6 +152,47 @@ unless $SESAME_PROFILE names another.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&none, "none", false, "remove the saved default profile")
+	return cmd
+}
+
+// useNoProfile removes the saved default profile, as kubectl config unset
+// current-context does, and says which profile commands without -p use
+// now.
+func useNoProfile(ctx context.Context, a *app) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	// Nothing saved, nothing written: --none does not create the file.
+	was := ""
+	if cfg.Default != "" {
+		err := a.updateConfig(ctx, func(c *profile.Config) error {
+			was, c.Default = c.Default, ""
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if cfg, err = a.loadConfig(); err != nil {
+			return err
+		}
+	}
+	if was == "" {
+		a.say("no default profile was saved")
+	} else {
+		a.say(fmt.Sprintf("profile %q is no longer the default", was))
+	}
+	name, from := a.defaultProfile()
+	switch {
+	case from == fromEnv:
+		a.say(fmt.Sprintf("without -p, commands use profile %q ($SESAME_PROFILE)", redact.Line(name)))
+	case cfg.Profile(name) != nil:
+		a.say(fmt.Sprintf("without -p, commands use profile %q", name))
+	default:
+		a.say(fmt.Sprintf("without -p, commands use profile %q, which does not exist: add -p NAME, or choose a default with 'sesame profile use NAME'", name))
+	}
+	return nil
 }
 
 // requireNamed checks that the profile an argument names exists, with
