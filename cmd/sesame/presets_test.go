@@ -223,6 +223,12 @@ func TestPreset_GitHubUserFails(t *testing.T) {
 	if rec := grantRecord(t, h); rec.AccessToken == "" || rec.Name != "" {
 		t.Errorf("grant: %+v", rec)
 	}
+	// The debug log says why, without the token.
+	r = h.run("login", "-p", "work", "--debug")
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stderr, "the account stays unnamed: GET "+h.as.URL()+"/user: HTTP 500") || strings.Contains(r.stderr, "SNTL-AT-") {
+		t.Errorf("debug log:\n%s", r.stderr)
+	}
 }
 
 // TestPreset_Google follows Google's "OAuth 2.0 for iOS & Desktop Apps"
