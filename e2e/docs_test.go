@@ -25,6 +25,8 @@ var notLocal = []struct{ contains, why string }{
 	{"./deploy.sh", "runs a script of the reader's"},
 	{"gh api", "runs gh, not installed here"},
 	{"curl ", "calls an API on the internet"},
+	{"--provider", "signs in at a provider on the internet"},
+	{"-p gh", "uses the profile of the GitHub example"},
 }
 
 // TestDocsExamplesRun_RealServer runs every sesame example of README.md and
