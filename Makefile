@@ -9,12 +9,38 @@ APT_PKGS   := chromium gnome-keyring dbus-daemon dbus-bin openssl
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := .cache/bin/golangci-lint
 
-.PHONY: all build test unit deps deps-apt deps-npm check lint cross release-check man fuzz demo bench bench-keychain kubelogin clean
+.PHONY: all build install uninstall test unit deps deps-apt deps-npm check lint cross release-check man fuzz demo demo-server bench bench-keychain kubelogin clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o sesame ./cmd/sesame
+
+# sesame, the docker-credential-sesame link docker runs, the man pages and
+# the bash, zsh and fish completions, under PREFIX (DESTDIR for packaging).
+# setup writes the installed path into git's and kubectl's configuration,
+# so it stays valid when the checkout is cleaned. Without root:
+# make install PREFIX=~/.local (its bin must be on PATH).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MANDIR  := $(DESTDIR)$(PREFIX)/share/man/man1
+BASH_COMPLETION_DIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR  := $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETION_DIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+install: build man
+	install -d '$(BINDIR)' '$(MANDIR)' '$(BASH_COMPLETION_DIR)' '$(ZSH_COMPLETION_DIR)' '$(FISH_COMPLETION_DIR)'
+	install -m 0755 sesame '$(BINDIR)/sesame'
+	ln -sfn sesame '$(BINDIR)/docker-credential-sesame'
+	install -m 0644 man/*.1 '$(MANDIR)/'
+	./sesame completion bash >'$(BASH_COMPLETION_DIR)/sesame'
+	./sesame completion zsh >'$(ZSH_COMPLETION_DIR)/_sesame'
+	./sesame completion fish >'$(FISH_COMPLETION_DIR)/sesame.fish'
+	@echo "installed $(BINDIR)/sesame; check: command -v sesame docker-credential-sesame"
+
+uninstall:
+	rm -f '$(BINDIR)/sesame' '$(BINDIR)/docker-credential-sesame' '$(MANDIR)'/sesame.1 '$(MANDIR)'/sesame-*.1 \
+	  '$(BASH_COMPLETION_DIR)/sesame' '$(ZSH_COMPLETION_DIR)/_sesame' '$(FISH_COMPLETION_DIR)/sesame.fish'
 
 # Debian packages for the end-to-end tests: a real browser and a real
 # Secret Service. apt-get update runs only when something is missing.
@@ -126,3 +152,10 @@ clean:
 # status and the token's shape, then logs out.
 demo:
 	GO='$(GO)' bash scripts/demo.sh
+
+# The same test server alone, kept running until Ctrl-C, to try sesame by
+# hand: it prints the issuer, the CA file, the client id and a `sesame
+# login` line to paste. PORT=n fixes its port (default: any free one).
+PORT ?= 0
+demo-server:
+	DEMO_PORT='$(PORT)' bash scripts/demo.sh --server-only

@@ -32,14 +32,14 @@ type deviceAuth struct {
 }
 
 // authorize sends the device authorization request (RFC 8628 §3.1) with the
-// client_id, scope, any AuthParams and, when verifier is set, its S256
+// client_id (and never a client secret), scope, any AuthParams and, when verifier is set, its S256
 // challenge (RFC 7636 §4.2).
 func (f *Flow) authorize(ctx context.Context, verifier string) (*deviceAuth, error) {
 	c := f.cfg.OAuth2
+	// No client secret here: the providers that give installed apps one
+	// (GitHub, Google) take client_id alone at this endpoint, and the
+	// secret goes to the token endpoint only.
 	form := url.Values{"client_id": {c.ClientID}}
-	if c.ClientSecret != "" {
-		form.Set("client_secret", c.ClientSecret)
-	}
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}

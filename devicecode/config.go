@@ -81,7 +81,8 @@ type Config struct {
 	// Endpoint.DeviceAuthURL and Endpoint.TokenURL are required, both https.
 	// ClientID is sent in the body of every request (public client, RFC 6749
 	// §2.3.1); a ClientSecret, for servers that hand one to installed apps,
-	// is sent there too. Scopes are sent on the device authorization request.
+	// is sent with the polls of the token endpoint only, in the body, or as
+	// HTTP Basic with Endpoint.AuthStyle AuthStyleInHeader. Scopes are sent on the device authorization request.
 	OAuth2 oauth2.Config
 	// Issuer is the configured issuer identifier, required. The
 	// verification page is expected on its registrable domain

@@ -79,7 +79,7 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 		"device_code": {da.deviceCode},
 		"client_id":   {c.ClientID},
 	}
-	if c.ClientSecret != "" {
+	if c.ClientSecret != "" && c.Endpoint.AuthStyle != oauth2.AuthStyleInHeader {
 		form.Set("client_secret", c.ClientSecret)
 	}
 	if verifier != "" {
@@ -108,6 +108,11 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-f.clock.After(wait):
+		}
+		// When the wait and the cancellation end together, select may
+		// pick the wait: no poll goes out after Ctrl-C either way.
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		if !f.clock.Now().Before(deadline) {
 			return nil, expired(lastTransient)
@@ -143,7 +148,7 @@ func (f *Flow) poll(ctx context.Context, da *deviceAuth, verifier string, deadli
 // the answer (§3.5). The device code, verifier and client secret in form
 // never reach an error: internal/oauthwire scrubs them.
 func (f *Flow) pollOnce(ctx context.Context, form url.Values) (*oauth2.Token, outcome, error) {
-	r, err := f.post(ctx, opToken, f.cfg.OAuth2.Endpoint.TokenURL, form)
+	r, err := f.postToken(ctx, form)
 	if ctx.Err() != nil {
 		return nil, outCancelled, ctx.Err()
 	}

@@ -388,3 +388,21 @@ func TestToken_WaitingReportsCountdown(t *testing.T) {
 		t.Errorf("waits = %+v, want %+v", h.waits, want)
 	}
 }
+
+// TestToken_CancelAsTheWaitEnds: Ctrl-C at the moment the wait between
+// polls ends sends no poll. The clock's wait has already fired when ctx is
+// cancelled, so the flow's select sees both; it runs many times because
+// select picks between ready cases at random.
+func TestToken_CancelAsTheWaitEnds(t *testing.T) {
+	h := newHarness(t)
+	for range 32 {
+		ctx, cancel := context.WithCancel(t.Context())
+		h.cfg.UI.Waiting = func(Wait) { cancel() }
+		if _, err := h.run(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	}
+	if n := len(h.rec.pollTimes()); n != 0 {
+		t.Fatalf("%d polls were sent after Ctrl-C", n)
+	}
+}

@@ -17,8 +17,11 @@ const maxUserCodeRunes = 64
 // Prompt is what the person must see to approve the login on another device
 // (RFC 8628 §3.3). A display should show Origin (with HostUnicode beside it
 // when it differs from HostASCII) on a line of its own, then VerificationURI,
-// then UserCode, then PhishingWarning, and warn loudly when DifferentDomain is
-// set (requirements 41, 42). The device code is not part of it.
+// then UserCode, with PhishingWarning in sight of them, and warn loudly when
+// DifferentDomain is set (requirements 41, 42). Origin is where the page is,
+// not a page to open: a display introduces it as such. On a terminal the
+// page and the code are best shown last, where the eye ends and where they
+// do not scroll away. The device code is not part of it.
 type Prompt struct {
 	// VerificationURI is the server's verification_uri, exactly as received
 	// and checked: https, no user information, a plain host.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"syscall"
+
+	"golang.org/x/oauth2"
 
 	"github.com/sesame-auth/sesame/internal/oauthwire"
 )
@@ -29,6 +32,26 @@ func (f *Flow) post(ctx context.Context, op, endpoint string, form url.Values, s
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	return oauthwire.Send(ctx, f.client, oauthwire.Request{Op: op, URL: endpoint, Form: form, Secrets: secrets})
+}
+
+// postToken sends one poll to the token endpoint, with the client's
+// secret as HTTP Basic (RFC 6749 §2.3.1) when the configuration asks for
+// AuthStyleInHeader; otherwise the secret, if any, is in form already.
+// The secret goes to the token endpoint only, never to the device
+// authorization endpoint.
+func (f *Flow) postToken(ctx context.Context, form url.Values) (*oauthwire.Response, error) {
+	c := f.cfg.OAuth2
+	if c.ClientSecret == "" || c.Endpoint.AuthStyle != oauth2.AuthStyleInHeader {
+		return f.post(ctx, opToken, c.Endpoint.TokenURL, form)
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	form.Del("client_id")
+	basic := url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)
+	return oauthwire.Send(ctx, f.client, oauthwire.Request{
+		Op: opToken, URL: c.Endpoint.TokenURL, Form: form, Secrets: []string{c.ClientSecret},
+		Header: http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(basic))}},
+	})
 }
 
 // isTransient reports a failure that RFC 8628 §3.5 asks the client to ride

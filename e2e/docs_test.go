@@ -25,6 +25,8 @@ var notLocal = []struct{ contains, why string }{
 	{"./deploy.sh", "runs a script of the reader's"},
 	{"gh api", "runs gh, not installed here"},
 	{"curl ", "calls an API on the internet"},
+	{"--provider", "signs in at a provider on the internet"},
+	{"-p gh", "uses the profile of the GitHub example"},
 }
 
 // TestDocsExamplesRun_RealServer runs every sesame example of README.md and
@@ -42,7 +44,7 @@ func TestDocsExamplesRun_RealServer(t *testing.T) {
 	readme := readmeExamples(t, filepath.Join(filepath.Dir(file), "..", "README.md"))
 	var help []string
 	for _, cmd := range [][]string{{}, {"login"}, {"token"}, {"status"}, {"logout"}, {"kubectl"}, {"git-credential"},
-		{"docker-credential"}, {"exec"}, {"setup", "kubectl"}, {"setup", "git"}, {"version"}} {
+		{"docker-credential"}, {"exec"}, {"setup", "kubectl"}, {"setup", "git"}, {"setup", "docker"}, {"version"}} {
 		r := c.mustRun(append(cmd, "--help")...)
 		help = append(help, helpExamples(r.stdout)...)
 	}

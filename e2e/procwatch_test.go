@@ -201,6 +201,13 @@ func (w *procWatch) poll() {
 		if now, ok := readStat(st.key.pid); !ok || now.key != st.key || now.zombie {
 			continue
 		}
+		if exe == "" && len(cmdline) == 0 && errE != nil {
+			// Not a sample either: a process whose memory is already
+			// gone (it is exiting, not yet a zombie) has no exe, argv or
+			// environment left; on a loaded machine the watcher can
+			// catch it there many times in a row.
+			continue
+		}
 		p.ppid, p.alive = st.ppid, true
 		p.samples++
 		if exe != "" {

@@ -22,6 +22,12 @@ type backend interface {
 	delete(service, user string) error
 }
 
+// labeler is a backend that can name an entry for a person browsing the
+// keychain; go-keyring's own set labels it with the opaque key.
+type labeler interface {
+	setLabeled(service, user, label, value string) error
+}
+
 // goKeyring is the real backend: the OS credential store through go-keyring.
 type goKeyring struct{}
 

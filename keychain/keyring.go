@@ -137,7 +137,7 @@ func (k *Keyring) Set(ctx context.Context, key string, r *Record) error {
 		return err
 	}
 	defer end()
-	return k.write(ctx, key, data)
+	return k.write(ctx, key, Label(r), data)
 }
 
 // Delete removes the record under key and every chunk it may have left,
@@ -183,8 +183,14 @@ func (k *Keyring) get(ctx context.Context, user string) (string, error) {
 	return k.do(ctx, func() (string, error) { return k.b.get(k.service, user) })
 }
 
-func (k *Keyring) set(ctx context.Context, user, value string) error {
-	_, err := k.do(ctx, func() (string, error) { return "", k.b.set(k.service, user, value) })
+// set writes one entry, labelled for a person when the backend can.
+func (k *Keyring) set(ctx context.Context, user, label, value string) error {
+	_, err := k.do(ctx, func() (string, error) {
+		if l, ok := k.b.(labeler); ok && label != "" {
+			return "", l.setLabeled(k.service, user, label, value)
+		}
+		return "", k.b.set(k.service, user, value)
+	})
 	return err
 }
 

@@ -71,13 +71,13 @@ func (k *Keyring) assemble(ctx context.Context, key string, h chunkHeader) ([]by
 
 // write stores data under key, replacing what was there so that a failure
 // or a crash at any point leaves either the old or the new record readable.
-func (k *Keyring) write(ctx context.Context, key string, data []byte) error {
+func (k *Keyring) write(ctx context.Context, key, label string, data []byte) error {
 	old, err := k.currentChunks(ctx, key)
 	if err != nil {
 		return err
 	}
 	if len(data) <= k.limit {
-		if err := k.set(ctx, key, string(data)); err != nil {
+		if err := k.set(ctx, key, label, string(data)); err != nil {
 			return err
 		}
 		k.cleanUp(ctx, key, old, "", 0)
@@ -96,11 +96,11 @@ func (k *Keyring) write(ctx context.Context, key string, data []byte) error {
 	// The new slot is not referenced by the current header, so these
 	// writes are invisible until the header below names them.
 	for i, part := range parts {
-		if err := k.set(ctx, chunkUser(key, slot, i+1), part); err != nil {
+		if err := k.set(ctx, chunkUser(key, slot, i+1), chunkLabel(label, i+1, len(parts)), part); err != nil {
 			return err
 		}
 	}
-	if err := k.set(ctx, key, header); err != nil {
+	if err := k.set(ctx, key, label, header); err != nil {
 		return err
 	}
 	k.cleanUp(ctx, key, old, slot, len(parts))

@@ -132,6 +132,14 @@ func RegistrationKey(issuer, clientID, profile string) string {
 	return hashKey(issuer, clientID, profile, "client registration")
 }
 
+// ClientSecretKey returns the keychain entry name for the client secret of
+// a profile's client: it belongs to the client, not to one grant, so it
+// outlives logins and logouts in an entry of its own, apart from every
+// [Key] and [RegistrationKey].
+func ClientSecretKey(issuer, clientID, profile string) string {
+	return hashKey(issuer, clientID, profile, "client secret")
+}
+
 func hashKey(fields ...string) string {
 	h := sha256.New()
 	var n [8]byte

@@ -295,3 +295,25 @@ func FuzzKey_Req39(f *testing.F) {
 		}
 	})
 }
+
+// TestKeys_ApartPerKind: a profile's grant, its client registration and its
+// client secret live under three different keys, so storing one never
+// replaces another; and a client secret record round-trips.
+func TestKeys_ApartPerKind(t *testing.T) {
+	g, r, s := Key("https://as", "app", "work"), RegistrationKey("https://as", "app", "work"), ClientSecretKey("https://as", "app", "work")
+	if g == r || g == s || r == s {
+		t.Fatalf("keys collide: %s %s %s", g, r, s)
+	}
+	if ClientSecretKey("https://as", "app", "work") == ClientSecretKey("https://as", "app2", "work") {
+		t.Fatal("the client secret key ignores the client id")
+	}
+	rec := &Record{Profile: "work", Issuer: "https://as", ClientID: "app", TokenEndpoint: "https://as/token", ClientSecret: "SNTL-CS"}
+	b, err := EncodeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeRecord(b)
+	if err != nil || back.ClientSecret != "SNTL-CS" {
+		t.Fatalf("DecodeRecord = %+v, %v", back, err)
+	}
+}

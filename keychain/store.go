@@ -97,6 +97,12 @@ type Record struct {
 	// record under [RegistrationKey], which holds no grant.
 	RegistrationAccessToken string `json:"registration_access_token,omitempty"`
 	RegistrationClientURI   string `json:"registration_client_uri,omitempty"`
+
+	// ClientSecret is the client secret of an installed app whose
+	// provider demands one (Google's "Desktop app" clients; RFC 8252
+	// §8.5: such a secret is not confidential, but it is kept with the
+	// same care). It is set only in the record under [ClientSecretKey].
+	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 // AccessToken is an access token and what sesame knows of it.

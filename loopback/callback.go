@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,19 +58,24 @@ type callback struct {
 	host    string          // the exact Host header the redirect URI implies
 	ctx     context.Context // the attempt's context, bounding the exchange
 
+	requests *authRequests // fresh authorization requests for the start link
+	startKey string        // the secret last segment of the start link
+
 	mu       sync.Mutex
 	spent    bool
 	outcome  chan outcome  // capacity 1: at most one request spends the state
 	finished chan struct{} // closed when the spending request is done
 }
 
-func newCallback(ctx context.Context, f *Flow, oc *oauth2.Config, s attemptSecrets, host string) *callback {
+func newCallback(ctx context.Context, f *Flow, reqs *authRequests, host string) *callback {
 	return &callback{
 		flow:     f,
-		oauth:    oc,
-		secrets:  s,
+		oauth:    reqs.oc,
+		secrets:  reqs.secrets,
 		host:     host,
 		ctx:      ctx,
+		requests: reqs,
+		startKey: newStartKey(),
 		outcome:  make(chan outcome, 1),
 		finished: make(chan struct{}),
 	}
@@ -84,10 +90,15 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusMisdirectedRequest)
 		return
 	}
+	if strings.HasPrefix(r.URL.EscapedPath(), startPrefix) {
+		cb.serveStart(w, r)
+		return
+	}
 	// The escaped path must match exactly: no trailing slash, no case
 	// folding, no percent-encoded variant (RFC 8252 §8.10). A ServeMux is not
-	// used because it cleans paths with a redirect, and this server never
-	// redirects (RFC 9700 §4.11.1).
+	// used because it cleans paths with a redirect, and this server
+	// redirects only from the start link, only to a request it built (RFC
+	// 9700 §4.11.1).
 	if r.URL.EscapedPath() != callbackPath || r.URL.Opaque != "" {
 		writeStatus(w, http.StatusNotFound)
 		return
@@ -117,14 +128,22 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusBadRequest)
 		return
 	}
+	cb.act(q, func(err error) {
+		if err != nil {
+			writePage(w, failurePage)
+		} else {
+			writePage(w, successPage)
+		}
+	})
+}
 
+// act completes the response q whose state was just spent, has page tell
+// the browser (if there is one) how it ended, and only then reports the
+// outcome, so that the page is sent before the server shuts down.
+func (cb *callback) act(q url.Values, page func(error)) {
 	defer close(cb.finished)
 	tok, err := cb.complete(q)
-	if err != nil {
-		writePage(w, failurePage)
-	} else {
-		writePage(w, successPage)
-	}
+	page(err)
 	cb.outcome <- outcome{token: tok, err: err}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 )
 
@@ -72,6 +73,10 @@ type Config struct {
 	// OnAuthURL, if set, is called once with the authorization URL before
 	// the browser is opened, so the caller can print it for the user.
 	OnAuthURL func(authURL string)
+	// Events, if set, tell the caller what happens while the login waits:
+	// the start link, an opener failure, renewed pushed requests, pasted
+	// addresses. See [Events].
+	Events Events
 
 	// AuthParams are extra authorization request parameters such as prompt,
 	// login_hint or resource (RFC 8707). Parameters the flow owns (state,
@@ -142,6 +147,7 @@ type Flow struct {
 	timeout time.Duration
 	openid  bool
 	limits  serverLimits
+	clock   clock.Clock // when pushed requests are renewed; tests replace it
 }
 
 // reservedParams are authorization request parameters the flow sets itself.
@@ -226,6 +232,7 @@ func New(cfg Config) (*Flow, error) {
 		timeout: timeout,
 		openid:  openid,
 		limits:  defaultLimits,
+		clock:   clock.System,
 	}, nil
 }
 

@@ -46,12 +46,31 @@
 // the iss check may belong to another server's flow, so its code is never
 // redeemed and its error text never shown (RFC 9700 §4.4).
 //
+// Besides /callback the listener serves one more path, the start link
+// /start/<key> with a 128-bit key of the attempt: each visit makes a fresh
+// authorization request of the attempt and answers 303 to it. A pushed
+// request_uri lives about a minute (RFC 9126 §2.2); the start link works for
+// the whole wait. Its Location is only ever a request the flow built and
+// checked, never anything from the request (requirement 18). Every request
+// of an attempt carries its one state, challenge and nonce, so a person who
+// signs in through an older link still completes the login, and the state is
+// still spent once. When the caller asks ([Events.NewAuthURL]), a pushed
+// request is renewed before it expires, for a link printed for another
+// machine.
+//
+// A browser on another machine cannot reach the listener; the person can
+// paste the address it ended on ([Events.ReadPasted]). The pasted address
+// gets the callback's checks: this attempt's redirect URI, single values,
+// the state (spent on match, whichever of paste and listener comes first),
+// then iss, then the code exchange with the verifier.
+//
 // Text from the server is untrusted (RFC 6749 §10.14, RFC 9700 §4.11). The
 // two pages the browser sees are constants that reflect nothing from the
 // request, carry no scripts, links or forms, and are sent with a strict
 // Content-Security-Policy, Referrer-Policy: no-referrer and Cache-Control:
-// no-store; the server never redirects. The code exchange and the pushed
-// authorization request go through internal/oauthwire, and an error response
+// no-store; the server redirects only from the start link. The code
+// exchange and the pushed authorization request go through
+// internal/oauthwire, and an error response
 // of the authorization endpoint becomes the same *oauthwire.Error: error
 // descriptions that reach an error string are stripped of control
 // characters, escape sequences and markup brackets, redacted and capped at
@@ -83,7 +102,8 @@
 // do not interfere, though two calls with the same fixed [Config.Port] cannot
 // both bind it. Token blocks until the login completes, fails, times out or
 // ctx is cancelled; it returns only after the listener is closed and the
-// server has stopped. [Config.OnAuthURL] runs on the calling goroutine;
+// server has stopped. [Config.OnAuthURL] and [Events] (but for
+// ReadPasted) run on the calling goroutine;
 // [Config.Opener] runs on its own goroutine and must return when its context
 // is done; [Config.Validate] runs on the goroutine serving the callback and
 // receives a context that is cancelled when the login is abandoned.

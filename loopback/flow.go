@@ -14,9 +14,10 @@ import (
 
 // Token runs one login: it binds the loopback listener, reports and opens the
 // authorization URL, waits for the one authorization response whose state
-// matches, redeems the code with the PKCE verifier, runs Config.Validate, and
-// returns the token. The listener is closed before Token returns, whatever
-// the outcome.
+// matches (from the browser, or pasted by the person, see
+// Events.ReadPasted), redeems the code with the PKCE verifier, runs
+// Config.Validate, and returns the token. The listener is closed before
+// Token returns, whatever the outcome.
 //
 // Token returns ctx.Err() when ctx is cancelled or its own deadline passes,
 // ErrTimeout when Config.Timeout passes first, ErrPortInUse when a fixed port
@@ -27,9 +28,11 @@ import (
 // refused for its redirect URI, or the error Validate returned. No error carries the code, state, nonce, verifier or a
 // token.
 //
-// If Opener fails and OnAuthURL is set, Token keeps waiting: the user has the
-// URL and can open it by hand. With no OnAuthURL there is no way to proceed,
-// so Token returns ErrOpenBrowser.
+// If Opener fails and the person has been shown a link (OnAuthURL or
+// Events.Started is set), Token reports the failure through
+// Events.OpenFailed and keeps waiting: the person can open the link by
+// hand. With neither there is no way to proceed, so Token returns
+// ErrOpenBrowser.
 func (f *Flow) Token(ctx context.Context) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -54,38 +57,45 @@ func (f *Flow) Token(ctx context.Context) (*Result, error) {
 	oc := f.cfg.OAuth2
 	oc.RedirectURL = redirectURI
 	secrets := newAttemptSecrets(f.openid)
-	authURL := f.authCodeURL(&oc, secrets)
-	pushed := false
-	if f.cfg.PAREndpoint != "" {
-		pushedURL, err := f.pushAuthorizationRequest(actx, &oc, authURL, secrets)
-		client, redirect := refusedForEveryRequest(err)
-		switch {
-		case err == nil:
-			authURL, pushed = pushedURL, true
-		case redirect:
-			_ = ln.Close()
-			return nil, &RedirectURIError{RedirectURI: redirectURI, Port: f.cfg.Port, Err: err}
-		case f.cfg.RequirePAR || client || ctx.Err() != nil:
-			// RFC 9126 §5: never fall back when the server demands PAR.
-			_ = ln.Close()
-			return nil, err
-		}
-	}
-	if err := checkOpenURL(authURL, oc.Endpoint.AuthURL, f.cfg.AllowInsecureAuthEndpoint, pushed); err != nil {
+	reqs := newAuthRequests(f, &oc, secrets)
+	shown, err := reqs.first(actx, ctx)
+	if err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
 
-	cb := newCallback(actx, f, &oc, secrets, host)
+	cb := newCallback(actx, f, reqs, host)
 	rs := startServer(newServer(actx, cb, f.limits), ln, f.limits)
+	ev := &f.cfg.Events
+	defer ev.done()
 
 	if f.cfg.OnAuthURL != nil {
-		f.cfg.OnAuthURL(authURL)
+		f.cfg.OnAuthURL(shown.url)
 	}
+	left := f.timeout
+	if d, ok := actx.Deadline(); ok {
+		left = time.Until(d)
+	}
+	ev.started(Start{
+		AuthURL:        shown.url,
+		AuthURLExpires: shown.expires,
+		LocalURL:       "http://" + host + startPrefix + cb.startKey,
+		Timeout:        left,
+		Paste:          ev.ReadPasted != nil,
+	})
 	var openErr chan error
 	if f.cfg.Opener != nil {
 		openErr = make(chan error, 1)
-		go func() { openErr <- f.cfg.Opener.Open(actx, authURL) }()
+		go func() { openErr <- f.cfg.Opener.Open(actx, shown.url) }()
+	}
+	var refused chan error
+	if ev.ReadPasted != nil {
+		refused = make(chan error)
+		go readPasted(actx, ev.ReadPasted, cb, refused)
+	}
+	var renew <-chan time.Time
+	if ev.NewAuthURL != nil {
+		renew = f.renewal(shown)
 	}
 
 	for {
@@ -104,17 +114,79 @@ func (f *Flow) Token(ctx context.Context) (*Result, error) {
 
 		case err := <-openErr:
 			openErr = nil
-			if err != nil && f.cfg.OnAuthURL == nil {
+			if err == nil {
+				continue
+			}
+			err = openError(err, shown.url, secrets)
+			if f.cfg.OnAuthURL == nil && ev.Started == nil {
 				cancel()
 				rs.abort()
 				cb.waitFinished(f.limits.shutdownGrace)
-				return nil, openError(err, authURL, secrets)
+				return nil, err
+			}
+			ev.openFailed(err)
+
+		case err := <-refused:
+			ev.pasteRefused(err)
+
+		case <-renew:
+			l, err := reqs.next(actx)
+			switch {
+			case actx.Err() != nil:
+				// The loop ends on the next turn.
+				renew = nil
+			case err != nil:
+				if ev.NewAuthURLFailed != nil {
+					ev.NewAuthURLFailed(err)
+				}
+				renew = f.clock.After(renewRetry)
+			default:
+				shown = l
+				ev.NewAuthURL(l.url, l.expires)
+				renew = f.renewal(l)
 			}
 
 		case <-actx.Done():
 			rs.abort()
 			cb.waitFinished(f.limits.shutdownGrace)
 			return nil, f.contextError(ctx, actx)
+		}
+	}
+}
+
+// renewRetry is how soon a failed renewal of a pushed request is tried
+// again.
+const renewRetry = 10 * time.Second
+
+// renewal returns the channel that says when to renew l, or nil when l
+// does not expire.
+func (f *Flow) renewal(l authLink) <-chan time.Time {
+	now := f.clock.Now()
+	at := l.renewAt(now)
+	if at.IsZero() {
+		return nil
+	}
+	return f.clock.After(at.Sub(now))
+}
+
+// readPasted hands each pasted address to cb until one spends the state,
+// reporting the refused ones on refused. It ends when read fails or the
+// login is over; a read still blocked then is abandoned (see
+// Events.ReadPasted).
+func readPasted(ctx context.Context, read func(context.Context) (string, error), cb *callback, refused chan<- error) {
+	for {
+		text, err := read(ctx)
+		if err != nil || ctx.Err() != nil {
+			return
+		}
+		err = cb.paste(text)
+		if err == nil {
+			return
+		}
+		select {
+		case refused <- err:
+		case <-ctx.Done():
+			return
 		}
 	}
 }

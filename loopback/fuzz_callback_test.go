@@ -108,7 +108,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		defer cancel()
 		oc := fl.cfg.OAuth2
 		oc.RedirectURL = redirectURI
-		cb := newCallback(ctx, fl, &oc, secrets, fuzzCallbackHost)
+		cb := newCallback(ctx, fl, newAuthRequests(fl, &oc, secrets), fuzzCallbackHost)
 
 		req := &http.Request{
 			Method:     http.MethodGet,

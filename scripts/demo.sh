@@ -6,6 +6,12 @@
 #
 #   make demo                       # or: scripts/demo.sh
 #   DEMO_BROWSER=headless make demo # headless Chromium even when a display is there
+#   make demo-server                # or: scripts/demo.sh --server-only
+#
+# --server-only starts only the test server and keeps it running until
+# Ctrl-C, printing its issuer, CA file and client id and a `sesame login`
+# line to paste in another terminal, to try sesame by hand. DEMO_PORT fixes
+# its port (default: any free one).
 #
 # Browser: with a display (DISPLAY or WAYLAND_DISPLAY) sesame opens your
 # browser and you sign in with any name and password (accept the warning about
@@ -42,6 +48,8 @@ cd "$repo"
 self="$repo/scripts/demo.sh"
 go=${GO:-go}
 profile=demo
+server_only=0
+[[ ${1:-} != --server-only ]] || server_only=1
 
 # ---- keychain: decided first, because it may re-run the whole demo ----------
 
@@ -53,7 +61,9 @@ secret_service_reachable() {
 		grep -q 'boolean true'
 }
 
-if [[ -n ${SESAME_DEMO_PRIVATE_KEYRING:-} ]]; then
+if ((server_only)); then # the person's own sesame signs in, with the person's keychain
+	keychain=''
+elif [[ -n ${SESAME_DEMO_PRIVATE_KEYRING:-} ]]; then
 	secret_service_reachable ||
 		die "keyring-session started, but no Secret Service answers on its D-Bus session"
 	keychain="a private, throwaway gnome-keyring (keyring-session), deleted when the demo ends"
@@ -76,6 +86,7 @@ headless) headless=1 ;;
 system) headless=0 ;;
 *) die "DEMO_BROWSER must be auto, headless or system, not ${DEMO_BROWSER}" ;;
 esac
+((!server_only)) || headless=0
 chromium=${TESTBROWSER_CHROMIUM:-/usr/bin/chromium}
 
 command -v "$go" >/dev/null || die "go is not in PATH" "install Go (go.mod says which version), or set GO=/path/to/go"
@@ -137,7 +148,9 @@ cleanup() {
 		wait "$apt_pid" 2>/dev/null
 	fi
 	rm -rf "$work"
-	if ((rc != 0)); then
+	if ((server_only && (rc == 129 || rc == 130 || rc == 143))); then
+		say "test server stopped" >&2
+	elif ((rc != 0)); then
 		printf 'demo: failed (exit %d) after %s s\n' "$rc" "$(elapsed)" >&2
 	fi
 	exit "$rc"
@@ -170,7 +183,7 @@ finish() {
 	fi
 }
 
-say "keychain: $keychain"
+[[ -z $keychain ]] || say "keychain: $keychain"
 say "work directory: $work (removed at exit)"
 
 # ---- 1-3: build, npm ci and chromium, side by side ------------------------
@@ -184,12 +197,14 @@ stamp=$server_dir/node_modules/.sesame-e2e-lock-sha256
 
 targets=(./cmd/sesame)
 ((headless)) && targets+=(./e2e/testbrowser)
-if ((headless)); then
+if ((server_only)); then
+	: # no build: the person tries the sesame they have
+elif ((headless)); then
 	say "building sesame and e2e/testbrowser (go build; the first build on a machine takes a minute)"
 else
 	say "building sesame (go build)"
 fi
-bg build env CGO_ENABLED=0 "$go" build -trimpath -o "$work/" "${targets[@]}"
+((server_only)) || bg build env CGO_ENABLED=0 "$go" build -trimpath -o "$work/" "${targets[@]}"
 
 if [[ $(cat "$stamp" 2>/dev/null) == "$lock_sum" ]]; then
 	say "test server: npm packages already installed (e2e/server/node_modules)"
@@ -257,12 +272,12 @@ fi
 
 # ---- 3: the test authorization server --------------------------------------
 
-say "test server: starting oidc-provider on 127.0.0.1 (node e2e/server/server.js --port 0, 5-minute access tokens)"
+say "test server: starting oidc-provider on 127.0.0.1 (node e2e/server/server.js --port ${DEMO_PORT:-0}, 5-minute access tokens)"
 rs_secret=$(openssl rand -hex 16) # e2e-rs's secret; by environment, not argv
 : >"$work/server.out"
 : >"$work/server.err"
 E2E_RS_SECRET=$rs_secret NO_COLOR=1 setsid node "$server_dir/server.js" \
-	--port 0 --cert "$work/cert.pem" --key "$work/key.pem" \
+	--port "${DEMO_PORT:-0}" --cert "$work/cert.pem" --key "$work/key.pem" \
 	--access-token-ttl 300 --event-log "$work/events.jsonl" \
 	>"$work/server.out" 2>"$work/server.err" </dev/null &
 server_pid=$!
@@ -278,6 +293,27 @@ for ((i = 0; i < 300; i++)); do
 done
 [[ -n $issuer ]] || die "the test server printed no issuer within 30 s"
 say "test server: ready at $issuer (client id sesame-e2e)"
+
+if ((server_only)); then
+	cat <<EOF
+
+The test server runs until Ctrl-C.
+  issuer     $issuer
+  CA file    $work/ca.pem   (removed when the server stops)
+  client id  sesame-e2e
+  events     $work/events.jsonl
+
+Sign in from another terminal (any user name and password; your browser warns about the
+test CA, which it does not know: continue):
+
+  sesame login -p $profile --issuer $issuer --client-id sesame-e2e --ca-file $work/ca.pem
+
+then, e.g.: sesame status -p $profile; sesame token -p $profile --output json; sesame logout -p $profile
+EOF
+	rc=0
+	wait "$server_pid" || rc=$?
+	die "the test server stopped (exit $rc)"
+fi
 
 finish build "go build"
 ((headless)) || say "built sesame"

@@ -29,17 +29,20 @@ func (a *app) deps() *session.Deps {
 		Finisher: a.finisher,
 		Clock:    a.env.Clock,
 		Log:      a.log,
+
+		PresetOrigins: a.env.PresetOrigins,
 	}
 }
 
 // ui is how the session speaks to the person at this run's stderr. A
 // helper call never opens a browser unless it runs for a person.
 func (a *app) ui(p *profile.Profile, lo loginUI) *session.UI {
+	opener := a.opener(p, lo.noBrowser)
 	return &session.UI{
-		Warn:        a.warn,
-		Info:        func(msg string) { a.say(msg) },
-		ShowAuthURL: a.showAuthURL,
-		Opener:      a.opener(p, lo.noBrowser),
-		Device:      a.deviceUI(p, lo),
+		Warn:    a.warn,
+		Info:    func(msg string) { a.say(msg) },
+		Opener:  opener,
+		Browser: a.browserEvents(lo, opener != nil),
+		Device:  a.deviceUI(p, lo),
 	}
 }

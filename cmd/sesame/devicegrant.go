@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sesame-auth/sesame/devicecode"
 	"github.com/sesame-auth/sesame/internal/profile"
@@ -61,6 +63,10 @@ type loginUI struct {
 	openDevicePage bool
 	// qr says when to draw the device flow's link as a QR code.
 	qr qrMode
+	// loginCmd: the login command, not a helper's login, owns the
+	// terminal: the browser flow's wait is drawn live and a pasted
+	// address is read (browserwait.go).
+	loginCmd bool
 }
 
 // qrMode is --qr / --no-qr: auto draws the code on a terminal only.
@@ -72,10 +78,12 @@ const (
 	qrNever
 )
 
-// endCountdown clears the device flow's countdown line, if one was shown.
-func (a *app) endCountdown(lo loginUI) {
-	if a.env.StderrTTY && !lo.json {
+// endCountdown clears the device flow's countdown line, if one is shown,
+// so that what comes next starts on a line of its own.
+func (a *app) endCountdown() {
+	if a.countdown {
 		a.messages().endProgress()
+		a.countdown = false
 	}
 }
 
@@ -92,35 +100,79 @@ func (a *app) deviceUI(p *profile.Profile, lo loginUI) devicecode.UI {
 		QR:   qrEncoder,
 		Waiting: func(w devicecode.Wait) {
 			if countdown {
-				a.messages().progress(fmt.Sprintf("waiting for approval, %s left", w.Remaining.Truncate(time.Second)))
+				// A line wider than the terminal would wrap, and the next
+				// redraw would clear only its last row.
+				cols, _ := a.stderrSize()
+				msg := fmt.Sprintf("waiting for approval, %s left", w.Remaining.Truncate(time.Second))
+				a.messages().progress(truncateRunes(msg, cols-len(prefixInfo)-1))
+				a.countdown = true
 			}
 		},
 	}
 }
 
+// defaultCols and defaultRows are the size assumed for a terminal that
+// does not tell its own: the classic 80×24.
+const defaultCols, defaultRows = 80, 24
+
+// stderrSize is the size of the terminal on stderr.
+func (a *app) stderrSize() (cols, rows int) {
+	if a.env.StderrSize != nil {
+		if c, r, ok := a.env.StderrSize(); ok {
+			return c, r
+		}
+	}
+	return defaultCols, defaultRows
+}
+
 // showDevicePrompt tells the person where to go and what to enter
-// (requirement 41): the verification host on a line of its own,
-// the full page, the code exactly as received, and the phishing warning.
+// (requirement 41). It is laid out for a terminal, whose last rows are
+// what a person sees: first the site the page is on (scheme and host on a
+// line of their own, an internationalized host also in Unicode) and the
+// phishing warning, then the QR code when there is room for it, and last
+// the page and the code exactly as received, right above the countdown.
+// Nothing before them is a URL to open: the site line is introduced as the
+// site, so it is not taken for the page, and the issuer is not named.
 func (a *app) showDevicePrompt(p *profile.Profile, pr devicecode.Prompt, lo loginUI) {
 	m := a.messages()
-	host := pr.HostASCII
-	if pr.HostUnicode != pr.HostASCII {
-		host = pr.HostUnicode + " (" + pr.HostASCII + ")"
-	}
-	body := []string{"  " + pr.Origin, "", "  host: " + host, "  page: " + pr.VerificationURI, "  code: " + pr.UserCode, ""}
-	if pr.VerificationURIComplete != "" {
-		body = append(body, "  or open this link, which carries the code:", "  "+pr.VerificationURIComplete, "")
-	}
-	if pr.QR != "" {
-		body = append(append(body, strings.Split(strings.TrimSuffix(pr.QR, "\n"), "\n")...), "")
-	}
-	m.block(fmt.Sprintf("to sign in to profile %q, open this page on any device:", p.Name), body...)
+	says := []string{fmt.Sprintf("to sign in to profile %q, open the page below on any device", p.Name)}
 	if pr.DifferentDomain {
 		// Shouted on purpose: a page outside the issuer's domain is how a
 		// device-code phishing attempt looks (requirement 41).
-		m.say(fmt.Sprintf("WARNING: this page is on %s, not on the issuer's domain %s", pr.Domain, pr.IssuerDomain))
+		says = append(says, fmt.Sprintf("WARNING: this page is on %s, not on the issuer's domain %s", pr.Domain, pr.IssuerDomain))
 	}
-	m.say(fmt.Sprintf("%s; the code expires at %s", devicecode.PhishingWarning, pr.ExpiresAt.Local().Format("15:04:05")))
+	says = append(says, devicecode.PhishingWarning)
+	heading := fmt.Sprintf("the code expires at %s; the page is on this site:", pr.ExpiresAt.Local().Format("15:04:05"))
+	site := []string{"  " + pr.Origin}
+	if pr.HostUnicode != pr.HostASCII {
+		site = append(site, "  host: "+pr.HostUnicode+" ("+pr.HostASCII+")")
+	}
+	page := []string{"", "  page: " + pr.VerificationURI, "  code: " + pr.UserCode}
+	if pr.VerificationURIComplete != "" {
+		page = append(page, "  or open this link, which carries the code:", "  "+pr.VerificationURIComplete)
+	}
+	page = append(page, "")
+	var qr []string
+	if pr.QR != "" {
+		qr = append([]string{""}, strings.Split(strings.TrimSuffix(pr.QR, "\n"), "\n")...)
+		if lo.qr != qrAlways {
+			cols, rows := a.stderrSize()
+			text := make([]string, 0, len(says)+1)
+			for _, s := range append(says, heading) {
+				text = append(text, prefixInfo+s)
+			}
+			// The blank line under the heading, and the countdown.
+			text = append(text, "", "")
+			// A QR code wider than the terminal would wrap into noise.
+			if maxRunes(qr) > cols || !fitsTerminal(slices.Concat(text, site, qr, page), cols, rows) {
+				qr = nil
+			}
+		}
+	}
+	for _, s := range says {
+		m.say(s)
+	}
+	m.block(heading, slices.Concat(site, qr, page)...)
 	if lo.json {
 		_ = writeJSON(a.env.Stdout, deviceEvent{
 			Event:                   "device_authorization",
@@ -135,4 +187,30 @@ func (a *app) showDevicePrompt(p *profile.Profile, pr devicecode.Prompt, lo logi
 			_ = o.Open(context.Background(), pr.BrowserURI())
 		}
 	}
+}
+
+// fitsTerminal reports whether lines, wrapped at cols, fill at most rows
+// rows: a prompt that fits is seen whole, its top not scrolled away. A
+// rune is taken to fill one column, as the QR code's blocks and URLs do.
+func fitsTerminal(lines []string, cols, rows int) bool {
+	used := 0
+	for _, l := range lines {
+		used += max(1, (utf8.RuneCountInString(l)+cols-1)/cols)
+	}
+	return used <= rows
+}
+
+// maxRunes is the length in runes of the longest of lines.
+func maxRunes(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		n = max(n, utf8.RuneCountInString(l))
+	}
+	return n
+}
+
+// truncateRunes cuts s to at most n runes (at least one).
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	return string(r[:min(len(r), max(n, 1))])
 }

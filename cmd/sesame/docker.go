@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
@@ -9,11 +10,6 @@ import (
 	"github.com/sesame-auth/sesame/credhelper"
 	"github.com/sesame-auth/sesame/internal/profile"
 )
-
-// dockerUsername is the user name answered to docker: registries that take
-// an OAuth access token as a password accept any name, and this one says
-// what the password is.
-const dockerUsername = "oauth2accesstoken"
 
 func newDockerCredentialCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -72,7 +68,7 @@ func runDockerCredential(ctx context.Context, a *app, op string) error {
 		return err
 	}
 	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: tokenType(rec)}
-	return credhelper.DockerRespond(a.env.Stdout, serverURL, dockerUsername, tok)
+	return credhelper.DockerRespond(a.env.Stdout, serverURL, dockerUsername(p), tok)
 }
 
 // dockerProfile is the profile whose docker hosts name serverURL.
@@ -88,7 +84,16 @@ func (a *app) dockerProfile(serverURL string) (*profile.Profile, error) {
 			}
 		}
 	}
-	return nil, credhelper.ErrCredentialsNotFound
+	// docker drops a helper's stderr (it reads only stdout), so this hint
+	// reaches only a person who runs the helper by hand to see why docker
+	// has no credentials; docker itself gets its "not found" answer.
+	return nil, withHint(credhelper.ErrCredentialsNotFound,
+		fmt.Sprintf("no profile serves registry %q: add it with 'sesame setup docker -p PROFILE --registry HOST'", serverURL))
+}
+
+// dockerUsername is the user name answered to docker for p's registries.
+func dockerUsername(p *profile.Profile) string {
+	return firstNonEmpty(p.DockerUsername, profile.DefaultDockerUsername)
 }
 
 func (a *app) dockerList() error {
@@ -99,7 +104,7 @@ func (a *app) dockerList() error {
 	list := map[string]string{}
 	for _, n := range cfg.Names() {
 		for _, h := range cfg.Profile(n).DockerHosts {
-			list[h] = dockerUsername
+			list[h] = dockerUsername(cfg.Profile(n))
 		}
 	}
 	return credhelper.WriteDockerList(a.env.Stdout, list)

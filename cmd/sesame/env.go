@@ -33,6 +33,10 @@ type Env struct {
 	// Cache is the volatile access-token cache (the kernel keyring on
 	// Linux); nil means none.
 	Cache tokencache.Cache
+	// StderrSize is the size of the terminal on stderr, asked each time
+	// (the window may have been resized); ok is false when it is unknown.
+	// Nil means unknown.
+	StderrSize func() (cols, rows int, ok bool)
 	// Opener, when set, replaces the browser launcher (tests use a
 	// scripted browser); --no-browser still wins.
 	Opener loopback.Opener
@@ -44,6 +48,11 @@ type Env struct {
 	// runs commands in process runs the command as a child instead, as
 	// replacing the test binary would end the test.
 	Exec func(path string, args, env []string) error
+	// PresetOrigins moves provider presets with a fixed host (google,
+	// codeberg) to an in-process test server, by preset name. Only tests
+	// set it: systemEnv never does, and neither the configuration file
+	// nor the environment can.
+	PresetOrigins map[string]string
 }
 
 // systemEnv is the Env of a real process.
@@ -62,5 +71,9 @@ func systemEnv() *Env {
 		Store: sync.OnceValues(func() (keychain.Store, error) {
 			return openStore(os.Getenv)
 		}),
+		StderrSize: func() (int, int, bool) {
+			cols, rows, err := term.GetSize(int(os.Stderr.Fd()))
+			return cols, rows, err == nil && cols > 0 && rows > 0
+		},
 	}
 }

@@ -184,6 +184,8 @@ func problemHints(pr *session.Problem) (int, []string) {
 		return exitError, []string{redirectURIHint(pr)}
 	case session.ScopeConflict:
 		return exitError, []string{"the server keeps one grant per client and person, and yours has other scopes: revoke sesame's grant in your account page on the server (Gitea, Forgejo: Settings, Applications, Authorized OAuth2 Applications), or log in with the same --scope as before"}
+	case session.NoClientSecret:
+		return exitUsage, []string{"give it to the login on standard input with --client-secret-stdin, or in $SESAME_CLIENT_SECRET: it is kept in the keychain, never in the configuration file"}
 	}
 	return exitError, nil
 }

@@ -31,14 +31,16 @@ type execOptions struct {
 func newExecCmd(a *app) *cobra.Command {
 	o := &execOptions{}
 	cmd := &cobra.Command{
-		Use:   "exec [--env VAR] -- COMMAND [ARG...]",
+		Use:   "exec [--env VAR] [--] COMMAND [ARG...]",
 		Short: "Run a command with a fresh access token in one environment variable",
 		Long: `Run COMMAND with a fresh access token in the environment variable VAR (default
 SESAME_ACCESS_TOKEN). This is the one place sesame puts a token into an environment, and
 only because you asked: the token is visible to COMMAND and to everything it starts.
-sesame is replaced by COMMAND, so its exit code and signals are COMMAND's.`,
+sesame is replaced by COMMAND, so its exit code and signals are COMMAND's. sesame's own
+flags end at COMMAND: what follows it is COMMAND's, flags included; '--' before COMMAND is
+needed only when COMMAND itself starts with '-'.`,
 		Example: `  sesame exec -p work -- sh -c 'curl -H "Authorization: Bearer $SESAME_ACCESS_TOKEN" https://api.example.com/'
-  sesame exec -p work --env GITHUB_TOKEN -- gh api user`,
+  sesame exec -p work --env GITHUB_TOKEN gh api user`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("exec needs a command: sesame exec -- COMMAND [ARG...]")
@@ -49,6 +51,9 @@ sesame is replaced by COMMAND, so its exit code and signals are COMMAND's.`,
 			return runExec(cmd.Context(), a, o, args)
 		},
 	}
+	// Flags after COMMAND are COMMAND's: `sesame exec -p work curl -s URL`
+	// runs curl -s rather than failing on sesame's unknown -s.
+	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&o.env, "env", defaultExecEnv, "name of the environment variable that receives the token")
 	addResourceFlag(cmd, a)
 	return cmd

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
@@ -90,7 +89,7 @@ func (a *app) gitProfile(req *credhelper.GitRequest, explicit bool) (*profile.Pr
 	for _, n := range names {
 		p := cfg.Profile(n)
 		if p == nil {
-			return nil, withHint(fmt.Errorf("no profile %q", n), a.missingProfileHints(cfg, n)...)
+			return nil, a.noProfile(cfg, n)
 		}
 		for _, entry := range p.GitHosts {
 			host, prefix := profile.SplitGitHost(entry)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,13 +44,24 @@ type harness struct {
 	opener loopback.Opener
 	// treeOnly runs the command tree alone, without the warm path.
 	treeOnly bool
+	// presetOrigins moves fixed-host provider presets to the test server.
+	presetOrigins map[string]string
 }
 
 func newHarness(t testing.TB, opts ...authtest.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, as: authtest.New(t, opts...), store: keychain.NewMemory(), cache: &tokencache.Memory{}, dir: t.TempDir()}
 	h.browser = authtest.NewBrowser(t, h.as)
-	h.env = map[string]string{"SESAME_CONFIG_DIR": h.dir, "XDG_RUNTIME_DIR": t.TempDir()}
+	// A home of its own: commands that run git, kubectl or docker's
+	// configuration (setup, logout --forget) must never touch the
+	// developer's.
+	home := t.TempDir()
+	h.env = map[string]string{
+		"SESAME_CONFIG_DIR": h.dir, "XDG_RUNTIME_DIR": t.TempDir(), "HOME": home,
+		"KUBECONFIG":        filepath.Join(home, ".kube", "config"),
+		"GIT_CONFIG_GLOBAL": filepath.Join(home, ".gitconfig"),
+		"DOCKER_CONFIG":     filepath.Join(home, ".docker"),
+	}
 	return h
 }
 
@@ -128,6 +140,7 @@ func (h *harness) runIn(ctx context.Context, stdin io.Reader, getenv func(string
 	if h.opener != nil {
 		env.Opener = h.opener
 	}
+	env.PresetOrigins = h.presetOrigins
 	run := Main
 	if h.treeOnly {
 		run = runTree

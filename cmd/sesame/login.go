@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -35,22 +37,40 @@ type loginOptions struct {
 	acceptVerificationHost bool
 	dpop                   bool
 	register               bool
+	save                   bool
+	presetFlags
 	// changed reports whether a flag was given on the command line.
 	changed func(name string) bool
 }
 
-func newLoginCmd(a *app) *cobra.Command {
-	o := &loginOptions{}
+func newLoginCmd(a *app) *cobra.Command { return loginCommand(a, &loginOptions{}) }
+
+// loginCommand is `sesame login` with its flags parsed into o; `profile
+// set` borrows its setting flags.
+func loginCommand(a *app, o *loginOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Sign in and store the grant in the OS keychain",
 		Long: `Sign in to the profile's authorization server and store the grant in the OS keychain.
 
-The first login of a profile needs --issuer and --client-id; the flags given then are
-saved as the profile, and later logins need only -p. The browser opens on the server's
-sign-in page; the code comes back to a one-time listener on http://127.0.0.1:<port>/callback,
-protected by PKCE (S256), state, nonce and the RFC 9207 iss check. The authorization URL is
-always printed to stderr, so over SSH you can open it elsewhere (with --port and a tunnel).
+The first login of a profile needs --issuer (or --provider) and --client-id; the flags given then are
+saved as the profile, and later logins need only -p. What a later login saves:
+  - the server and the grant (--issuer, --client-id, --register, --scope, --resource,
+    --dpop, --ca-file, --insecure-loopback-as, --allow-unannounced-iss, --helper-login,
+    --verification-host): saved by every login that changes them, as refreshes and
+    helper-started logins must agree with the grant; login says what it saved;
+  - how this login runs (--flow, --port, --browser-command): for this login only,
+    unless --save. Helper-started logins use what the profile saves.
+'sesame profile set' changes settings without signing in. --scope takes several scopes
+separated by commas or spaces, and may be repeated.
+
+The browser opens on the server's sign-in page; the code comes back to a one-time listener
+on http://127.0.0.1:<port>/callback, protected by PKCE (S256), state, nonce and the RFC 9207
+iss check. The link printed on stderr is the listener's start link, which works for as
+long as sesame waits: open it by hand if the browser does not open, or elsewhere through a
+tunnel to --port. With --no-browser the authorization URL itself is printed, for a browser
+on another machine (a new one before a pushed request expires); if that browser cannot
+reach 127.0.0.1, paste the address it ended on at sesame's prompt.
 
 The server must know the client id as a public client (token_endpoint_auth_method none)
 and accept the redirect URI http://127.0.0.1/callback on any port (RFC 8252 §7.3). A server
@@ -59,7 +79,9 @@ if it does not accept the redirect URI, the browser shows its error page, not a 
 		Example: `  sesame login -p work --issuer https://id.example.com --client-id sesame
   sesame login -p work
   sesame login -p work --no-browser
-  sesame login -p api --issuer https://id.example.com --register --dpop --resource https://api.example.com`,
+  sesame login -p api --issuer https://id.example.com --register --dpop --resource https://api.example.com
+  sesame login -p gh --provider github --client-id Iv23liEXAMPLE
+  SESAME_CLIENT_SECRET=... sesame login -p google --provider google --client-id 1234.apps.googleusercontent.com`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.changed = func(name string) bool { return cmd.Flags().Changed(name) }
@@ -69,7 +91,7 @@ if it does not accept the redirect URI, the browser shows its error page, not a 
 	f := cmd.Flags()
 	f.StringVar(&o.issuer, "issuer", "", "issuer URL of the authorization server (first login)")
 	f.StringVar(&o.clientID, "client-id", "", "OAuth client id registered for sesame (first login)")
-	f.StringArrayVar(&o.scopes, "scope", nil, "scope to request (repeatable; default: openid offline_access)")
+	f.StringArrayVar(&o.scopes, "scope", nil, "scopes to request, separated by commas or spaces (repeatable; default: openid offline_access)")
 	f.StringArrayVar(&o.resources, "resource", nil, "RFC 8707 resource indicator (repeatable)")
 	f.StringVar(&o.flow, "flow", "", "login flow: auto, browser or device")
 	f.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser; only print the URL")
@@ -80,7 +102,7 @@ if it does not accept the redirect URI, the browser shows its error page, not a 
 	f.StringVar(&o.browserCommand, "browser-command", "", "program that opens the URL (default: $BROWSER, else the system browser)")
 	f.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser (at most 15m)")
 	f.BoolVar(&o.json, "json", false, "print JSON lines on stdout: the device code event (device flow), then the result")
-	f.BoolVar(&o.qr, "qr", false, "device flow: draw the link as a QR code even when stderr is not a terminal")
+	f.BoolVar(&o.qr, "qr", false, "device flow: always draw the link as a QR code (by default only on a terminal it fits)")
 	f.BoolVar(&o.noQR, "no-qr", false, "device flow: never draw a QR code")
 	exclusiveFlags(cmd, "qr", "no-qr")
 	f.BoolVar(&o.open, "open", false, "device flow: also open the verification page in a browser on this machine")
@@ -89,7 +111,58 @@ if it does not accept the redirect URI, the browser shows its error page, not a 
 	f.BoolVar(&o.acceptVerificationHost, "accept-verification-host", false, "device flow: accept a verification page outside the issuer's domain")
 	f.BoolVar(&o.dpop, "dpop", false, "bind the grant to a key kept in the keychain (RFC 9449 DPoP; saved in the profile)")
 	f.BoolVar(&o.register, "register", false, "register a client id of this installation's own (RFC 7591) instead of --client-id; logout deletes it")
+	f.BoolVar(&o.save, "save", false, "also save --flow, --port and --browser-command in an existing profile")
+	o.addPresetFlags(f)
 	return cmd
+}
+
+// profileFlag is a login flag that is a profile setting: apply copies its
+// value into a profile, get reads the setting back (to tell what a login
+// changed).
+type profileFlag struct {
+	name string
+	// loginOnly: how one login runs on this machine. The first login of a
+	// profile saves it; a later one uses it for itself only, unless
+	// --save. Every other setting describes the server or the grant, which
+	// every later refresh and helper-started login must agree with, so
+	// every login that gives it saves it.
+	loginOnly bool
+	// grant: it changes which grant the profile holds (the keychain key,
+	// or the key it is bound to); only a login, which replaces the grant,
+	// changes it, never `profile set`.
+	grant bool
+	apply func(o *loginOptions, p *profile.Profile)
+	get   func(p *profile.Profile) any
+}
+
+// profileFlags are login's flags that are profile settings, in the order
+// of `sesame login --help`.
+var profileFlags = []profileFlag{
+	{name: "issuer", grant: true, apply: func(o *loginOptions, p *profile.Profile) { p.Issuer = o.issuer }, get: func(p *profile.Profile) any { return p.Issuer }},
+	{name: "client-id", grant: true, apply: func(o *loginOptions, p *profile.Profile) { p.ClientID = o.clientID }, get: func(p *profile.Profile) any { return p.ClientID }},
+	{name: "scope", apply: func(o *loginOptions, p *profile.Profile) { p.Scopes = splitScopes(o.scopes) }, get: func(p *profile.Profile) any { return p.Scopes }},
+	{name: "resource", apply: func(o *loginOptions, p *profile.Profile) { p.Resources = slices.Clone(o.resources) }, get: func(p *profile.Profile) any { return p.Resources }},
+	{name: "flow", loginOnly: true, apply: func(o *loginOptions, p *profile.Profile) { p.Flow = o.flow }, get: func(p *profile.Profile) any { return p.Flow }},
+	{name: "port", loginOnly: true, apply: func(o *loginOptions, p *profile.Profile) { p.CallbackPort = o.port }, get: func(p *profile.Profile) any { return p.CallbackPort }},
+	{name: "ca-file", apply: func(o *loginOptions, p *profile.Profile) { p.CAFile = o.caFile }, get: func(p *profile.Profile) any { return p.CAFile }},
+	{name: "insecure-loopback-as", apply: func(o *loginOptions, p *profile.Profile) { p.InsecureLoopbackAS = o.insecureLoopback }, get: func(p *profile.Profile) any { return p.InsecureLoopbackAS }},
+	{name: "allow-unannounced-iss", apply: func(o *loginOptions, p *profile.Profile) { p.AllowUnannouncedIss = o.allowUnannouncedIss }, get: func(p *profile.Profile) any { return p.AllowUnannouncedIss }},
+	{name: "browser-command", loginOnly: true, apply: func(o *loginOptions, p *profile.Profile) { p.BrowserCommand = o.browserCommand }, get: func(p *profile.Profile) any { return p.BrowserCommand }},
+	{name: "helper-login", apply: func(o *loginOptions, p *profile.Profile) { p.NoHelperLogin = !o.helperLogin }, get: func(p *profile.Profile) any { return p.NoHelperLogin }},
+	{name: "verification-host", apply: func(o *loginOptions, p *profile.Profile) { p.VerificationHosts = slices.Clone(o.verificationHosts) }, get: func(p *profile.Profile) any { return p.VerificationHosts }},
+	{name: "dpop", grant: true, apply: func(o *loginOptions, p *profile.Profile) { p.DPoP = o.dpop }, get: func(p *profile.Profile) any { return p.DPoP }},
+	{name: "register", grant: true, get: func(p *profile.Profile) any { return p.Register }},
+}
+
+// splitScopes is --scope's values as scopes: each value may hold several,
+// separated by commas or spaces ("openid,email", "openid email"), as
+// scope parameters are written (RFC 6749 §3.3).
+func splitScopes(values []string) []string {
+	var scopes []string
+	for _, v := range values {
+		scopes = append(scopes, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
+	}
+	return scopes
 }
 
 // mergeProfile applies the flags given on the command line to p (a new
@@ -99,7 +172,7 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 	if p != nil {
 		merged = *p
 	} else {
-		if !o.changed("issuer") || (!o.changed("client-id") && !o.register) {
+		if !o.changed("issuer") && !o.changed("provider") || (!o.changed("client-id") && !o.register) {
 			return nil, &hintedError{
 				err:   fmt.Errorf("profile %q does not exist yet", name),
 				code:  exitUsage,
@@ -108,31 +181,21 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 		}
 		merged.Name = name
 	}
-	set := func(flag string, apply func()) {
-		if o.changed(flag) {
-			apply()
+	for _, f := range profileFlags {
+		if f.apply != nil && o.changed(f.name) {
+			f.apply(o, &merged)
 		}
 	}
-	set("issuer", func() { merged.Issuer = o.issuer })
-	set("client-id", func() { merged.ClientID = o.clientID })
-	set("scope", func() { merged.Scopes = slices.Clone(o.scopes) })
-	set("resource", func() { merged.Resources = slices.Clone(o.resources) })
-	set("flow", func() { merged.Flow = o.flow })
-	set("port", func() { merged.CallbackPort = o.port })
-	set("ca-file", func() { merged.CAFile = o.caFile })
-	set("insecure-loopback-as", func() { merged.InsecureLoopbackAS = o.insecureLoopback })
-	set("allow-unannounced-iss", func() { merged.AllowUnannouncedIss = o.allowUnannouncedIss })
-	set("browser-command", func() { merged.BrowserCommand = o.browserCommand })
-	set("helper-login", func() { merged.NoHelperLogin = !o.helperLogin })
-	set("verification-host", func() { merged.VerificationHosts = slices.Clone(o.verificationHosts) })
-	set("dpop", func() { merged.DPoP = o.dpop })
-	set("register", func() {
+	if err := o.applyPreset(o.changed, &merged, p); err != nil {
+		return nil, err
+	}
+	if o.changed("register") {
 		if o.register && !merged.Register && !o.changed("client-id") {
 			// Switching to a registered client: the next step registers one.
 			merged.ClientID = ""
 		}
 		merged.Register = o.register
-	})
+	}
 	switch {
 	case o.changed("client-id") && o.changed("register") && o.register:
 		return nil, &usageError{msg: "--client-id and --register exclude each other: a registered client gets its id from the server"}
@@ -146,6 +209,44 @@ func (o *loginOptions) mergeProfile(name string, p *profile.Profile) (*profile.P
 		return nil, &usageError{msg: err.Error()}
 	}
 	return &merged, nil
+}
+
+// loginOnlyGiven are the --flow, --port and --browser-command flags this
+// login of the existing profile before uses for itself only: given,
+// different from the saved setting, and no --save.
+func (o *loginOptions) loginOnlyGiven(before, used *profile.Profile) []string {
+	var names []string
+	for _, f := range profileFlags {
+		if before != nil && !o.save && f.loginOnly && o.changed(f.name) && !reflect.DeepEqual(f.get(before), f.get(used)) {
+			names = append(names, "--"+f.name)
+		}
+	}
+	return names
+}
+
+// saveAs is session.LoginRequest.SaveAs: the profile used, with the
+// settings given for this login only (the loginOnly ones of profileFlags)
+// put back as before had them.
+func (o *loginOptions) saveAs(before *profile.Profile) func(*profile.Profile) *profile.Profile {
+	return func(used *profile.Profile) *profile.Profile {
+		q := *used
+		if before != nil && !o.save {
+			q.Flow, q.CallbackPort, q.BrowserCommand = before.Flow, before.CallbackPort, before.BrowserCommand
+		}
+		return &q
+	}
+}
+
+// changedSettings are the flags whose setting differs between before and
+// after, as "--name" in profileFlags' order.
+func changedSettings(before, after *profile.Profile) []string {
+	var names []string
+	for _, f := range profileFlags {
+		if !reflect.DeepEqual(f.get(before), f.get(after)) {
+			names = append(names, "--"+f.name)
+		}
+	}
+	return names
 }
 
 func runLogin(ctx context.Context, a *app, o *loginOptions) error {
@@ -173,27 +274,38 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		return err
 	}
 	before := cfg.Profile(name)
+	o.origins = a.env.PresetOrigins
 	p, err := o.mergeProfile(name, before)
+	if err != nil {
+		return err
+	}
+	secret, err := o.clientSecret(a, p)
 	if err != nil {
 		return err
 	}
 	if o.changed("ca-file") && p.CAFile != "" {
 		a.say(fmt.Sprintf("trusting the CA certificates in %s for profile %q", p.CAFile, name))
 	}
-	lo := loginUI{noBrowser: o.noBrowser, json: o.json, openDevicePage: o.open, qr: o.qrMode()}
+	if only := o.loginOnlyGiven(before, p); len(only) > 0 {
+		a.say(fmt.Sprintf("%s: for this login only; add --save to keep %s in profile %q", strings.Join(only, ", "), pronoun(len(only)), name))
+	}
+	lo := loginUI{noBrowser: o.noBrowser, json: o.json, openDevicePage: o.open, qr: o.qrMode(), loginCmd: true}
 	rec, err := session.Login(ctx, a.deps(), a.ui(p, lo), session.LoginRequest{
 		Profile:                p,
 		Before:                 before,
 		Save:                   true,
+		SaveAs:                 o.saveAs(before),
 		Timeout:                o.timeout,
 		CanShowBrowser:         a.canShowBrowser(p),
 		AcceptVerificationHost: o.acceptVerificationHost,
 		LockWait:               loginLockWait,
+		ClientSecret:           secret,
 	})
-	a.endCountdown(lo)
+	a.endCountdown()
 	if err != nil {
 		return err
 	}
+	a.sayProfileSaved(before, o.saveAs(before)(p))
 	if store, err := a.store(); err == nil {
 		if fb, ok := store.(*keychain.Fallback); ok && fb.UsesSecondary() {
 			// Requirement 38: plain text never silently.
@@ -201,6 +313,24 @@ func runLogin(ctx context.Context, a *app, o *loginOptions) error {
 		}
 	}
 	return a.reportLogin(p, rec, o.json)
+}
+
+// pronoun is "it" or "them".
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// sayProfileSaved announces what a login wrote into the profile: the new
+// profile, or the settings it changed.
+func (a *app) sayProfileSaved(before, saved *profile.Profile) {
+	if before == nil {
+		a.say(fmt.Sprintf("saved profile %q; later logins need only -p %s ('sesame profile set' changes it)", saved.Name, saved.Name))
+	} else if changed := changedSettings(before, saved); len(changed) > 0 {
+		a.say(fmt.Sprintf("saved in profile %q: %s", saved.Name, strings.Join(changed, ", ")))
+	}
 }
 
 // resolveCAFile makes --ca-file an absolute, clean path, resolved once
@@ -233,14 +363,6 @@ func (a *app) repairCAFile(ctx context.Context, name, caFile string) error {
 // profile before it refuses: long enough to pass a helper that is just
 // storing its grant, short enough to say at once that a browser is open.
 const loginLockWait = 3 * time.Second
-
-// showAuthURL prints the authorization URL on stderr, always, so a user
-// whose browser did not open (or who is on SSH) can copy it.
-func (a *app) showAuthURL(u string) {
-	a.messages().block("open this URL in your browser to sign in (it is being opened for you unless --no-browser):", "  "+u, "")
-	// The server's error page is the one answer sesame cannot see.
-	a.say("waiting for the sign-in; an error page from the server instead means it does not take the client id or the redirect URI (see 'sesame login --help')")
-}
 
 // reportLogin tells the person (stderr) or the script (--json on stdout)
 // who is signed in.

@@ -25,8 +25,8 @@ func TestLogin_StoresGrantAndProfile(t *testing.T) {
 	if !strings.Contains(r.stderr, "signed in to "+h.as.Issuer()+" as alice@example.test") {
 		t.Fatalf("stderr does not say who signed in:\n%s", r.stderr)
 	}
-	if !strings.Contains(r.stderr, h.as.URL()+"/authorize?") {
-		t.Fatalf("the authorization URL was not printed:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, "\n  http://127.0.0.1:") || !strings.Contains(r.stderr, "/start/") {
+		t.Fatalf("the sign-in link was not printed:\n%s", r.stderr)
 	}
 	rec := h.record()
 	if rec == nil || rec.RefreshToken != h.as.LatestRefreshToken() || rec.Subject != "alice" || rec.Issuer != h.as.Issuer() {
@@ -157,7 +157,7 @@ func TestLogin_DeviceFlowJSON(t *testing.T) {
 	if !strings.Contains(lines[1], `"event":"login"`) {
 		t.Fatalf("second event: %s", lines[1])
 	}
-	for _, want := range []string{h.as.LastUserCode(), "enter this code only if you started this login just now", "host: 127.0.0.1"} {
+	for _, want := range []string{h.as.LastUserCode(), "enter this code only if you started this login just now", "\n  " + h.as.URL() + "\n"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Fatalf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -191,18 +191,16 @@ func TestLogin_CtrlCClosesListener(t *testing.T) {
 		t.Fatal("Ctrl-C did not end the wait for the browser")
 	}
 	wantExit(t, r, exitCancelled)
-	// The listener is gone: the redirect URI printed in the URL refuses
-	// connections.
-	i := strings.Index(r.stderr, "redirect_uri=")
+	// The listener is gone: the start link printed refuses connections.
+	i := strings.Index(r.stderr, "http://127.0.0.1:")
 	if i < 0 {
-		t.Fatalf("no redirect_uri in:\n%s", r.stderr)
+		t.Fatalf("no start link in:\n%s", r.stderr)
 	}
-	raw, _, _ := strings.Cut(r.stderr[i+len("redirect_uri="):], "&")
-	redirect, err := url.QueryUnescape(raw)
+	link, _, _ := strings.Cut(r.stderr[i:], "\n")
+	u, err := url.Parse(link)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(redirect)
 	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
 		_ = c.Close()
 		t.Fatalf("%s still accepts connections after Ctrl-C", u.Host)

@@ -26,7 +26,9 @@ func newLogoutCmd(a *app) *cobra.Command {
 revocation endpoint, then delete everything sesame keeps for it in the keychain, whatever
 the server answered. If the server did not confirm the revocation, logout says so and
 exits with code 5: the grant may stay active until it expires. The profile's settings
-stay in the configuration file unless --forget is given. A client id that login --register
+stay in the configuration file unless --forget is given; --forget also removes what setup
+wrote for the profile (its git credential helpers, its kubeconfig users, and docker's
+credHelpers entries for registries no other profile serves), saying what it removes. A client id that login --register
 made is deleted at the server too (RFC 7592), and the next login registers a new one.`,
 		Example: `  sesame logout -p work
   sesame logout --all`,
@@ -39,7 +41,7 @@ made is deleted at the server too (RFC 7592), and the next login registers a new
 		},
 	}
 	cmd.Flags().BoolVar(&o.all, "all", false, "log out of every profile")
-	cmd.Flags().BoolVar(&o.forget, "forget", false, "also remove the profile's settings")
+	cmd.Flags().BoolVar(&o.forget, "forget", false, "also remove the profile's settings, and what setup wrote for it in git, kubectl and docker")
 	return cmd
 }
 
@@ -82,6 +84,8 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 			// The profile and the registration's management token stay, so
 			// a later logout can delete the registration.
 			undeleted = append(undeleted, p.Name)
+		} else if o.forget {
+			a.unwire(ctx, p)
 		}
 	}
 	return notConfirmed(unrevoked, undeleted)
@@ -90,20 +94,22 @@ func runLogout(ctx context.Context, a *app, o *logoutOptions) error {
 // notConfirmed is logout's exit-5 error when the server did not confirm a
 // revocation or a registration's deletion; nil when it confirmed all.
 func notConfirmed(unrevoked, undeleted []string) error {
-	var msgs []string
-	hint := "revoke the session in the provider's account page, or run logout again when the server is reachable"
+	var msgs, hints []string
 	if len(unrevoked) == 1 {
 		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profile %q: local data was deleted, but the grant may still be active there", unrevoked[0]))
 	} else if len(unrevoked) > 1 {
 		msgs = append(msgs, fmt.Sprintf("the server did not confirm the revocation of profiles %s: local data was deleted, but the grants may still be active there", quotedList(unrevoked, "and")))
 	}
+	if len(unrevoked) > 0 {
+		// The refresh token is gone from here: no later logout can send it.
+		hints = append(hints, "sesame cannot ask again, as it no longer holds the grant: it ends when it expires at the server; to end it now, sign out of the session or remove this client's access in the provider's account page")
+	}
 	if len(undeleted) == 1 {
 		msgs = append(msgs, fmt.Sprintf("the client registration of profile %q was not deleted at the server: the profile keeps it for another logout", undeleted[0]))
+		hints = append(hints, fmt.Sprintf("run 'sesame logout -p %s' again when the server is reachable", undeleted[0]))
 	} else if len(undeleted) > 1 {
 		msgs = append(msgs, fmt.Sprintf("the client registrations of profiles %s were not deleted at the server: the profiles keep them for another logout", quotedList(undeleted, "and")))
-	}
-	if len(undeleted) > 0 {
-		hint = "run logout again when the server is reachable"
+		hints = append(hints, "run 'sesame logout --all' again when the server is reachable")
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -111,7 +117,7 @@ func notConfirmed(unrevoked, undeleted []string) error {
 	return &hintedError{
 		err:   &notConfirmedError{msg: strings.Join(msgs, "; ")},
 		code:  exitNotRevoked,
-		hints: []string{hint},
+		hints: hints,
 	}
 }
 

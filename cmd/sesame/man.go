@@ -60,11 +60,30 @@ func writeManPages(root *cobra.Command, dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, insertManSection(data, section), 0o644); err != nil {
+		data = insertManSection(data, section)
+		if filepath.Base(p) == root.Name()+".1" {
+			// `sesame help environment` is a help topic, which gets no
+			// page of its own: its list is the main page's ENVIRONMENT.
+			data = insertManSection(data, environmentRoff())
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// environmentRoff renders environmentVars as a roff ENVIRONMENT section.
+func environmentRoff() []byte {
+	var b bytes.Buffer
+	b.WriteString(".SH ENVIRONMENT\n")
+	for _, g := range environmentVars {
+		fmt.Fprintf(&b, ".PP\n%s\n", roffEscape(g.heading))
+		for _, v := range g.vars {
+			fmt.Fprintf(&b, ".TP\n\\fB%s\\fP\n%s\n", roffEscape(v.name), roffEscape(v.meaning))
+		}
+	}
+	return b.Bytes()
 }
 
 // escapeManMarkdown escapes the characters that Markdown would take for

@@ -41,6 +41,18 @@ func TestMan_GeneratesPages(t *testing.T) {
 			t.Errorf("%s: EXIT STATUS comes after SEE ALSO", name)
 		}
 	}
+	main, err := os.ReadFile(filepath.Join(dir, "sesame.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{".SH ENVIRONMENT\n", "\\fBSESAME_PROFILE\\fP\n", "\\fBDOCKER_CONFIG\\fP\n"} {
+		if !strings.Contains(string(main), want) {
+			t.Errorf("sesame.1 does not contain %q:\n%s", want, main)
+		}
+	}
+	if i, j := strings.Index(string(main), ".SH ENVIRONMENT"), strings.Index(string(main), ".SH SEE ALSO"); i < 0 || j >= 0 && i > j {
+		t.Errorf("sesame.1: ENVIRONMENT missing or after SEE ALSO")
+	}
 	login, err := os.ReadFile(filepath.Join(dir, "sesame-login.1"))
 	if err != nil {
 		t.Fatal(err)

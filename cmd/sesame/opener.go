@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"strings"
@@ -48,8 +49,33 @@ func (o *commandOpener) Open(ctx context.Context, url string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go func() { _ = cmd.Wait() }()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if err := launched(ctx, done); err != nil {
+		return fmt.Errorf("%s: %w", o.argv[0], err)
+	}
 	return nil
+}
+
+// launchWait is how long an opener watches its launcher: one that fails
+// (xdg-open with nothing to open, a $BROWSER that exits non-zero) does so
+// at once, and one still running after it has handed the URL to a
+// browser, or is the browser.
+const launchWait = 3 * time.Second
+
+// launched waits for the launcher's exit, done, for launchWait at most:
+// its error if it failed by then, else nil.
+func launched(ctx context.Context, done <-chan error) error {
+	t := time.NewTimer(launchWait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // systemOpener is pkg/browser with the launched program's output sent to
@@ -63,16 +89,5 @@ func (o *systemOpener) Open(ctx context.Context, url string) error {
 	// pkg/browser waits for the launcher (xdg-open, open, rundll32); that
 	// may block, and the listener must keep serving meanwhile.
 	go func() { done <- browser.OpenURL(url) }()
-	// A launcher that fails does so at once (no xdg-open, no display); one
-	// still running after a moment has handed the URL to a browser.
-	t := time.NewTimer(3 * time.Second)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return launched(ctx, done)
 }

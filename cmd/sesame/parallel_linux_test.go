@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/internal/authtest"
 	"github.com/sesame-auth/sesame/internal/profile"
 	"github.com/sesame-auth/sesame/internal/tokencache"
 	"github.com/sesame-auth/sesame/keychain"
@@ -36,7 +35,9 @@ import (
 // even on a desktop that has a keychain. Linux only: elsewhere the OS
 // keychain cannot be hidden that way and would be used.
 func TestToken_ParallelProcessesShareOneRefresh_Req29(t *testing.T) {
-	h := newHarness(t, authtest.WithRefreshRotation(true), authtest.WithReuseGrace(0))
+	// authtest's defaults are the strict server: rotation with reuse
+	// detection and no grace, so a second refresh would end the grant.
+	h := newHarness(t)
 	stateDir := t.TempDir()
 	store := keychain.NewFile(filepath.Join(stateDir, "grants"))
 	h.altStore = store

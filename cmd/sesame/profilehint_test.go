@@ -15,7 +15,7 @@ func TestMissingProfile_HintsWhatWasMeant(t *testing.T) {
 		args []string
 		hint string
 	}{
-		{[]string{"token"}, `sesame: hint: the only profile is "work": add -p work, or export SESAME_PROFILE=work`},
+		{[]string{"token"}, `sesame: hint: the only profile is "work": add -p work, or make it the default with 'sesame profile use work'`},
 		{[]string{"token", "-p", "wrok"}, `sesame: hint: did you mean "work"? (profiles: work)`},
 		{[]string{"token", "-p", "staging"}, `sesame: hint: create it with 'sesame login -p staging --issuer URL --client-id ID'`},
 	} {

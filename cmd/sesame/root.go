@@ -41,6 +41,12 @@ type app struct {
 	// warm: a helper call answered without the command tree, from a
 	// cached token only (warm.go).
 	warm bool
+	// cfg is the configuration as loadConfig last read it; the saved
+	// default profile comes from it.
+	cfg *profile.Config
+	// countdown: the device flow's countdown is on the terminal's last
+	// line, unfinished (endCountdown).
+	countdown bool
 }
 
 // Main runs sesame with args and returns the exit code: a warm helper
@@ -150,7 +156,7 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		return flagError(err)
 	})
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
-	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile name (default $SESAME_PROFILE, else \"default\")")
+	root.PersistentFlags().StringVarP(&a.profileName, "profile", "p", "", "profile name (default: $SESAME_PROFILE, else the one 'sesame profile use' saved, else \"default\")")
 	_ = root.RegisterFlagCompletionFunc("profile", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		cfg, err := a.loadConfig()
 		if err != nil {
@@ -171,23 +177,46 @@ hands fresh access tokens to kubectl, git, docker, curl and scripts.`,
 		newExecCmd(a),
 		newDPoPProofCmd(a),
 		newSetupCmd(a),
+		newProfileCmd(a),
 		newVersionCmd(a.env),
 		newRefresherCmd(a),
+		newEnvironmentTopic(),
 	)
+	registerCompletions(root, a)
 	refuseUnknownTopics(root, &a.helpErr)
 	return root
 }
 
-// profile is the selected profile name: -p, else $SESAME_PROFILE, else
-// "default".
+// Where the profile used without -p comes from (defaultProfile).
+const (
+	fromEnv     = "$SESAME_PROFILE"
+	fromSaved   = "saved with 'sesame profile use'"
+	fromBuiltin = `its name is "default"`
+)
+
+// profile is the selected profile name: -p, else defaultProfile.
 func (a *app) profile() string {
 	if a.profileName != "" {
 		return a.profileName
 	}
+	name, _ := a.defaultProfile()
+	return name
+}
+
+// defaultProfile is the profile used when -p is not given, and where
+// that choice comes from: $SESAME_PROFILE, else the saved default, else
+// "default".
+func (a *app) defaultProfile() (name, from string) {
 	if p := a.env.Getenv("SESAME_PROFILE"); p != "" {
-		return p
+		return p, fromEnv
 	}
-	return profile.DefaultName
+	if a.cfg == nil {
+		_, _ = a.loadConfig()
+	}
+	if a.cfg != nil && a.cfg.Default != "" {
+		return a.cfg.Default, fromSaved
+	}
+	return profile.DefaultName, fromBuiltin
 }
 
 // loadConfig reads the configuration file.
@@ -196,7 +225,11 @@ func (a *app) loadConfig() (*profile.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return profile.Load(dir)
+	cfg, err := profile.Load(dir)
+	if err == nil {
+		a.cfg = cfg
+	}
+	return cfg, err
 }
 
 // updateConfig changes the configuration file under its lock, on a fresh
@@ -218,27 +251,52 @@ func (a *app) requireProfile() (*profile.Config, *profile.Profile, error) {
 	}
 	p := cfg.Profile(name)
 	if p == nil {
-		return nil, nil, withHint(fmt.Errorf("no profile %q", name), a.missingProfileHints(cfg, name)...)
+		return nil, nil, a.noProfile(cfg, name)
 	}
 	return cfg, p, nil
 }
 
-// missingProfileHints say what to do when the selected profile does not
-// exist: use the only one there is, or the one whose name is a typo away,
-// or create it.
-func (a *app) missingProfileHints(cfg *profile.Config, name string) []string {
-	names := cfg.Names()
-	explicit := a.profileName != "" || a.env.Getenv("SESAME_PROFILE") != ""
-	switch {
-	case len(names) == 1 && !explicit:
-		return []string{fmt.Sprintf("the only profile is %q: add -p %s, or export SESAME_PROFILE=%s", names[0], names[0], names[0])}
-	case len(names) > 0:
-		if near := closestName(name, names); near != "" {
-			return []string{fmt.Sprintf("did you mean %q? (profiles: %s)", near, strings.Join(names, ", "))}
-		}
+// noProfile is the error for the selected profile name, which cfg does
+// not have.
+func (a *app) noProfile(cfg *profile.Config, name string) error {
+	from := fromFlag
+	if a.profileName == "" {
+		_, from = a.defaultProfile()
 	}
-	return []string{fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name)}
+	return withHint(fmt.Errorf("no profile %q", name), a.missingProfileHints(cfg, name, from)...)
 }
+
+// missingProfileHints say what to do when the selected profile does not
+// exist: pick the only one there is, or the one whose name is a typo away,
+// or make one the default, or create it. from says where name came from
+// (fromFlag, or defaultProfile's).
+func (a *app) missingProfileHints(cfg *profile.Config, name, from string) []string {
+	names := cfg.Names()
+	list := strings.Join(names, ", ")
+	create := fmt.Sprintf("create it with 'sesame login -p %s --issuer URL --client-id ID'", name)
+	switch {
+	case len(names) == 0:
+		return []string{create}
+	case from == fromBuiltin && len(names) == 1:
+		return []string{fmt.Sprintf("the only profile is %q: add -p %s, or make it the default with 'sesame profile use %s'", names[0], names[0], names[0])}
+	case from == fromBuiltin:
+		return []string{fmt.Sprintf("no default profile is saved: add -p NAME, or choose one with 'sesame profile use NAME' (profiles: %s)", list)}
+	}
+	var hints []string
+	switch from {
+	case fromEnv:
+		hints = append(hints, fmt.Sprintf("$SESAME_PROFILE names it: unset it, or set it to one of: %s", list))
+	case fromSaved:
+		hints = append(hints, fmt.Sprintf("it is the saved default: choose another with 'sesame profile use NAME' (profiles: %s)", list))
+	}
+	if near := closestName(name, names); near != "" {
+		return append(hints, fmt.Sprintf("did you mean %q? (profiles: %s)", near, list))
+	}
+	return append(hints, create)
+}
+
+// fromFlag: the profile was named with -p.
+const fromFlag = "-p"
 
 // closestName is the name in names at most two edits from name, the
 // closest one; "" when none is that close.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,9 +64,10 @@ type scriptState struct {
 	// self is this test binary, the sesame that setup writes into git and
 	// kubectl configurations.
 	self string
-	// interrupt makes the browser press Ctrl-C (cancel the command)
-	// instead of signing in.
-	interrupt bool
+	// browser is what the person does when the browser opens: "follow"
+	// (sign in), "interrupt" (Ctrl-C instead), "fail" (it does not open)
+	// or "elsewhere" (it opens on another machine; see cmdBrowser).
+	browser string
 	// omitted are the metadata fields the server leaves out.
 	omitted []string
 	// clients are the client ids the server registered, in order.
@@ -160,10 +163,19 @@ options:
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
 	st.h.opener = nil
-	if st.interrupt {
+	var in io.Reader = strings.NewReader(stdin)
+	switch st.browser {
+	case "interrupt":
 		st.h.opener = interruptingBrowser{cancel}
+	case "fail":
+		st.h.opener = failingBrowser{}
+	case "elsewhere":
+		pasted, paste := io.Pipe()
+		defer func() { _ = pasted.Close() }() // ends a paste nobody reads
+		in = io.MultiReader(in, pasted)
+		st.h.opener = elsewhereBrowser(st.h.t, st.h.as, paste)
 	}
-	r := st.h.runIn(ctx, strings.NewReader(stdin), ts.Getenv, args...)
+	r := st.h.runIn(ctx, in, ts.Getenv, args...)
 	for _, id := range st.h.as.RegisteredClients() {
 		if !slices.Contains(st.clients, id) {
 			st.clients = append(st.clients, id)
@@ -181,16 +193,17 @@ options:
 // randomParams are the authorization URL's values drawn at random for each
 // login (RFC 7636 challenge, OIDC nonce, state) and the loopback
 // listener's port in its redirect_uri.
-var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9_-]+|(redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A|\bhttp://127\.0\.0\.1:)[0-9]+`)
+var randomParams = regexp.MustCompile(`\b(code_challenge|nonce|state)=[A-Za-z0-9_-]+|(redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A)[0-9]+|(http://127\.0\.0\.1:)[0-9]+/start/[A-Za-z0-9_-]+|(\bhttp://127\.0\.0\.1:)[0-9]+`)
 
 // normalize replaces what differs between runs by names a script can pin:
 // $ISSUER (the server's URL), $WORK, $SESAME (this test binary),
 // $USER_CODE (the last device flow's code), each token the server issued
 // by $ACCESS_TOKEN_n, $REFRESH_TOKEN_n or $ID_TOKEN_n, numbered in the
 // order the server issued them, each client it registered by
-// $REGISTERED_CLIENT_n, and in authorization URLs $CODE_CHALLENGE, $NONCE,
-// $STATE and the loopback $PORT, which also stands for the port of any
-// http://127.0.0.1 URL (a redirect URI in a hint).
+// $REGISTERED_CLIENT_n, in authorization URLs $CODE_CHALLENGE, $NONCE,
+// $STATE and the loopback $PORT, in the start link $PORT and $START_KEY,
+// and $PORT for the port of any other http://127.0.0.1 URL (a redirect URI
+// in a hint).
 func (st *scriptState) normalize(s string) string {
 	var pairs []string
 	for _, n := range st.names() {
@@ -199,8 +212,13 @@ func (st *scriptState) normalize(s string) string {
 	s = strings.NewReplacer(pairs...).Replace(s)
 	return randomParams.ReplaceAllStringFunc(s, func(m string) string {
 		sub := randomParams.FindStringSubmatch(m)
-		if sub[1] != "" {
+		switch {
+		case sub[1] != "":
 			return sub[1] + "=$" + strings.ToUpper(sub[1])
+		case sub[3] != "":
+			return sub[3] + "$PORT/start/$START_KEY"
+		case sub[4] != "":
+			return sub[4] + "$PORT"
 		}
 		return sub[2] + "$PORT"
 	})
@@ -249,8 +267,8 @@ func (st *scriptState) names() []namedValue {
 }
 
 // cmdAuthserver is `authserver [options]`: it exports the script's
-// authorization server as ISSUER, CLIENT_ID and CA_FILE (its certificate,
-// written to $WORK/ca.pem), and changes how the server behaves from now on:
+// authorization server as ISSUER, CLIENT_ID, CA_FILE (its certificate,
+// written to $WORK/ca.pem) and AS_HOST (its host:port, for --host), and changes how the server behaves from now on:
 //
 //   - -deny=DESCRIPTION: the person refuses in the browser; the
 //     error_description (Go escapes allowed, e.g. \x1b) is DESCRIPTION.
@@ -271,6 +289,8 @@ func (st *scriptState) names() []namedValue {
 //     and answered by closing the connection.
 //   - -revoke-grant: the grant signed in last is revoked at the server, as
 //     an administrator or a password change would.
+//   - -github: the server answers as GitHub does (gitHubBehaviour): no
+//     discovery, GitHub's paths, form answers unless JSON is asked for.
 //
 // It may be run again to change the server's behaviour mid-script.
 func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
@@ -299,8 +319,10 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	subject := fs.String("subject", "", "")
 	par := fs.Bool("par", false, "")
 	redirectHosts := fs.String("redirect-hosts", "", "")
+	github := fs.Bool("github", false, "")
+	refreshExpiresIn := fs.Int("refresh-expires-in", 0, "")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant] [-strict-offline] [-confidential] [-one-grant] [-userinfo-only] [-subject=SUB] [-par] [-redirect-hosts=HOST,...]")
+		ts.Fatalf("usage: authserver [-deny=DESCRIPTION] [-device=approve|deny|expire] [-verification-uri=URI] [-revoke=STATUS] [-no-revocation] [-no-device] [-dpop] [-registration] [-deregister=STATUS] [-drop-token-responses=N] [-revoke-grant] [-strict-offline] [-confidential] [-one-grant] [-userinfo-only] [-subject=SUB] [-par] [-redirect-hosts=HOST,...] [-refresh-expires-in=SECONDS] [-github]")
 	}
 	var opts []authtest.Option
 	fs.Visit(func(f *flag.Flag) {
@@ -358,6 +380,18 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		case "redirect-hosts":
 			opts = append(opts, authtest.WithRedirectHosts(strings.Split(*redirectHosts, ",")...))
+		case "github":
+			if *github {
+				opts = append(opts, gitHubBehaviour(as)...)
+			}
+		case "refresh-expires-in":
+			// Keycloak's refresh_expires_in: the refresh token's lifetime.
+			n := *refreshExpiresIn
+			opts = append(opts, authtest.WithTokenResponseMutator(func(resp map[string]any) {
+				if _, ok := resp["refresh_token"]; ok && n > 0 {
+					resp["refresh_expires_in"] = n
+				}
+			}))
 		case "revoke-grant":
 			if *revokeGrant && !as.Revoke(as.LatestRefreshToken()) {
 				ts.Fatalf("authserver -revoke-grant: no grant to revoke")
@@ -377,6 +411,7 @@ func cmdAuthserver(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("ISSUER", as.Issuer())
 	ts.Setenv("CLIENT_ID", as.ClientID)
 	ts.Setenv("CA_FILE", caFile)
+	ts.Setenv("AS_HOST", strings.TrimPrefix(as.URL(), "https://"))
 }
 
 // deviceDecision is the token hook that plays the person of -device: it
@@ -423,14 +458,38 @@ func answerStatus(status int) authtest.Hook {
 	}
 }
 
-// cmdBrowser is `browser follow|interrupt`: what the person does when
-// sesame opens the browser. follow (the default) signs in; interrupt
-// presses Ctrl-C in the terminal instead, which cancels the command.
+// cmdBrowser is `browser follow|interrupt|fail|elsewhere`: what the
+// person does when sesame opens the browser. follow (the default) signs
+// in; interrupt presses Ctrl-C in the terminal instead, which cancels the
+// command; with fail the browser does not open; with elsewhere it opens on
+// another machine, which cannot reach sesame's listener: the person signs
+// in there and pastes into sesame's stdin first the address with its state
+// mangled, then the address the browser ended on.
 func cmdBrowser(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 || (args[0] != "follow" && args[0] != "interrupt") {
-		ts.Fatalf("usage: browser follow|interrupt")
+	if neg || len(args) != 1 || !slices.Contains([]string{"follow", "interrupt", "fail", "elsewhere"}, args[0]) {
+		ts.Fatalf("usage: browser follow|interrupt|fail|elsewhere")
 	}
-	stateOf(ts).interrupt = args[0] == "interrupt"
+	stateOf(ts).browser = args[0]
+}
+
+// failingBrowser is a launcher that cannot open a browser.
+type failingBrowser struct{}
+
+func (failingBrowser) Open(context.Context, string) error {
+	return errors.New("xdg-open: no method available for opening the URL")
+}
+
+// elsewhereBrowser signs in at as and, instead of delivering the callback,
+// has the person paste it (see cmdBrowser).
+func elsewhereBrowser(t testing.TB, as *authtest.Server, paste *io.PipeWriter) *authtest.Browser {
+	return authtest.NewBrowser(t, as, authtest.BrowserCallbackScript(func(_ context.Context, cb *url.URL) {
+		mangled := *cb
+		q := mangled.Query()
+		q.Set("state", "mangled")
+		mangled.RawQuery = q.Encode()
+		_, _ = io.WriteString(paste, mangled.String()+"\n")
+		_, _ = io.WriteString(paste, cb.String()+"\n")
+	}))
 }
 
 // interruptingBrowser is a person who, shown the browser, presses Ctrl-C.

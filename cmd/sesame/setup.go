@@ -11,16 +11,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/internal/preset"
 	"github.com/sesame-auth/sesame/internal/profile"
 )
 
 func newSetupCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "setup kubectl|git",
-		Short: "Wire sesame into kubectl or git",
+		Use:   "setup kubectl|git|docker",
+		Short: "Wire sesame into kubectl, git or docker",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a))
+	cmd.AddCommand(newSetupKubectlCmd(a), newSetupGitCmd(a), newSetupDockerCmd(a))
 	return cmd
 }
 
@@ -126,14 +127,18 @@ type setupGitOptions struct{ host, username string }
 func newSetupGitCmd(a *app) *cobra.Command {
 	o := &setupGitOptions{}
 	cmd := &cobra.Command{
-		Use:   "git --host HOST[/PATH]",
+		Use:   "git [--host HOST[/PATH]]",
 		Short: "Configure git to ask sesame for credentials for one host",
 		Long: `Add HOST (with an optional path prefix) to the profile's git hosts and write the global
 git configuration that resets the credential helper chain for https://HOST and makes
-sesame its helper, as gh's setup-git does. With a path prefix, git is also told to send
-the path (credential.useHttpPath), so sesame can match it. The commands are printed.`,
+sesame its helper, as gh's setup-git does. With a path prefix the configuration is for
+https://HOST/PATH alone: the helpers of the host's other paths stay as they are, and git
+is told to send the path (credential.useHttpPath), so sesame can match it. The commands
+are printed. For a profile of a provider that hosts git (github, gitlab, gitea,
+forgejo, codeberg) with no git host yet, --host defaults to the provider's host.`,
 		Example: `  sesame setup git -p work --host git.example.com
-  sesame setup git -p work --host git.example.com/team`,
+  sesame setup git -p work --host git.example.com/team
+  sesame setup git -p gh                       # a --provider github profile: github.com`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSetupGit(cmd.Context(), a, o)
@@ -146,10 +151,18 @@ the path (credential.useHttpPath), so sesame can match it. The commands are prin
 }
 
 func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
-	if o.host == "" {
-		return usageErrorf("setup git needs --host HOST")
-	}
 	_, p, err := a.requireProfile()
+	if o.host == "" {
+		// Without --host, a missing profile is still the usage error it
+		// was before a preset could name the host.
+		if err == nil {
+			o.host = presetGitHost(p)
+		}
+		if o.host == "" {
+			return usageErrorf("setup git needs --host HOST")
+		}
+		a.say(fmt.Sprintf("no --host: using %s, where provider %s serves git", o.host, p.Provider))
+	}
 	if err != nil {
 		return err
 	}
@@ -166,8 +179,12 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 	if err != nil {
 		return err
 	}
-	host, prefix := profile.SplitGitHost(o.host)
-	key := "credential.https://" + host
+	// git matches a credential.<url> section against the remote's whole
+	// URL, path included, whether or not useHttpPath is set
+	// (gitcredentials(7), "credential contexts"): a section for HOST/PATH
+	// resets only the helpers of URLs under PATH.
+	_, prefix := profile.SplitGitHost(o.host)
+	key := "credential.https://" + o.host
 	helperArgs, err := a.helperArgs(p)
 	if err != nil {
 		return err
@@ -203,15 +220,25 @@ func runSetupGit(ctx context.Context, a *app, o *setupGitOptions) error {
 	})
 }
 
+// presetGitHost is the git host of a profile of a git-hosting provider
+// preset (GitHub, GitLab, Gitea, Forgejo, Codeberg) that has none yet:
+// its --host, else the provider's public service. "" otherwise: the
+// profile's server, or a host it already has, says nothing of which host
+// is meant now.
+func presetGitHost(p *profile.Profile) string {
+	if p.Provider == "" || len(p.GitHosts) > 0 {
+		return ""
+	}
+	pr, ok := preset.Lookup(p.Provider)
+	if !ok {
+		return ""
+	}
+	return pr.GitHostFor(p.PresetOptions())
+}
+
 // runTool runs kubectl or git with sesame's HOME, its output on stderr.
 func (a *app) runTool(ctx context.Context, name string, args []string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = os.Environ()
-	for _, k := range []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL"} {
-		if v := a.env.Getenv(k); v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd := a.toolCmd(ctx, name, args)
 	cmd.Stdout, cmd.Stderr = a.env.Stderr, a.env.Stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.Error
@@ -221,6 +248,27 @@ func (a *app) runTool(ctx context.Context, name string, args []string) error {
 		return fmt.Errorf("%s %s: %w", name, args[0], err)
 	}
 	return nil
+}
+
+// toolCmd is kubectl or git with args, run with sesame's HOME, KUBECONFIG
+// and GIT_CONFIG_GLOBAL: the configuration sesame was pointed at.
+func (a *app) toolCmd(ctx context.Context, name string, args []string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	// The variables that say where the tools keep their configuration
+	// come from sesame's environment (its Getenv), set or unset, so that
+	// a test's environment is never mixed with the process's.
+	located := []string{"HOME", "KUBECONFIG", "GIT_CONFIG_GLOBAL", "DOCKER_CONFIG", "XDG_CONFIG_HOME"}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(located, k) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for _, k := range located {
+		if v := a.env.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	return cmd
 }
 
 // selfPath is the absolute path of this sesame binary, for configuration

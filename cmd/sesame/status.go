@@ -24,13 +24,16 @@ func newStatusCmd(a *app) *cobra.Command {
 		Use:   "status",
 		Short: "Show profiles, who is signed in, and when tokens expire",
 		Long: `Show each profile (or only the one named with -p): its issuer, the account signed in
-(from the ID token verified at login), when the access and refresh tokens expire, and
-where the grant is stored. status never contacts the server and never prints a token.`,
+(from the ID token verified at login), when the access and refresh tokens expire (the
+refresh token's when the server said, as refresh_expires_in), and where the grant is
+stored. * marks the profile used without -p ($SESAME_PROFILE, else the saved default).
+When the keychain cannot be read, the profiles are still listed, with what could not be
+read, and status exits 1. status never contacts the server and never prints a token.`,
 		Example: `  sesame status
   sesame status -p work --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runStatus(cmd.Context(), a, o, cmd.Flags().Changed("profile") || a.env.Getenv("SESAME_PROFILE") != "")
+			return runStatus(cmd.Context(), a, o, cmd.Flags().Changed("profile"))
 		},
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON on stdout")
@@ -39,7 +42,9 @@ where the grant is stored. status never contacts the server and never prints a t
 
 // profileStatus is one profile's line of `sesame status --json`.
 type profileStatus struct {
-	Profile       string     `json:"profile"`
+	Profile string `json:"profile"`
+	// Active: the profile used without -p.
+	Active        bool       `json:"active"`
 	Issuer        string     `json:"issuer"`
 	ClientID      string     `json:"client_id"`
 	SignedIn      bool       `json:"signed_in"`
@@ -51,6 +56,9 @@ type profileStatus struct {
 	AccessExpiry  *time.Time `json:"access_token_expiry,omitempty"`
 	RefreshToken  bool       `json:"refresh_token"`
 	RefreshExpiry *time.Time `json:"refresh_token_expiry,omitempty"`
+	// GrantRefusedAt is when the server refused the profile's last grant,
+	// which sesame then deleted; set only while no grant is stored.
+	GrantRefusedAt *time.Time `json:"grant_refused_at,omitempty"`
 	// DPoPJKT is the RFC 7638 thumbprint of the key the grant is bound to
 	// (RFC 9449), as the server records it: public, and enough to match.
 	DPoPJKT string `json:"dpop_jkt,omitempty"`
@@ -59,8 +67,13 @@ type profileStatus struct {
 	Resources []string `json:"resources,omitempty"`
 	// RegisteredClient says the client id is this installation's own
 	// (login --register).
-	RegisteredClient bool   `json:"registered_client,omitempty"`
-	Error            string `json:"error,omitempty"`
+	RegisteredClient bool `json:"registered_client,omitempty"`
+	// DPoP: the profile binds its grants to a key (login --dpop).
+	DPoP        bool     `json:"dpop,omitempty"`
+	GitHosts    []string `json:"git_hosts,omitempty"`
+	DockerHosts []string `json:"docker_hosts,omitempty"`
+	KubeServer  string   `json:"kube_server,omitempty"`
+	Error       string   `json:"error,omitempty"`
 }
 
 type statusJSON struct {
@@ -81,35 +94,70 @@ func runStatus(ctx context.Context, a *app, o *statusOptions, onlySelected bool)
 		}
 		names = []string{a.profile()}
 	}
-	store, err := a.store()
-	if err != nil {
-		return err
+	active, from := a.defaultProfile()
+	if err := profile.ValidateName(active); err != nil {
+		return &usageError{msg: err.Error()}
 	}
-	out := statusJSON{Storage: store.Name(), Profiles: []profileStatus{}}
+	out := statusJSON{Profiles: []profileStatus{}}
+	// A keychain that cannot be opened or read is said once, after the
+	// profiles, each listed with what is known without it; it is not
+	// asked again for the others (a locked one may wait for each).
+	store, unread := a.store()
+	if unread == nil {
+		out.Storage = store.Name()
+	} else {
+		out.Storage = "unavailable"
+	}
 	for _, n := range names {
-		st, err := a.describeProfile(ctx, store, cfg.Profile(n))
-		if errors.Is(err, keychain.ErrUnavailable) || errors.Is(err, keychain.ErrLocked) {
-			return err
+		p := cfg.Profile(n)
+		st := profileSettings(p, n == active)
+		if unread == nil {
+			var err error
+			st, err = a.describeProfile(ctx, store, p, st)
+			if errors.Is(err, keychain.ErrUnavailable) || errors.Is(err, keychain.ErrLocked) {
+				unread = err
+			}
+		} else {
+			st.Error = "grant not read: " + oneLine(unread.Error())
 		}
 		out.Profiles = append(out.Profiles, st)
 	}
 	if o.json {
-		return writeJSON(a.env.Stdout, out)
+		err = writeJSON(a.env.Stdout, out)
+	} else {
+		err = printStatus(a, out, from)
 	}
-	return printStatus(a, out)
+	if err != nil {
+		return err
+	}
+	return unread
 }
 
-func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *profile.Profile) (profileStatus, error) {
-	st := profileStatus{Profile: p.Name, Issuer: p.Issuer, ClientID: p.ClientID, Resources: p.Resources, RegisteredClient: p.Register}
+// profileSettings is what status shows of p without reading the keychain.
+func profileSettings(p *profile.Profile, active bool) profileStatus {
+	return profileStatus{
+		Profile: p.Name, Active: active, Issuer: p.Issuer, ClientID: p.ClientID,
+		Resources: p.Resources, RegisteredClient: p.Register, DPoP: p.DPoP,
+		GitHosts: p.GitHosts, DockerHosts: p.DockerHosts, KubeServer: p.KubeServer,
+	}
+}
+
+// describeProfile adds to st what p's stored grant says.
+func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *profile.Profile, st profileStatus) (profileStatus, error) {
 	rec, err := store.Get(ctx, p.KeychainKey())
 	if errors.Is(err, keychain.ErrNotFound) {
 		// status and token agree: a grant deleted outside sesame takes its
 		// cached access token with it.
 		session.Forget(a.env.Cache, p.KeychainKey(), nil, p.Resources...)
+		if g, err := session.Open(a.deps(), a.ui(p, loginUI{}), p, session.TokenRequest{}); err == nil {
+			if at, _, ok := g.Refused(); ok {
+				st.GrantRefusedAt = &at
+			}
+		}
 		return st, nil
 	}
 	if err != nil {
-		st.Error = oneLine(err.Error())
+		st.Error = "grant not read: " + oneLine(err.Error())
 		return st, err
 	}
 	st.SignedIn = rec.RefreshToken != "" || rec.AccessToken != ""
@@ -131,10 +179,12 @@ func (a *app) describeProfile(ctx context.Context, store keychain.Store, p *prof
 	return st, nil
 }
 
-func printStatus(a *app, s statusJSON) error {
+// printStatus prints the table; from is where the active profile's
+// choice comes from (defaultProfile).
+func printStatus(a *app, s statusJSON, from string) error {
 	w := a.env.Stdout
 	if len(s.Profiles) == 0 {
-		a.say("no profiles yet; create one with 'sesame login -p NAME --issuer URL --client-id ID'")
+		a.say(noProfilesYet)
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -142,26 +192,37 @@ func printStatus(a *app, s statusJSON) error {
 		return err
 	}
 	now := a.env.Clock.Now()
+	anyActive := false
 	for _, p := range s.Profiles {
+		anyActive = anyActive || p.Active
 		// Every cell is one line of text without a tab, control, bidi or
 		// format character (tabwriter would split a cell at a tab, and the
 		// claims and errors come from servers).
 		who := "not signed in"
+		if p.GrantRefusedAt != nil {
+			who = "not signed in: the server refused the grant"
+		}
 		if p.SignedIn {
 			who = account("signed in", p.Email, p.Username, p.Name, p.Subject)
 		}
 		if p.Error != "" {
 			who = "error: " + redact.Line(p.Error)
 		}
-		if _, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn, p.RefreshToken), describeRefresh(p, now)); err != nil {
+		if _, err := fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", redact.Line(p.Profile), activeMark(p.Active), redact.Line(p.Issuer), who, describeExpiry(p.AccessExpiry, now, p.SignedIn, p.RefreshToken), describeRefresh(p, now)); err != nil {
 			return err
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\nGrants are stored in: %s\n", s.Storage)
-	return err
+	if _, err := fmt.Fprintf(w, "\nGrants are stored in: %s\n", s.Storage); err != nil {
+		return err
+	}
+	if anyActive {
+		_, err := fmt.Fprintln(w, activeLegend(from))
+		return err
+	}
+	return nil
 }
 
 func describeExpiry(t *time.Time, now time.Time, signedIn, refreshable bool) string {

@@ -102,7 +102,7 @@ func TestMessages_GitCredentialMissingProfileHint(t *testing.T) {
 func TestMessages_LogoutNotConfirmed(t *testing.T) {
 	h := newHarness(t)
 	h.mustLogin()
-	hint := "sesame: hint: revoke the session in the provider's account page, or run logout again when the server is reachable"
+	hint := "sesame: hint: sesame cannot ask again, as it no longer holds the grant: it ends when it expires at the server; to end it now, sign out of the session or remove this client's access in the provider's account page"
 	// Each profile's logout asks three times for its refresh token and
 	// three for its access token; the warning says why, per profile.
 	warning := "sesame: warning: refresh token revocation: the server answered 503 Service Unavailable 3 times"

@@ -163,6 +163,7 @@ func (a *app) freshToken(ctx context.Context, p *profile.Profile, minTTL time.Du
 		}, func(reason error) {
 			a.say(fmt.Sprintf("profile %q needs a new login (%s)", p.Name, oneLine(reason.Error())))
 		})
+		a.endCountdown()
 		if err == nil && res.SignedIn {
 			a.say(fmt.Sprintf("signed in to %s as %s (profile %q)", res.Record.Issuer, who(res.Record), p.Name))
 			a.warnLogin(p, res.Login)
@@ -204,7 +205,7 @@ func (a *app) handOut(p *profile.Profile, src *session.Grant, res *session.Resul
 // scopes its caller needs.
 func addResourceFlag(cmd *cobra.Command, a *app) {
 	cmd.Flags().StringVar(&a.resource, "resource", "", "resource the token is for: one of the profile's --resource values (default: the first)")
-	cmd.Flags().StringArrayVar(&a.requireScopes, "require-scope", nil, "fail unless the token was granted this scope (repeatable)")
+	cmd.Flags().StringArrayVar(&a.requireScopes, "require-scope", nil, "fail unless the token was granted these scopes, separated by commas or spaces (repeatable)")
 	_ = cmd.RegisterFlagCompletionFunc("resource", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		if cfg, err := a.loadConfig(); err == nil {
 			if p := cfg.Profile(a.profile()); p != nil {
@@ -229,7 +230,7 @@ func (a *app) checkGrantedScope(p *profile.Profile, rec *keychain.Record) error 
 		granted = p.EffectiveScopes()
 	}
 	var missing []string
-	for _, s := range a.requireScopes {
+	for _, s := range splitScopes(a.requireScopes) {
 		if !slices.Contains(granted, s) {
 			missing = append(missing, s)
 		}

@@ -174,7 +174,11 @@ func TestToken_WarmCallServedFromVolatileCache(t *testing.T) {
 	}
 }
 
-func TestToken_LostResponseRetriedInsideGrace_Req27(t *testing.T) {
+// TestToken_LostResponseRetriedInsideAReuseGrace_Req27 is requirement 27 on
+// a server that allows a reuse grace: the one prompt retry falls inside it
+// and the session goes on. On a strict server the same loss ends the grant
+// after exactly one retry (session's TestToken_LostResponseRetriedOnce_Req27).
+func TestToken_LostResponseRetriedInsideAReuseGrace_Req27(t *testing.T) {
 	h := newHarness(t)
 	h.mustLogin()
 	h.as.Configure(authtest.WithDroppedTokenResponses(1), authtest.WithReuseGrace(time.Minute))

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/devicecode"
+	"github.com/sesame-auth/sesame/internal/clock"
 	"github.com/sesame-auth/sesame/internal/profile"
+	"github.com/sesame-auth/sesame/loopback"
 )
 
 // The lines sesame writes for a person, exactly: the prefixes, one line
@@ -32,11 +34,11 @@ func TestMessages_Lines(t *testing.T) {
 // characters a terminal would act on are dropped.
 func TestMessages_AuthURLBlock(t *testing.T) {
 	var buf bytes.Buffer
-	a := &app{env: &Env{Stderr: &buf}}
+	a := &app{env: &Env{Stderr: &buf, Clock: clock.System}}
 	u := "https://id.example.com/authorize?client_id=sesame&code_challenge=QCmQBjm-vT2i9KU8W7vuYUWOBDhmkQ0pWVydUZd5Yvk&state=-rSdrAe-5Bkag7-A7yNG-1eEX60tGNcYPF9ehbV4zSk&nonce=dav6nG61GsdXiNJjA8eml7K_kojKlF01jounezPc7EQ"
-	a.showAuthURL(u + "\x1b]0;x\x07")
-	want := "sesame: open this URL in your browser to sign in (it is being opened for you unless --no-browser):\n\n  " + u + "]0;x\n\n" +
-		"sesame: waiting for the sign-in; an error page from the server instead means it does not take the client id or the redirect URI (see 'sesame login --help')\n"
+	w := &browserWait{a: a, noBrowser: true}
+	w.started(loopback.Start{AuthURL: u + "\x1b]0;x\x07", Timeout: 5 * time.Minute})
+	want := "sesame: open this URL in your browser to sign in:\n\n  " + u + "]0;x\n\nsesame: " + errorPageHint + "\nsesame: waiting for the browser (at most 5m0s)\n"
 	if got := buf.String(); got != want {
 		t.Fatalf("got:\n%q\nwant:\n%q", got, want)
 	}
@@ -60,22 +62,22 @@ func TestMessages_DevicePrompt(t *testing.T) {
 		ExpiresAt:               exp,
 		QR:                      "  ▀▄\n  ▄▀\n",
 	}, loginUI{})
-	want := `sesame: to sign in to profile "work", open this page on any device:
+	want := `sesame: to sign in to profile "work", open the page below on any device
+sesame: WARNING: this page is on bücher.example, not on the issuer's domain example.com
+sesame: enter this code only if you started this login just now
+sesame: the code expires at 03:04:05; the page is on this site:
 
   https://xn--bcher-kva.example
-
   host: bücher.example (xn--bcher-kva.example)
-  page: https://xn--bcher-kva.example/device
-  code: WDJB-MJHT
-
-  or open this link, which carries the code:
-  https://xn--bcher-kva.example/device?user_code=WDJB-MJHT
 
   ▀▄
   ▄▀
 
-sesame: WARNING: this page is on bücher.example, not on the issuer's domain example.com
-sesame: enter this code only if you started this login just now; the code expires at 03:04:05
+  page: https://xn--bcher-kva.example/device
+  code: WDJB-MJHT
+  or open this link, which carries the code:
+  https://xn--bcher-kva.example/device?user_code=WDJB-MJHT
+
 `
 	if got := buf.String(); got != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", got, want)

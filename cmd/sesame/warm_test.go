@@ -101,6 +101,29 @@ func TestWarm_AnswersAsTheTree(t *testing.T) {
 	}
 }
 
+// TestWarm_SavedDefaultAsTheTree: without -p both paths use the default
+// saved with 'profile use', and answer alike.
+func TestWarm_SavedDefaultAsTheTree(t *testing.T) {
+	h := warmHarness(t)
+	wantExit(t, h.run("profile", "use", "work"), exitOK)
+	for _, args := range [][]string{
+		{"token"},
+		{"token", "--require-scope", "openid,offline_access"},
+		{"token", "--require-scope", "openid payroll"},
+		{"kubectl"},
+	} {
+		h.env["KUBERNETES_EXEC_INFO"] = execInfoV1
+		h.treeOnly = true
+		tree := h.run(args...)
+		h.treeOnly = false
+		warm := h.run(args...)
+		if warm != tree || (args[0] == "token" && len(args) == 1 && (tree.code != exitOK || tree.stdout == "")) {
+			t.Errorf("%v:\nwarm path: exit %d\nstdout %q\nstderr %q\ntree: exit %d\nstdout %q\nstderr %q",
+				args, warm.code, warm.stdout, warm.stderr, tree.code, tree.stdout, tree.stderr)
+		}
+	}
+}
+
 // TestWarm_SetupCommandLinesAnswerWarm: the command lines `sesame setup`
 // writes, and docker's, are answered by the warm path when a fresh token
 // is cached, with nothing left for the command tree.

@@ -246,8 +246,8 @@ func (s *Server) handlePAR(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := parPrefix + randomString(16)
-	const lifetime = 60 * time.Second
 	s.mu.Lock()
+	lifetime := s.cfg.parLifetime
 	s.st.par[ref] = &parRequest{params: cloneValues(r.PostForm), expiry: s.now().Add(lifetime), jkt: jkt}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"request_uri": ref, "expires_in": int(lifetime / time.Second)})

@@ -240,6 +240,20 @@ func (b *Browser) navigate(ctx context.Context, rawURL string) error {
 		if err != nil {
 			return fmt.Errorf("authtest browser: parse URL: %w", err)
 		}
+		if isLoopbackCallback(u) && u.Path != "/callback" {
+			// The client's own start link, which redirects to the
+			// authorization request it makes then.
+			resp, body, err := b.get(ctx, b.loopback, u.String())
+			if err != nil {
+				return err
+			}
+			loc, err := resp.Location()
+			if err != nil {
+				return fmt.Errorf("authtest browser: %s answered %d: %.200s", withoutQuery(u), resp.StatusCode, body)
+			}
+			next = loc.String()
+			continue
+		}
 		if isLoopbackCallback(u) {
 			return b.deliver(ctx, u)
 		}

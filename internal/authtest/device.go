@@ -32,11 +32,20 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	if !requirePost(w, r) {
 		return
 	}
+	resp, e := s.deviceAuthorization(r)
+	if e != nil {
+		s.writeAnswerError(w, r, e)
+		return
+	}
+	s.writeAnswer(w, r, http.StatusOK, resp)
+}
+
+// deviceAuthorization issues a device code and builds the answer.
+func (s *Server) deviceAuthorization(r *http.Request) (map[string]any, *oauthError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := checkPublicClient(r, s.knownClientLocked); e != nil {
-		writeOAuthError(w, e)
-		return
+		return nil, e
 	}
 	d := &deviceGrant{
 		deviceCode: "SNTL-DC-" + randomString(24),
@@ -58,7 +67,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 
 	uri, complete := s.cfg.verificationURI, s.cfg.verificationURIComplete
 	if uri == "" {
-		uri = s.URL() + PathDeviceVerification
+		uri = s.Issuer() + PathDeviceVerification
 		complete = uri + "?" + url.Values{"user_code": {d.userCode}}.Encode()
 	}
 	resp := map[string]any{
@@ -73,7 +82,7 @@ func (s *Server) handleDeviceAuthorization(w http.ResponseWriter, r *http.Reques
 	if iv := int(s.cfg.deviceInterval / time.Second); iv > 0 {
 		resp["interval"] = iv
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp, nil
 }
 
 // pollDeviceLocked answers a device_code token request (RFC 8628 §3.4–3.5).

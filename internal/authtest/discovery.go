@@ -28,7 +28,7 @@ func (s *Server) Metadata() map[string]any {
 	if issuer == "" {
 		issuer = s.Issuer()
 	}
-	u := s.URL()
+	u := s.Issuer()
 	md := map[string]any{
 		"issuer":                                         issuer,
 		"authorization_endpoint":                         u + PathAuthorize,

@@ -62,6 +62,7 @@ type config struct {
 	metadataMutator    func(map[string]any)
 	parAdvertised      bool
 	parRequired        bool
+	parLifetime        time.Duration
 
 	idTokenMutator       func(claims map[string]any)
 	idTokenEncoder       func(claims map[string]any) string
@@ -90,6 +91,15 @@ type config struct {
 	confidential         bool
 	oneGrant             bool
 	claimsOnlyInUserinfo bool
+
+	// Provider behaviours (provider.go).
+	basePath                   string
+	aliases                    map[string]string
+	noDiscovery                bool
+	clientSecret               string
+	secretBasic                bool
+	formAnswers                bool
+	offlineParam, offlineValue string
 }
 
 func defaultConfig() config {
@@ -100,6 +110,7 @@ func defaultConfig() config {
 		accessTTL:      300 * time.Second,
 		idTokenTTL:     time.Hour,
 		codeTTL:        time.Minute,
+		parLifetime:    60 * time.Second,
 		rotate:         true,
 		deviceTTL:      10 * time.Minute,
 		deviceInterval: 5 * time.Second,
@@ -191,6 +202,11 @@ func WithMetadataMutator(f func(md map[string]any)) Option {
 func WithPAR(required bool) Option {
 	return func(c *config) { c.parAdvertised, c.parRequired = true, required }
 }
+
+// WithPARLifetime sets how long a pushed request's request_uri is valid
+// and the expires_in the PAR endpoint answers (default 60 s, the example
+// of RFC 9126 §2.2). The server's clock decides (see [WithClock]).
+func WithPARLifetime(d time.Duration) Option { return func(c *config) { c.parLifetime = d } }
 
 // WithIDTokenMutator lets f edit the claims of each ID token before it is
 // signed, e.g. to change nonce, aud, exp or iat.

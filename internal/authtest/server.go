@@ -90,6 +90,8 @@ type Server struct {
 	// besides it.
 	ClientID string
 
+	basePath string // WithBasePath, fixed at start
+
 	t    testing.TB
 	srv  *httptest.Server
 	mux  *http.ServeMux
@@ -117,6 +119,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		o(&s.cfg)
 	}
 	s.ClientID = s.cfg.clientID
+	s.basePath = s.cfg.basePath
 	s.mux = s.routes()
 	// NewUnstartedServer + StartTLS rather than NewTLSServer so the server
 	// speaks HTTP/1.1 only: dropping a connection after processing needs
@@ -145,7 +148,7 @@ func (s *Server) URL() string { return s.srv.URL }
 // Issuer is the server's issuer identifier. It equals [Server.URL]; a
 // different issuer in the metadata is a misbehaviour set by
 // [WithMetadataIssuer].
-func (s *Server) Issuer() string { return s.srv.URL }
+func (s *Server) Issuer() string { return s.srv.URL + s.basePath }
 
 // Client returns an HTTP client that trusts the server's certificate. It
 // follows redirects like any default client; tests of redirect handling
@@ -205,6 +208,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc(PathRevoke, s.handleRevoke)
 	mux.HandleFunc(PathIntrospect, s.handleIntrospect)
 	mux.HandleFunc(PathUserinfo, s.handleUserinfo)
+	mux.HandleFunc(PathGitHubUser, s.handleGitHubUser)
 	mux.HandleFunc(PathRegister, s.handleRegister)
 	mux.HandleFunc(PathRegister+"/{id}", s.handleClientConfiguration)
 	return mux
@@ -219,6 +223,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// the handlers then answer invalid_request, which is what a test of a
 	// malformed client request wants to observe.
 	_ = r.ParseForm()
+	s.route(r)
 
 	s.mu.Lock()
 	s.record(r)

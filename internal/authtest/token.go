@@ -44,16 +44,16 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case drop:
 		loseAnswer(w, lostStatus)
 	case oerr != nil:
-		writeOAuthError(w, oerr)
+		s.writeAnswerError(w, r, oerr)
 	default:
-		writeJSON(w, http.StatusOK, resp)
+		s.writeAnswer(w, r, http.StatusOK, resp)
 	}
 }
 
 // tokenResponse authenticates the client, runs the grant and builds the
 // success body.
 func (s *Server) tokenResponse(r *http.Request) (map[string]any, *oauthError) {
-	if e := checkPublicClient(r, s.knownClient); e != nil {
+	if e := s.checkClient(r); e != nil {
 		return nil, e
 	}
 	if e := s.confidentialRefusal(); e != nil {
@@ -138,7 +138,9 @@ func (s *Server) redeemCodeLocked(form url.Values, jkt string) (tokenSet, *oauth
 	f := s.newFamily(c.req.ClientID, c.user, c.req.Scope, resources)
 	f.jkt = jkt
 	c.fam = f
-	return s.mint(GrantAuthorizationCode, f, c.req.Scope, s.issuesRefreshTokenLocked(c.req.Scope), c.req.Nonce), nil
+	offline := s.issuesRefreshTokenLocked(c.req.Scope) &&
+		(s.cfg.offlineParam == "" || c.req.Params.Get(s.cfg.offlineParam) == s.cfg.offlineValue)
+	return s.mint(GrantAuthorizationCode, f, c.req.Scope, offline, c.req.Nonce), nil
 }
 
 // refreshLocked implements the refresh grant (RFC 6749 §6) with rotation

@@ -37,6 +37,7 @@ var layer = map[string]int{
 	"internal/tokencache": 2,
 	"internal/oauthwire":  2,
 	"internal/urlcheck":   2,
+	"internal/preset":     2,
 
 	"internal/redact":   1,
 	"internal/private":  1,
@@ -45,7 +46,7 @@ var layer = map[string]int{
 }
 
 // testOnly are packages only tests may import.
-var testOnly = []string{"internal/authtest", "e2e", "e2e/rig"}
+var testOnly = []string{"internal/authtest", "internal/ptytest", "e2e", "e2e/rig"}
 
 func TestImportsPointOneWay(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)

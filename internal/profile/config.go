@@ -22,7 +22,11 @@ import (
 const FileName = "config.json"
 
 // configVersion is written into every file; a file from a newer sesame is
-// refused rather than misread.
+// refused rather than misread. Optional fields added since version 1
+// (Default) left it at 1: they are written only when set, so a file without
+// them stays readable by every sesame, and an older sesame refuses a file
+// with them as an unknown field (decode's DisallowUnknownFields) rather than
+// misreading it.
 const configVersion = 1
 
 // maxConfigBytes bounds what Load reads: a config file is a few KiB.
@@ -30,7 +34,10 @@ const maxConfigBytes = 1 << 20
 
 // Config is the whole configuration file.
 type Config struct {
-	Version  int                 `json:"version"`
+	Version int `json:"version"`
+	// Default is the profile used when neither -p nor $SESAME_PROFILE
+	// names one (`sesame profile use`); "" means DefaultName.
+	Default  string              `json:"default,omitempty"`
 	Profiles map[string]*Profile `json:"profiles"`
 	// path is where the file was loaded from and will be saved to.
 	path string
@@ -104,6 +111,11 @@ func decode(data []byte, c *Config, tolerate func(error) bool) error {
 	}
 	if c.Profiles == nil {
 		c.Profiles = map[string]*Profile{}
+	}
+	if c.Default != "" {
+		if err := ValidateName(c.Default); err != nil {
+			return fmt.Errorf("default: %w", err)
+		}
 	}
 	for _, name := range c.Names() {
 		p := c.Profiles[name]
@@ -194,6 +206,17 @@ func (c *Config) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Remove deletes the named profile, and the saved default when it named
+// that profile. It reports whether the default was cleared.
+func (c *Config) Remove(name string) (wasDefault bool) {
+	delete(c.Profiles, name)
+	if c.Default == name {
+		c.Default = ""
+		return true
+	}
+	return false
 }
 
 // Save writes the configuration: directory 0700, file 0600, through a

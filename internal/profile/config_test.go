@@ -140,6 +140,35 @@ func TestValidateName(t *testing.T) {
 	}
 }
 
+// TestValidate_Usernames: the git and docker user names must fit a
+// credential helper's answer as they are, and docker's must not be the
+// "<token>" that makes docker treat the access token as an identity token.
+func TestValidate_Usernames(t *testing.T) {
+	base := Profile{Name: "w", Issuer: "https://as.example", ClientID: "c"}
+	for _, ok := range []string{"", "oauth2accesstoken", "robot$ci", "ünï"} {
+		p := base
+		p.GitUsername, p.DockerUsername = ok, ok
+		if err := p.Validate(); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{" x", "x\n", "a\x00b", "\xff"} {
+		g, d := base, base
+		g.GitUsername, d.DockerUsername = bad, bad
+		if err := g.Validate(); err == nil {
+			t.Errorf("git username %q accepted", bad)
+		}
+		if err := d.Validate(); err == nil {
+			t.Errorf("docker username %q accepted", bad)
+		}
+	}
+	p := base
+	p.DockerUsername = "<token>"
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "identity token") {
+		t.Errorf("docker username <token>: %v", err)
+	}
+}
+
 // TestLoad_TwoProfilesOneIssuerOtherEndpoints_Req15: a profile cannot name
 // its own endpoints, so two profiles of one issuer cannot disagree on them:
 // a config that tries is refused at load. Endpoints come only from the
@@ -152,5 +181,37 @@ func TestLoad_TwoProfilesOneIssuerOtherEndpoints_Req15(t *testing.T) {
 		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "unknown field") {
 			t.Errorf("%s: err = %v, want unknown field", field, err)
 		}
+	}
+}
+
+// TestDefault_SavedOnlyWhenSetAndRefusedByUnknownFieldReaders: the saved
+// default round-trips; a file without one has no "default" key, so older
+// sesames (which refuse unknown fields) still read it; a bad name is an
+// error naming the field.
+func TestDefault_SavedOnlyWhenSetAndRefusedByUnknownFieldReaders(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Profiles["work"] = &Profile{Name: "work", Issuer: "https://as.example", ClientID: "cli"}
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if strings.Contains(string(data), `"default"`) {
+		t.Fatalf("no default set, but the file has one:\n%s", data)
+	}
+	c.Default = "work"
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil || got.Default != "work" {
+		t.Fatalf("default = %q, %v", got.Default, err)
+	}
+	_, err = Load(writeConfig(t, `{"version":1,"default":"no way","profiles":{}}`))
+	if err == nil || !strings.Contains(err.Error(), `default: invalid profile name "no way"`) {
+		t.Fatalf("err = %v", err)
 	}
 }

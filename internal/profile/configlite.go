@@ -12,13 +12,16 @@ import "github.com/sesame-auth/sesame/internal/jsonlite"
 // encoding/json, which has the last word (and the error messages).
 func decodeLite(data []byte, c *Config) bool {
 	r := jsonlite.NewReader(data)
-	version, profiles := c.Version, map[string]*Profile{}
-	var seen [2]bool
+	version, def, profiles := c.Version, "", map[string]*Profile{}
+	var seen [3]bool
 	r.Object(func(key string) {
 		switch {
 		case key == "version" && !seen[0]:
 			seen[0] = true
 			version = intValue(r)
+		case key == "default" && !seen[2]:
+			seen[2] = true
+			def = r.String()
 		case key == "profiles" && !seen[1]:
 			seen[1] = true
 			r.Object(func(name string) {
@@ -34,7 +37,7 @@ func decodeLite(data []byte, c *Config) bool {
 	if r.End(); r.Failed() {
 		return false
 	}
-	c.Version, c.Profiles = version, profiles
+	c.Version, c.Default, c.Profiles = version, def, profiles
 	return true
 }
 
@@ -75,6 +78,8 @@ func readProfile(r *jsonlite.Reader) *Profile {
 			p.GitUsername = r.String()
 		case "docker_hosts":
 			p.DockerHosts = r.Strings()
+		case "docker_username":
+			p.DockerUsername = r.String()
 		case "no_helper_login":
 			p.NoHelperLogin = r.Bool()
 		case "verification_hosts":
@@ -85,6 +90,14 @@ func readProfile(r *jsonlite.Reader) *Profile {
 			p.DPoP = r.Bool()
 		case "register":
 			p.Register = r.Bool()
+		case "provider":
+			p.Provider = r.String()
+		case "host":
+			p.Host = r.String()
+		case "tenant":
+			p.Tenant = r.String()
+		case "realm":
+			p.Realm = r.String()
 		default:
 			r.Fail()
 		}

@@ -45,13 +45,14 @@ func FuzzDecodeLite(f *testing.F) {
 		`{"profiles":{"w":null}}`, `{"profiles":{"w":{"scopes":null}}}`, `{"profiles":{"w":{"scopes":[]}}}`,
 		`{"profiles":{"w":{"issuer":"\ud800"}}}`, "{\"profiles\":{\"w\":{\"issuer\":\"\xff\"}}}",
 		`{"version":1} {}`, `{"version":1}}`, ` {"version":1} `, `{"profiles":{"w":{"callback_port":9223372036854775808}}}`,
+		`{"version":1,"default":"w","profiles":{"w":{}}}`, `{"default":"a","default":"b"}`, `{"default":null}`, `{"default":1}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lite := &Config{Version: configVersion, Profiles: map[string]*Profile{}}
 		if !decodeLite(data, lite) {
-			if lite.Version != configVersion || len(lite.Profiles) != 0 {
+			if lite.Version != configVersion || lite.Default != "" || len(lite.Profiles) != 0 {
 				t.Fatalf("a declined reading changed the configuration: %#v", lite)
 			}
 			return
@@ -60,8 +61,8 @@ func FuzzDecodeLite(f *testing.F) {
 		if err := decodeJSON(data, std); err != nil {
 			t.Fatalf("read without reflection, but encoding/json says: %v", err)
 		}
-		if lite.Version != std.Version || !reflect.DeepEqual(lite.Profiles, std.Profiles) {
-			t.Fatalf("readings differ:\nlite %d %#v\njson %d %#v", lite.Version, lite.Profiles, std.Version, std.Profiles)
+		if lite.Version != std.Version || lite.Default != std.Default || !reflect.DeepEqual(lite.Profiles, std.Profiles) {
+			t.Fatalf("readings differ:\nlite %d %q %#v\njson %d %q %#v", lite.Version, lite.Default, lite.Profiles, std.Version, std.Default, std.Profiles)
 		}
 	})
 }
@@ -90,7 +91,7 @@ func TestDecodeLite_ReadsWhatSaveWrites(t *testing.T) {
 			t.Fatalf("field %s: kind %s is not read by readProfile", v.Type().Field(i).Name, f.Kind())
 		}
 	}
-	data, err := json.MarshalIndent(&Config{Version: configVersion, Profiles: map[string]*Profile{"work": p, "home": {Issuer: "https://h"}}}, "", "  ")
+	data, err := json.MarshalIndent(&Config{Version: configVersion, Default: "work", Profiles: map[string]*Profile{"work": p, "home": {Issuer: "https://h"}}}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestDecodeLite_ReadsWhatSaveWrites(t *testing.T) {
 	if !decodeLite(data, c) {
 		t.Fatalf("declined what Save writes:\n%s", data)
 	}
-	if !reflect.DeepEqual(c.Profiles["work"], p) || c.Profiles["home"].Issuer != "https://h" {
+	if !reflect.DeepEqual(c.Profiles["work"], p) || c.Profiles["home"].Issuer != "https://h" || c.Default != "work" {
 		t.Fatalf("read %#v", c.Profiles)
 	}
 	if strings.Contains(string(data), `"Name"`) {

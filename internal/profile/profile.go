@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sesame-auth/sesame/internal/urlcheck"
 	"github.com/sesame-auth/sesame/keychain"
@@ -65,6 +67,9 @@ type Profile struct {
 	// DockerHosts are the registries whose docker credential requests this
 	// profile answers.
 	DockerHosts []string `json:"docker_hosts,omitempty"`
+	// DockerUsername is the user name answered to docker (default
+	// DefaultDockerUsername), for registries that check it.
+	DockerUsername string `json:"docker_username,omitempty"`
 	// NoHelperLogin forbids helper commands (token, kubectl, git, docker,
 	// exec) from starting a login even for a person at a terminal: they
 	// exit 4 instead, and only `sesame login` signs in.
@@ -86,6 +91,14 @@ type Profile struct {
 	// ClientID then asks the next login to register anew. The
 	// registration's management token is in the keychain, never here.
 	Register bool `json:"register,omitempty"`
+
+	// Provider names a preset built into sesame (internal/preset); Host,
+	// Tenant and Realm are its options. The preset, not this file, gives
+	// the endpoints; Issuer must be the one the preset resolves to.
+	Provider string `json:"provider,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Tenant   string `json:"tenant,omitempty"`
+	Realm    string `json:"realm,omitempty"`
 }
 
 // DefaultResource is the resource indicator the login's access token is
@@ -99,6 +112,11 @@ func (p *Profile) DefaultResource() string {
 
 // DefaultGitUsername is answered to git when the profile names none.
 const DefaultGitUsername = "oauth2"
+
+// DefaultDockerUsername is answered to docker when the profile names none:
+// registries that take an OAuth access token as a password accept any
+// name, and this one says what the password is.
+const DefaultDockerUsername = "oauth2accesstoken"
 
 // SplitGitHost splits a git host entry into host and path prefix.
 func SplitGitHost(entry string) (host, pathPrefix string) {
@@ -171,10 +189,34 @@ func (p *Profile) Validate() error {
 			return fmt.Errorf("invalid host %q: a host name with an optional port and path, like git.example.com/org", h)
 		}
 	}
+	if err := p.validatePreset(); err != nil {
+		return err
+	}
+	if err := checkUsername(p.GitUsername); err != nil {
+		return err
+	}
+	if err := checkUsername(p.DockerUsername); err != nil {
+		return err
+	}
+	if p.DockerUsername == "<token>" {
+		// docker reads "<token>" as "the secret is an identity token" and
+		// would trade the access token at the registry as a refresh token.
+		return errors.New(`invalid docker username "<token>": docker would treat the access token as an identity token`)
+	}
 	if p.KubeServer != "" {
 		if u, err := url.Parse(p.KubeServer); err != nil || u.Scheme != "https" || u.Host == "" {
 			return fmt.Errorf("invalid kube server %q: the cluster's https URL", p.KubeServer)
 		}
+	}
+	return nil
+}
+
+// checkUsername refuses a user name that a credential helper's line or
+// JSON answer could not carry as it is: control characters, surrounding
+// spaces or invalid UTF-8. Empty means the default.
+func checkUsername(name string) error {
+	if name != strings.TrimSpace(name) || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return fmt.Errorf("invalid user name %q: no control characters or surrounding spaces", name)
 	}
 	return nil
 }

@@ -53,6 +53,13 @@ type Metadata struct {
 	ScopesSupported                  []string `json:"scopes_supported"`
 	DPoPSigningAlgValuesSupported    []string `json:"dpop_signing_alg_values_supported"`
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported"`
+
+	// IssuerTemplate is the document's issuer when it was a multi-tenant
+	// template accepted by [DiscoverTemplated] (Entra's
+	// https://login.microsoftonline.com/{tenantid}/v2.0), "" otherwise.
+	// It never comes from the server's JSON as such: only Discover sets it.
+	IssuerTemplate    string `json:"-"`
+	IssuerPlaceholder string `json:"-"`
 }
 
 // Well-known suffixes: OpenID Connect Discovery 1.0 §4 and RFC 8414 §3.
@@ -81,6 +88,20 @@ const (
 //
 // client should come from [NewHTTPClient].
 func Discover(ctx context.Context, client *http.Client, issuer string, allowInsecureLoopback bool) (*Metadata, error) {
+	return DiscoverTemplated(ctx, client, issuer, allowInsecureLoopback, "")
+}
+
+// DiscoverTemplated is [Discover] for a provider whose multi-tenant
+// documents carry a templated issuer: with placeholder "{tenantid}", the
+// document of https://login.microsoftonline.com/common/v2.0 may say
+// https://login.microsoftonline.com/{tenantid}/v2.0. It is accepted when
+// the placeholder stands in the document's issuer exactly where the
+// configured issuer has its tenant segment, and the ID tokens are then
+// checked as Microsoft's own libraries check them: iss must equal the
+// template with the placeholder replaced by the token's tid claim
+// ([VerifyIDToken]). Everything else is Discover's, byte-exact issuer
+// included when the document is not templated.
+func DiscoverTemplated(ctx context.Context, client *http.Client, issuer string, allowInsecureLoopback bool, placeholder string) (*Metadata, error) {
 	if client == nil {
 		return nil, errors.New("discovery: no http client")
 	}
@@ -101,10 +122,28 @@ func Discover(ctx context.Context, client *http.Client, issuer string, allowInse
 	if err != nil {
 		return nil, err
 	}
+	if placeholder != "" && m.Issuer != issuer && matchesTemplate(m.Issuer, issuer, placeholder) {
+		m.IssuerTemplate, m.IssuerPlaceholder, m.Issuer = m.Issuer, placeholder, issuer
+	}
 	if err := m.validate(issuer, allowInsecureLoopback); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// matchesTemplate reports whether template is issuer with one path segment
+// replaced by placeholder, once.
+func matchesTemplate(template, issuer, placeholder string) bool {
+	before, after, ok := strings.Cut(template, placeholder)
+	if !ok || strings.Contains(after, placeholder) || !strings.HasSuffix(before, "/") || (after != "" && !strings.HasPrefix(after, "/")) {
+		return false
+	}
+	tenant, ok := strings.CutPrefix(issuer, before)
+	if !ok {
+		return false
+	}
+	tenant, ok = strings.CutSuffix(tenant, after)
+	return ok && tenant != "" && !strings.Contains(tenant, "/")
 }
 
 // checkIssuer applies RFC 8414 §2 to the configured issuer: https (or the

@@ -99,6 +99,8 @@ func VerifyIDToken(ctx context.Context, client *http.Client, m *Metadata, client
 		// go-oidc allows no leeway on exp; moving its clock back gives
 		// the same tolerance as ours on iat.
 		Now: func() time.Time { return now().Add(-clockLeeway) },
+		// A templated issuer is checked below, against the tid claim.
+		SkipIssuerCheck: m.IssuerTemplate != "",
 	})
 	tok, err := verifier.Verify(ctx, raw)
 	if err != nil {
@@ -109,9 +111,15 @@ func VerifyIDToken(ctx context.Context, client *http.Client, m *Metadata, client
 		personClaims
 		Nonce        string `json:"nonce"`
 		AuthorizedBy string `json:"azp"`
+		TenantID     string `json:"tid"`
 	}
 	if err := tok.Claims(&claims); err != nil {
 		return nil, idTokenErrorf("unreadable claims")
+	}
+	if m.IssuerTemplate != "" {
+		if err := checkTemplatedIssuer(m, tok.Issuer, claims.TenantID); err != nil {
+			return nil, err
+		}
 	}
 	for _, aud := range tok.Audience {
 		if aud != clientID {
@@ -157,6 +165,20 @@ func VerifyIDToken(ctx context.Context, client *http.Client, m *Metadata, client
 		return nil, idTokenErrorf("no sub claim")
 	}
 	return id, nil
+}
+
+// checkTemplatedIssuer applies the check Microsoft's libraries make of a
+// multi-tenant issuer: iss equals the document's template with its
+// placeholder replaced by the token's tid. A tid that is empty or holds a
+// slash could make the template match another issuer's path.
+func checkTemplatedIssuer(m *Metadata, iss, tid string) error {
+	if tid == "" || strings.ContainsAny(tid, "/?#{}") {
+		return idTokenErrorf("no usable tid claim to check the multi-tenant issuer with")
+	}
+	if want := strings.Replace(m.IssuerTemplate, m.IssuerPlaceholder, tid, 1); iss != want {
+		return idTokenErrorf("issued by %q, but its tenant's issuer is %q", redact.UntrustedText(iss), redact.UntrustedText(want))
+	}
+	return nil
 }
 
 // fromOIDCError turns a go-oidc error into an IDTokenError. go-oidc quotes

@@ -42,6 +42,12 @@ type Deps struct {
 	Clock clock.Clock
 	// Log is the redacted debug log; nil logs nothing.
 	Log *redact.Logger
+	// PresetOrigins moves provider presets with a fixed host (Google,
+	// Codeberg) to a test's in-process server, by preset name. Only
+	// tests set it: the command line copies it from its Env, which a
+	// release binary builds from the process with none, and nothing reads
+	// it from the configuration file or the environment.
+	PresetOrigins map[string]string
 }
 
 // UI is how the use cases speak to the person: everything that reaches
@@ -57,6 +63,9 @@ type UI struct {
 	ShowAuthURL func(url string)
 	// Opener opens the browser; nil opens none (--no-browser).
 	Opener loopback.Opener
+	// Browser is told what happens while a browser login waits (the link
+	// to open, an opener failure, pasted addresses).
+	Browser loopback.Events
 	// Device shows the device flow's code, page and countdown.
 	Device devicecode.UI
 }
@@ -189,6 +198,7 @@ func Open(d *Deps, ui *UI, p *profile.Profile, req TokenRequest) (*Grant, error)
 	if d.Finisher != nil {
 		g.Finish = d.Finisher(p, req)
 	}
+	g.ClientAuth = clientAuthFor(d, store, p)
 	return g, nil
 }
 
@@ -199,7 +209,7 @@ func discover(ctx context.Context, d *Deps, p *profile.Profile) (*http.Client, *
 	if err != nil {
 		return nil, nil, err
 	}
-	md, err := provider.Discover(ctx, client, p.Issuer, p.InsecureLoopbackAS)
+	md, err := serverMetadata(ctx, d, client, p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -35,7 +35,7 @@ func ChooseFlow(p *profile.Profile, md *provider.Metadata, canShowBrowser bool) 
 // browserGrant runs the authorization code flow with PKCE on a loopback
 // redirect (RFC 8252) and verifies the ID token, nonce included, before
 // the success page is shown.
-func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *provider.Metadata, client *http.Client, req LoginRequest) (*oauth2.Token, *provider.IDToken, error) {
+func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *provider.Metadata, client *http.Client, req LoginRequest, auth ClientAuth) (*oauth2.Token, *provider.IDToken, error) {
 	if md.AuthorizationEndpoint == "" {
 		return nil, nil, errors.New("the server has no authorization endpoint")
 	}
@@ -43,7 +43,7 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 	var idTok *provider.IDToken
 	wantIDToken := slices.Contains(scopes, "openid")
 	flow, err := loopback.New(loopback.Config{
-		OAuth2:                    md.OAuth2Config(p.ClientID, scopes),
+		OAuth2:                    auth.oauth2Config(md.OAuth2Config(p.ClientID, scopes)),
 		Issuer:                    p.Issuer,
 		IssParameterSupported:     md.AuthorizationResponseIssParameterSupported,
 		AllowUnannouncedIss:       p.AllowUnannouncedIss,
@@ -51,13 +51,14 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 		Timeout:                   req.Timeout,
 		Opener:                    ui.Opener,
 		OnAuthURL:                 ui.ShowAuthURL,
-		AuthParams:                resourceParams(p.Resources),
+		Events:                    ui.Browser,
+		AuthParams:                presetAuthParams(p, resourceParams(p.Resources)),
 		TokenParams:               resourceParams(nonEmpty(p.DefaultResource())),
 		HTTPClient:                client,
 		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
 		PAREndpoint:               md.PushedAuthorizationRequestEndpoint,
 		RequirePAR:                md.RequirePushedAuthorizationRequests,
-		NoConsentPrompt:           req.NoConsentPrompt,
+		NoConsentPrompt:           req.NoConsentPrompt || presetOf(p) != nil && presetOf(p).NoConsentPrompt,
 		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
 			raw, _ := tok.Extra("id_token").(string)
 			if raw == "" {
@@ -84,12 +85,12 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 // deviceGrant runs the device authorization grant (RFC 8628): ui.Device
 // shows the code and the page, and the flow polls until the person
 // approves, denies, or the code expires.
-func deviceGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *provider.Metadata, client *http.Client, req LoginRequest) (*oauth2.Token, *provider.IDToken, error) {
+func deviceGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *provider.Metadata, client *http.Client, req LoginRequest, auth ClientAuth) (*oauth2.Token, *provider.IDToken, error) {
 	if md.DeviceAuthorizationEndpoint == "" {
 		return nil, nil, &Problem{Kind: NoDeviceFlow, Profile: p.Name, Err: errors.New("the server offers no device authorization endpoint")}
 	}
 	flow, err := devicecode.New(devicecode.Config{
-		OAuth2:                   md.OAuth2Config(p.ClientID, p.EffectiveScopes()),
+		OAuth2:                   auth.oauth2Config(md.OAuth2Config(p.ClientID, p.EffectiveScopes())),
 		Issuer:                   p.Issuer,
 		HTTPClient:               client,
 		AcceptVerificationHost:   req.AcceptVerificationHost,

@@ -73,6 +73,10 @@ type Grant struct {
 	// fresh ID token. A record that fails it is refreshed; if the refresh
 	// still leaves it failing, Token returns an error.
 	Accept func(*keychain.Record) bool
+	// ClientAuth, when set, returns how the client authenticates at the
+	// token endpoint on a refresh: a provider preset's client secret
+	// from the keychain. nil: a public client, client_id alone.
+	ClientAuth func(ctx context.Context) (ClientAuth, error)
 	// Resource is the RFC 8707 resource indicator the token is wanted for,
 	// sent on every refresh (§2.2); "" sends none. A token for another
 	// resource than the one the record's main access token is for is kept
@@ -311,7 +315,7 @@ func (s *Grant) load(ctx context.Context) (*keychain.Record, error) {
 	if errors.Is(err, keychain.ErrNotFound) {
 		// The volatile cache never outlives the grant it came from.
 		Forget(s.Cache, s.Key, nil, s.Resource)
-		return nil, &LoginRequiredError{Reason: fmt.Sprintf("profile %q has no stored grant", s.Binding.Profile)}
+		return nil, &LoginRequiredError{Reason: s.noGrantReason()}
 	}
 	if err != nil {
 		return nil, err

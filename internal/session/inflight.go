@@ -105,11 +105,13 @@ func (m markers) write(refreshToken string, now time.Time) {
 	_ = f.Close()
 }
 
-// remove deletes the marker: the refresh's answer is settled.
+// remove deletes the marker: the refresh's answer is settled, or the
+// grant was replaced or ended; a refused note goes with it.
 func (m markers) remove() {
 	if m.path != "" {
 		_ = os.Remove(m.path)
 	}
+	m.removeRefused()
 }
 
 // interruptedEarlier returns when an earlier refresh of the same refresh

@@ -24,6 +24,10 @@ type LoginRequest struct {
 	// Save writes Profile into the configuration file once signed in (a
 	// login command); a helper's login leaves the file alone.
 	Save bool
+	// SaveAs, when set, is the profile Save writes, made from the one this
+	// login used (with a registered client id filled in): the login
+	// command's flags for this login only taken out again.
+	SaveAs func(used *profile.Profile) *profile.Profile
 	// Timeout bounds the wait for the browser.
 	Timeout time.Duration
 	// CanShowBrowser says whether a browser can open where sesame runs;
@@ -39,6 +43,10 @@ type LoginRequest struct {
 	// asks for offline_access (see loopback.Config.NoConsentPrompt): for
 	// a provider known to grant offline access without it.
 	NoConsentPrompt bool
+	// ClientSecret is the client secret of the profile's app, for a
+	// provider preset that demands one; "" uses the stored one. It is
+	// stored in the keychain once the login succeeds.
+	ClientSecret string
 }
 
 // Login signs in for req.Profile and stores the grant. It reads top to
@@ -48,12 +56,15 @@ type LoginRequest struct {
 //     leave one grant orphaned;
 //  2. register a client when the profile asks for one (RFC 7591), and
 //     save the profile at once, so a failed login does not lose it;
-//  3. ask the keychain, so a locked one fails before the browser opens;
-//  4. discovery, then the browser or the device flow, with the ID token
+//  3. ask the keychain, so a locked one fails before the browser opens,
+//     and take the client secret of a preset that demands one (given, or
+//     stored by an earlier login);
+//  4. discovery (or a preset's built-in endpoints), then the browser or
+//     the device flow, with the ID token
 //     verified (nonce included) before anything is stored;
 //  5. under the grant lock, replace the newest stored grant and revoke it,
 //     and end the grant the profile held before its issuer or client
-//     changed (Grant.Replace);
+//     changed (Grant.Replace); keep a given client secret beside it;
 //  6. save the profile (config.json under its own lock, re-read).
 func Login(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keychain.Record, error) {
 	p := req.Profile
@@ -122,7 +133,7 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 		if err := register(ctx, d, p); err != nil {
 			return nil, err
 		}
-		if err := saveProfile(ctx, d, p); err != nil {
+		if err := saveProfile(ctx, d, req.saved()); err != nil {
 			return nil, fmt.Errorf("a client was registered, but the profile could not be saved: %w", err)
 		}
 	}
@@ -134,6 +145,10 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 		return nil, err
 	}
 	if _, err := store.Get(ctx, p.KeychainKey()); err != nil && !errors.Is(err, keychain.ErrNotFound) && !errors.Is(err, keychain.ErrCorrupt) {
+		return nil, err
+	}
+	auth, err := loginClientAuth(ctx, store, p, req.ClientSecret)
+	if err != nil {
 		return nil, err
 	}
 	client, md, err := discover(ctx, d, p)
@@ -150,9 +165,9 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	var tok *oauth2.Token
 	var idTok *provider.IDToken
 	if flow == profile.FlowDevice {
-		tok, idTok, err = deviceGrant(ctx, d, ui, p, md, client, req)
+		tok, idTok, err = deviceGrant(ctx, d, ui, p, md, client, req, auth)
 	} else {
-		tok, idTok, err = browserGrant(ctx, d, ui, p, md, client, req)
+		tok, idTok, err = browserGrant(ctx, d, ui, p, md, client, req, auth)
 	}
 	if err != nil {
 		return nil, explainLogin(p, err)
@@ -164,6 +179,7 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	if idTok != nil {
 		rec.Subject, rec.Username, rec.Email, rec.Name = idTok.Subject, idTok.Username, idTok.Email, idTok.Name
 	}
+	namePresetUser(ctx, d, client, p, rec)
 	nameAccount(ctx, d, client, md, rec)
 	rec.Resource = p.DefaultResource()
 	if dpopKey != nil {
@@ -187,12 +203,25 @@ func loginLocked(ctx context.Context, d *Deps, ui *UI, req LoginRequest) (*keych
 	if err := g.Replace(ctx, rec, previous, p.Resources...); err != nil {
 		return nil, &Problem{Kind: NotStored, Profile: p.Name, Err: fmt.Errorf("signed in, but the grant could not be stored: %w", err)}
 	}
+	if req.ClientSecret != "" {
+		if err := storeClientSecret(ctx, d, store, p, md.TokenEndpoint, req.ClientSecret); err != nil {
+			return nil, &Problem{Kind: NotStored, Profile: p.Name, Err: fmt.Errorf("signed in, but the client secret could not be stored: %w", err)}
+		}
+	}
 	if req.Save {
-		if err := saveProfile(ctx, d, p); err != nil {
+		if err := saveProfile(ctx, d, req.saved()); err != nil {
 			return nil, fmt.Errorf("signed in, but the profile could not be saved: %w", err)
 		}
 	}
 	return rec, nil
+}
+
+// saved is the profile Save writes.
+func (req *LoginRequest) saved() *profile.Profile {
+	if req.SaveAs == nil {
+		return req.Profile
+	}
+	return req.SaveAs(req.Profile)
 }
 
 // saveProfile writes p into the configuration file, keeping every other

@@ -45,8 +45,13 @@ func Logout(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, forget boo
 	case !out.Deregistered:
 		return out, nil
 	case forget:
+		// The app's client secret outlives a logout (the next login needs
+		// it), but not the profile it was given for.
+		if err = forgetClientSecret(ctx, d, p); err != nil {
+			return out, err
+		}
 		err = UpdateConfig(ctx, d, func(c *profile.Config) error {
-			delete(c.Profiles, p.Name)
+			c.Remove(p.Name)
 			return nil
 		})
 	case p.ClientID != clientID:

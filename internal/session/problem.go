@@ -39,6 +39,9 @@ const (
 	// ScopeConflict: the server keeps one grant per client and person,
 	// and refused a second one with other scopes (Gitea, Forgejo).
 	ScopeConflict
+	// NoClientSecret: the profile's provider demands a client secret and
+	// none was given or stored (a usage error).
+	NoClientSecret
 )
 
 // Problem is an error of a known kind about one profile.

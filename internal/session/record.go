@@ -67,6 +67,12 @@ func Apply(r *keychain.Record, tok *oauth2.Token, now time.Time) {
 		r.AccessToken, r.TokenType, r.Lifetime, r.Expiry = "", "", 0, time.Time{}
 	}
 	if tok.RefreshToken != "" {
+		if tok.RefreshToken != r.RefreshToken {
+			// A rotated refresh token's lifetime is its own: the old
+			// one's expiry is not carried over to it (status would show
+			// it); refresh_expires_in below gives the new one's.
+			r.RefreshExpiry = time.Time{}
+		}
 		r.RefreshToken = tok.RefreshToken
 	}
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {

@@ -140,7 +140,15 @@ func (s *Grant) send(ctx context.Context, client *http.Client, rec *keychain.Rec
 	})
 	ctx, cancel := context.WithTimeout(ctx, RefreshTimeout)
 	defer cancel()
+	var auth ClientAuth
+	if s.ClientAuth != nil {
+		var err error
+		if auth, err = s.ClientAuth(ctx); err != nil {
+			return attempt{err: err}
+		}
+	}
 	r := refreshRequest{
+		auth:         auth,
 		tokenURL:     rec.TokenEndpoint,
 		clientID:     rec.ClientID,
 		refreshToken: rec.RefreshToken,
@@ -281,6 +289,8 @@ func (s *Grant) dropGrant(ctx context.Context, rejected *keychain.Record, why re
 		if err := s.Store.Delete(ctx, s.Key); err != nil {
 			return nil, err
 		}
+		// Later commands say the server ended it, not that none was stored.
+		s.markers().writeRefused(serverAnswer(why.answer), s.now())
 	}
 	return nil, &LoginRequiredError{Reason: why.reason(), Err: why.answer}
 }

@@ -302,3 +302,32 @@ func TestRefresh_ErrorLines(t *testing.T) {
 		})
 	}
 }
+
+// After a refusal the grant is gone, and every later call says the server
+// refused it (not that none was stored), until a login replaces it.
+func TestRefresh_RefusalIsRememberedUntilTheNextGrant(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	f.src.MarkerDir = func() (string, error) { return dir, nil }
+	f.revoke(t)
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.src.Token(context.Background()); !errors.Is(err, ErrLoginRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	_, err := f.src.Token(context.Background())
+	want := `has no grant since ` + f.now.UTC().Format("2006-01-02 15:04:05 UTC") + `, when the server answered invalid_grant`
+	if !errors.Is(err, ErrLoginRequired) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second call: %v\nwant it to contain %q", err, want)
+	}
+	if _, _, ok := f.src.Refused(); !ok {
+		t.Fatal("Refused() = false after a refusal")
+	}
+	next := &keychain.Record{Version: keychain.RecordVersion, Profile: "p", Issuer: f.as.Issuer(), ClientID: "cli", TokenEndpoint: f.as.URL() + authtest.PathToken,
+		RefreshToken: "SNTL-RT-next", AccessToken: "SNTL-AT-next", TokenType: "Bearer", Lifetime: 300 * time.Second, Expiry: f.now.Add(300 * time.Second)}
+	if err := f.src.Replace(context.Background(), next, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := f.src.Refused(); ok {
+		t.Fatal("the refusal outlived the grant that replaced it")
+	}
+}

@@ -19,6 +19,7 @@ const opRefresh = "token refresh"
 // and resource names the one resource server the new access token is for
 // (RFC 8707 §2.2).
 type refreshRequest struct {
+	auth         ClientAuth
 	tokenURL     string
 	clientID     string
 	refreshToken string
@@ -41,7 +42,9 @@ func (r refreshRequest) post(ctx context.Context, c *http.Client, now time.Time)
 	if r.resource != "" {
 		form.Set("resource", r.resource)
 	}
-	resp, err := oauthwire.Do(ctx, c, oauthwire.Request{Op: opRefresh, URL: r.tokenURL, Form: form, Secrets: []string{r.accessToken}})
+	req := oauthwire.Request{Op: opRefresh, URL: r.tokenURL, Form: form, Secrets: []string{r.accessToken}}
+	r.auth.apply(&req, r.clientID)
+	resp, err := oauthwire.Do(ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
