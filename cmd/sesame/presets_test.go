@@ -170,8 +170,8 @@ func TestPreset_GitHubNamesTheAccount(t *testing.T) {
 		t.Fatalf("login said:\n%s\nwant %q", r.stderr, want)
 	}
 	rec := grantRecord(t, h)
-	if rec.Name != "octocat" || rec.Subject != "583231" || rec.Email != "" {
-		t.Errorf("stored identity: sub %q name %q email %q, want 583231, octocat and none", rec.Subject, rec.Name, rec.Email)
+	if rec.Username != "octocat" || rec.Name != "The Octocat" || rec.Subject != "583231" || rec.Email != "" {
+		t.Errorf("stored identity: sub %q username %q name %q email %q, want 583231, octocat, The Octocat and none", rec.Subject, rec.Username, rec.Name, rec.Email)
 	}
 	if p := savedProfile(t, h); p.GitUsername != "x-access-token" {
 		t.Errorf("git user name %q, want the preset's x-access-token", p.GitUsername)
@@ -179,7 +179,7 @@ func TestPreset_GitHubNamesTheAccount(t *testing.T) {
 
 	h.advance(time.Hour)
 	wantExit(t, h.run("token", "-p", "work"), 0)
-	if grantRecord(t, h).Name != "octocat" {
+	if grantRecord(t, h).Username != "octocat" {
 		t.Error("the refresh lost the account's name")
 	}
 	r = h.run("status", "-p", "work")

@@ -28,6 +28,7 @@ const maxPresetUser = 1 << 20
 type presetUser struct {
 	Login string `json:"login"`
 	ID    int64  `json:"id"`
+	Name  string `json:"name"`
 }
 
 // namePresetUser names the account of a login whose provider issues no ID
@@ -37,14 +38,14 @@ type presetUser struct {
 // never on a refresh, and the endpoint is the preset table's: the
 // configuration file cannot send the access token anywhere else.
 //
-// The login goes in Name and GitHub's numeric user id in Subject: the
-// account line shows the first of email, name and sub, and GitHub names
-// its users by their login, so its public email and display name are not
-// kept. A failure is logged and never fatal: the grant is good either
+// The login goes in Username (as preferred_username would), the display
+// name in Name and GitHub's numeric user id in Subject: the account line
+// shows the first of email, username, name and sub, and GitHub names its
+// users by their login, so its public email is not kept. A failure is logged and never fatal: the grant is good either
 // way, and the account stays unnamed.
 func namePresetUser(ctx context.Context, d *Deps, client *http.Client, p *profile.Profile, rec *keychain.Record) {
 	pr := presetOf(p)
-	if pr == nil || pr.User == "" || rec.Subject != "" || rec.Name != "" || rec.AccessToken == "" {
+	if pr == nil || pr.User == "" || rec.Subject != "" || rec.Username != "" || rec.AccessToken == "" {
 		return
 	}
 	if !strings.EqualFold(rec.TokenType, "bearer") {
@@ -58,7 +59,7 @@ func namePresetUser(ctx context.Context, d *Deps, client *http.Client, p *profil
 			if u.ID > 0 {
 				rec.Subject = strconv.FormatInt(u.ID, 10)
 			}
-			rec.Name = u.Login
+			rec.Username, rec.Name = u.Login, u.Name
 			d.logf("login: %s names the account", s.User)
 			return
 		}
