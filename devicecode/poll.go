@@ -192,17 +192,7 @@ func (f *Flow) newToken(r *oauthwire.Response) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok := &oauth2.Token{
-		AccessToken:  t.AccessToken,
-		TokenType:    t.TokenType,
-		RefreshToken: t.RefreshToken,
-	}
-	if t.ExpiresIn > 0 {
-		d := clampSeconds(float64(t.ExpiresIn), time.Second, maxTokenLifetime)
-		tok.ExpiresIn = int64(d / time.Second)
-		tok.Expiry = f.clock.Now().Add(d)
-	}
-	return tok.WithExtra(t.Fields), nil
+	return t.OAuth2(f.clock.Now(), maxTokenLifetime), nil
 }
 
 // backoff doubles the interval after a connection failure, up to

@@ -103,20 +103,7 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound)
 		return
 	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeStatus(w, http.StatusMethodNotAllowed)
-		return
-	}
-	// A redirect from the authorization server is a top-level navigation.
-	// Fetch metadata that says otherwise means a script or an embedded
-	// resource on some page is poking at the port.
-	if !onlyValue(r.Header, "Sec-Fetch-Mode", "navigate") || !onlyValue(r.Header, "Sec-Fetch-Dest", "document") {
-		writeStatus(w, http.StatusForbidden)
-		return
-	}
-	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
-		writeStatus(w, http.StatusBadRequest)
+	if !isBareNavigation(w, r) {
 		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -261,16 +248,33 @@ func (cb *callback) exchange(code string) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok := &oauth2.Token{
-		AccessToken:  t.AccessToken,
-		TokenType:    t.TokenType,
-		RefreshToken: t.RefreshToken,
+	return t.OAuth2(cb.flow.clock.Now(), maxTokenLifetime), nil
+}
+
+// maxTokenLifetime caps expires_in of the code exchange's answer, as the
+// device flow caps its own; the session bounds the lifetime it keeps too.
+const maxTokenLifetime = 24 * time.Hour
+
+// isBareNavigation answers a request that is not what a browser's
+// top-level navigation sends (a GET with no body, and fetch metadata, if
+// any, saying navigate and document) with the bare status that fits, and
+// reports whether it was one. A redirect from the authorization server and
+// a click on the start link are such navigations; fetch metadata that says
+// otherwise means a script or an embedded resource on some page is poking
+// at the port.
+func isBareNavigation(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", http.MethodGet)
+		writeStatus(w, http.StatusMethodNotAllowed)
+	case !onlyValue(r.Header, "Sec-Fetch-Mode", "navigate") || !onlyValue(r.Header, "Sec-Fetch-Dest", "document"):
+		writeStatus(w, http.StatusForbidden)
+	case r.ContentLength != 0 || len(r.TransferEncoding) > 0:
+		writeStatus(w, http.StatusBadRequest)
+	default:
+		return true
 	}
-	if t.ExpiresIn > 0 {
-		tok.ExpiresIn = t.ExpiresIn
-		tok.Expiry = time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
-	}
-	return tok.WithExtra(t.Fields), nil
+	return false
 }
 
 // onlyValue reports whether every value of header name equals want; an absent

@@ -41,17 +41,7 @@ func (cb *callback) serveStart(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusNotFound)
 		return
 	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writeStatus(w, http.StatusMethodNotAllowed)
-		return
-	}
-	if !onlyValue(r.Header, "Sec-Fetch-Mode", "navigate") || !onlyValue(r.Header, "Sec-Fetch-Dest", "document") {
-		writeStatus(w, http.StatusForbidden)
-		return
-	}
-	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
-		writeStatus(w, http.StatusBadRequest)
+	if !isBareNavigation(w, r) {
 		return
 	}
 	if cb.isSpent() {
