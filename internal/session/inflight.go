@@ -61,29 +61,32 @@ func (s *Grant) markers() markers {
 }
 
 // read returns the marker, or nil when there is none or it is unreadable.
-// The file is opened without following a link and without blocking on a
-// FIFO someone planted.
 func (m markers) read() *marker {
-	if m.path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(m.path, os.O_RDONLY|syscall.O_NONBLOCK|private.NoFollow, 0)
-	if err != nil {
-		return nil
-	}
-	defer func() { _ = f.Close() }()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxMarker))
-	if err != nil {
-		return nil
-	}
 	var mk marker
-	if json.Unmarshal(data, &mk) != nil || mk.Token == "" {
+	if !readMarkerFile(m.path, &mk) || mk.Token == "" {
 		return nil
 	}
 	return &mk
+}
+
+// readMarkerFile decodes the JSON file at path into v, reporting whether
+// there was one to decode. The file is opened without following a link
+// and without blocking on a FIFO someone planted, and only a regular file
+// of at most maxMarker bytes is read.
+func readMarkerFile(path string, v any) bool {
+	if path == "" {
+		return false
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|private.NoFollow, 0)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = f.Close() }()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxMarker))
+	return err == nil && json.Unmarshal(data, v) == nil
 }
 
 // write records that a refresh of refreshToken starts now. It is written

@@ -3,7 +3,6 @@ package session
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -59,24 +58,8 @@ func (m markers) writeRefused(answer string, now time.Time) {
 // readRefused returns the note, or nil when there is none or it does not
 // read (it only improves a message).
 func (m markers) readRefused() *refusedNote {
-	path := m.refusedPath()
-	if path == "" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|private.NoFollow, 0)
-	if err != nil {
-		return nil
-	}
-	defer func() { _ = f.Close() }()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxMarker))
-	if err != nil {
-		return nil
-	}
 	var n refusedNote
-	if json.Unmarshal(data, &n) != nil || n.At.IsZero() || n.Answer == "" {
+	if !readMarkerFile(m.refusedPath(), &n) || n.At.IsZero() || n.Answer == "" {
 		return nil
 	}
 	return &n
