@@ -109,7 +109,11 @@ func (w *browserWait) started(s loopback.Start) {
 	m.say(errorPageHint)
 	if w.paste {
 		w.echoOffLocked()
-		m.say("if the browser cannot reach 127.0.0.1 (it runs on another machine), paste the address it ended on here and press Enter; it is not shown")
+		prompt := "if the browser cannot reach 127.0.0.1 (it runs on another machine), paste the address it ended on here and press Enter"
+		if w.noEcho {
+			prompt += "; it is not shown"
+		}
+		m.say(prompt)
 	}
 	w.deadline = w.a.env.Clock.Now().Add(s.Timeout)
 	if !w.live {
@@ -267,34 +271,27 @@ func (w *browserWait) echoOffLocked() {
 	if !ok {
 		return
 	}
+	// Where the echo cannot be stopped (echoOff says so) the pasted line
+	// shows: the code in it is useless without the PKCE verifier, which
+	// never leaves this process (RFC 7636 §1), and sesame keeps to its
+	// rule of never reading from the terminal the way a password prompt
+	// does (requirement 10).
 	if restore, ok := echoOff(fd); ok {
 		w.restore, w.noEcho = restore, true
-		return
-	}
-	// term.ReadPassword will turn the echo off for each line and back on
-	// after it; a read the login abandons never gets there, so done
-	// restores the terminal itself.
-	if st, err := term.GetState(fd); err == nil {
-		w.restore = func() { _ = term.Restore(fd, st) }
 	}
 }
 
 // readPasted reads one pasted line from stdin: a line of the terminal,
-// whose echo echoOffLocked stopped (term.ReadPassword where it could
-// not), or of whatever stdin is. The read cannot be interrupted; the login
-// abandons it when it ends (see loopback.Events.ReadPasted).
+// whose echo echoOffLocked stopped where it could, or of whatever stdin
+// is. The read cannot be interrupted; the login abandons it when it ends
+// (see loopback.Events.ReadPasted).
 func (w *browserWait) readPasted(context.Context) (string, error) {
 	w.mu.Lock()
-	noEcho := w.noEcho
 	if w.lines == nil {
 		w.lines = bufio.NewReader(w.a.env.Stdin)
 	}
 	r := w.lines
 	w.mu.Unlock()
-	if fd, ok := w.stdinTerminal(); ok && !noEcho {
-		b, err := term.ReadPassword(fd)
-		return string(b), err
-	}
 	line, err := r.ReadString('\n')
 	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
 		return "", err

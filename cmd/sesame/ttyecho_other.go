@@ -2,6 +2,6 @@
 
 package main
 
-// echoOff cannot change the terminal here; readPasted then reads each
-// line with term.ReadPassword instead.
+// echoOff cannot change the terminal here: a pasted address shows as it
+// is typed (see echoOffLocked).
 func echoOff(int) (restore func(), ok bool) { return nil, false }
