@@ -174,22 +174,28 @@ func TestToken_WarmCallServedFromVolatileCache(t *testing.T) {
 	}
 }
 
-// TestToken_LostResponseRetriedInsideAReuseGrace_Req27 is requirement 27 on
-// a server that allows a reuse grace: the one prompt retry falls inside it
-// and the session goes on. On a strict server the same loss ends the grant
-// after exactly one retry (session's TestToken_LostResponseRetriedOnce_Req27).
-func TestToken_LostResponseRetriedInsideAReuseGrace_Req27(t *testing.T) {
+// TestToken_LostResponseOnAStrictServer_Req27: the refresh answer is lost
+// after the server rotated the token, and the server has no reuse grace
+// (rotation with reuse detection, authtest's default). sesame retries
+// exactly once, promptly and under the lock; the strict server refuses the
+// replay, so the grant is over: the helper says a login is needed (exit 4),
+// sends nothing more, and the next call does not replay again.
+func TestToken_LostResponseOnAStrictServer_Req27(t *testing.T) {
 	h := newHarness(t)
 	h.mustLogin()
-	h.as.Configure(authtest.WithDroppedTokenResponses(1), authtest.WithReuseGrace(time.Minute))
+	h.as.Configure(authtest.WithDroppedTokenResponses(1))
 	before := h.as.TokenRequests()
 	r := h.run("token", "-p", "work", "--min-ttl", "2h")
-	wantExit(t, r, 0)
+	wantExit(t, r, exitLoginRequired)
+	if r.stdout != "" || !strings.Contains(r.stderr, "sesame login -p work") {
+		t.Fatalf("stdout %q, stderr:\n%s", r.stdout, r.stderr)
+	}
 	if got := h.as.TokenRequests() - before; got != 2 {
 		t.Fatalf("%d token requests, want 2 (the lost one and one retry)", got)
 	}
-	if rec := h.record(); rec.RefreshToken != h.as.LatestRefreshToken() || r.stdout != rec.AccessToken+"\n" {
-		t.Fatal("the retry's rotated refresh token is not what the keychain holds")
+	wantExit(t, h.run("token", "-p", "work", "--min-ttl", "2h"), exitLoginRequired)
+	if got := h.as.TokenRequests() - before; got != 2 {
+		t.Fatalf("%d token requests after a second call, want still 2", got)
 	}
 }
 
