@@ -58,7 +58,7 @@ func browserGrant(ctx context.Context, d *Deps, ui *UI, p *profile.Profile, md *
 		AllowInsecureAuthEndpoint: p.InsecureLoopbackAS,
 		PAREndpoint:               md.PushedAuthorizationRequestEndpoint,
 		RequirePAR:                md.RequirePushedAuthorizationRequests,
-		NoConsentPrompt:           req.NoConsentPrompt || presetOf(p) != nil && presetOf(p).NoConsentPrompt,
+		NoConsentPrompt:           noConsentPrompt(p),
 		Validate: func(ctx context.Context, tok *oauth2.Token, nonce string) error {
 			raw, _ := tok.Extra("id_token").(string)
 			if raw == "" {

@@ -39,10 +39,6 @@ type LoginRequest struct {
 	// LockWait is how long to wait for another login of the profile
 	// before refusing with a LoginInProgress problem.
 	LockWait time.Duration
-	// NoConsentPrompt leaves prompt=consent out of a browser login that
-	// asks for offline_access (see loopback.Config.NoConsentPrompt): for
-	// a provider known to grant offline access without it.
-	NoConsentPrompt bool
 	// ClientSecret is the client secret of the profile's app, for a
 	// provider preset that demands one; "" uses the stored one. It is
 	// stored in the keychain once the login succeeds.

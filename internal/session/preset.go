@@ -182,6 +182,13 @@ func storeClientSecret(ctx context.Context, d *Deps, store keychain.Store, p *pr
 	})
 }
 
+// noConsentPrompt reports whether p's preset says its provider grants
+// offline access without prompt=consent (loopback.Config.NoConsentPrompt).
+func noConsentPrompt(p *profile.Profile) bool {
+	pr := presetOf(p)
+	return pr != nil && pr.NoConsentPrompt
+}
+
 // presetAuthParams adds p's preset's authorization parameters (Google's
 // access_type=offline) to params.
 func presetAuthParams(p *profile.Profile, params map[string][]string) map[string][]string {
